@@ -1,0 +1,208 @@
+package dev.dsv32.encoding;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The official {@code parse_message_from_completion_text} (encoding.md §6), with the same accepted language and the
+ * same failure messages, as a {@link DsmlParseException} that also gives the offset and what was expected there.
+ * Like the official code it handles well-formed output only; use {@link LenientParser} for real model output.
+ *
+ * <p>Input is the generated text only (after the prompt's {@code <think>}), including the final EOS if the model
+ * produced it. Stateless and thread-safe.
+ */
+public final class StrictParser {
+    private StrictParser() {}
+
+    private static final String INVOKE_START = "<" + Tokens.DSML + "invoke";
+    private static final String INVOKE_END = "</" + Tokens.DSML + "invoke";
+    private static final String PARAM_START = "<" + Tokens.DSML + "parameter";
+    private static final String PARAM_END = "/" + Tokens.DSML + "parameter";
+    private static final String BLOCK_END = Tokens.FUNCTION_CALLS_CLOSE;
+    private static final String[] SPECIAL_IN_CONTENT = {Tokens.BOS, Tokens.EOS, Tokens.THINK_START, Tokens.THINK_END, Tokens.DSML};
+
+    /** Result of {@code _read_until_stop}: next index, the text before the stop, and the stop found (or null). */
+    private record Read(int next, String text, String stop, int stopAt) {}
+
+    private static Read readUntilStop(int index, String text, String... stops) {
+        int minPos = text.length();
+        String matched = null;
+        for (String s : stops) {
+            int pos = text.indexOf(s, index);
+            if (pos != -1 && pos < minPos) {
+                minPos = pos;
+                matched = s;
+            }
+        }
+        if (matched != null) return new Read(minPos + matched.length(), text.substring(index, minPos), matched, minPos);
+        return new Read(text.length(), text.substring(Math.min(index, text.length())), null, text.length());
+    }
+
+    /** Parses a completion; the result has role, content, reasoning_content ("" in chat mode) and tool_calls. */
+    public static Message parse(String text, ThinkingMode mode) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(mode, "mode");
+        String reasoning = "";
+        int index = 0;
+        Read r;
+        if (mode == ThinkingMode.THINKING) {
+            r = readUntilStop(index, text, Tokens.THINK_END, Tokens.TOOL_CALLS_START);
+            reasoning = r.text();
+            if (!Tokens.THINK_END.equals(r.stop())) {
+                throw new DsmlParseException("Invalid thinking format", r.stopAt(),
+                        r.stop() == null ? "</think> to end the reasoning" : "</think> before the tool calls");
+            }
+            index = r.next();
+        }
+        r = readUntilStop(index, text, Tokens.EOS, Tokens.TOOL_CALLS_START);
+        String content = r.text();
+        index = r.next();
+        String stop = r.stop();
+        List<ToolCall> toolCalls = new ArrayList<>();
+        if (Tokens.TOOL_CALLS_START.equals(stop)) {
+            Read calls = parseToolCalls(text, index, toolCalls);
+            index = calls.next();
+            Read tail = readUntilStop(index, text, Tokens.EOS);
+            if (!tail.text().isEmpty()) {
+                throw new DsmlParseException("Unexpected content after tool calls", index,
+                        "<｜end▁of▁sentence｜> or the end of the text right after the tool calls");
+            }
+            index = tail.next();
+            stop = tail.stop();
+        } else if (!Tokens.EOS.equals(stop)) {
+            throw new DsmlParseException("Invalid summary format", text.length(), "<｜end▁of▁sentence｜> after the content");
+        }
+        if (index != text.length() || !(stop == null || Tokens.EOS.equals(stop))) {
+            throw new DsmlParseException("Unexpected content at end", index, "the end of the text after <｜end▁of▁sentence｜>");
+        }
+        for (String sp : SPECIAL_IN_CONTENT) {
+            int inContent = content.indexOf(sp);
+            int inReasoning = reasoning.indexOf(sp);
+            if (inContent >= 0 || inReasoning >= 0) {
+                int offset = inReasoning >= 0 ? inReasoning : text.indexOf(content) + inContent;
+                throw new DsmlParseException("Unexpected special token in content", offset,
+                        "no " + sp + " inside the reasoning or the content");
+            }
+        }
+        return new Message(Role.ASSISTANT, content, reasoning, toolCalls, null, null, null, null);
+    }
+
+    /** {@code parse_tool_calls}: returns the index reached (and the last stop seen). */
+    private static Read parseToolCalls(String text, int index, List<ToolCall> out) {
+        String stop = null;
+        while (index < text.length()) {
+            Read gap = readUntilStop(index, text, INVOKE_START, BLOCK_END);
+            if (!">\n".equals(gap.text())) {
+                throw new DsmlParseException("Tool call format error", index, "\">\\n\" then <｜DSML｜invoke or </｜DSML｜function_calls>");
+            }
+            index = gap.next();
+            stop = gap.stop();
+            if (BLOCK_END.equals(stop)) break;
+            if (stop == null) {
+                throw new DsmlParseException("Missing special token", index, "<｜DSML｜invoke or </｜DSML｜function_calls>");
+            }
+            int headAt = index;
+            Read head = readUntilStop(index, text, PARAM_START, INVOKE_END);
+            index = head.next();
+            stop = head.stop();
+            String name = matchInvokeHead(head.text());
+            if (name == null) {
+                throw new DsmlParseException("Tool name format error", headAt, "name=\"…\">\\n after <｜DSML｜invoke");
+            }
+            Map<String, String[]> args = new LinkedHashMap<>();
+            while (PARAM_START.equals(stop)) {
+                int paramAt = index;
+                Read p = readUntilStop(index, text, PARAM_END);
+                index = p.next();
+                stop = p.stop();
+                String[] kv = matchParameter(p.text());
+                if (kv == null) {
+                    throw new DsmlParseException("Parameter format error", paramAt,
+                            " name=\"…\" string=\"true|false\">value</｜DSML｜parameter>");
+                }
+                if (args.containsKey(kv[0])) {
+                    throw new DsmlParseException("Duplicate parameter name", paramAt, "a parameter name not used before in this invoke");
+                }
+                args.put(kv[0], new String[] {kv[2], kv[1]});
+                int gapAt = index;
+                Read g = readUntilStop(index, text, PARAM_START, INVOKE_END);
+                index = g.next();
+                stop = g.stop();
+                if (!">\n".equals(g.text())) {
+                    throw new DsmlParseException("Parameter format error", gapAt, "\">\\n\" after </｜DSML｜parameter");
+                }
+            }
+            out.add(ToolCall.of(name, decodeArguments(args)));
+        }
+        return new Read(index, "", stop, index);
+    }
+
+    /** {@code decode_dsml_to_arguments}: string="true" values are JSON-quoted, others pasted verbatim (never validated). */
+    static String decodeArguments(Map<String, String[]> args) {
+        StringBuilder sb = new StringBuilder("{");
+        boolean first = true;
+        for (Map.Entry<String, String[]> e : args.entrySet()) {
+            if (!first) sb.append(", ");
+            first = false;
+            PythonJson.writeString(e.getKey(), sb);
+            sb.append(": ");
+            String value = e.getValue()[0];
+            if ("true".equals(e.getValue()[1])) PythonJson.writeString(value, sb);
+            else sb.append(value);
+        }
+        return sb.append('}').toString();
+    }
+
+    /**
+     * Python {@code re.findall(r'^\s*name="(.*?)">\n$', s, re.DOTALL)} with exactly one match: leading Unicode
+     * whitespace, {@code name="}, then the shortest name such that the rest is {@code ">\n"} or {@code ">\n\n"} ({@code $}
+     * also matches before one final newline).
+     */
+    static String matchInvokeHead(String s) {
+        int i = 0;
+        while (i < s.length() && isPythonSpace(s.charAt(i))) i++;
+        if (!s.startsWith("name=\"", i)) return null;
+        int nameStart = i + 6;
+        // Non-greedy: the first position where the remainder is ">\n" or ">\n\n".
+        for (int end = nameStart; end <= s.length(); end++) {
+            String rest = s.substring(end);
+            if (rest.equals("\">\n") || rest.equals("\">\n\n")) return s.substring(nameStart, end);
+        }
+        return null;
+    }
+
+    /**
+     * Python {@code re.findall(r'^ name="(.*?)" string="(true|false)">(.*?)<$', s, re.DOTALL)}: returns
+     * {name, string, value} or null.
+     */
+    static String[] matchParameter(String s) {
+        if (!s.startsWith(" name=\"")) return null;
+        String body;
+        if (s.endsWith("<")) body = s.substring(0, s.length() - 1);
+        else if (s.endsWith("<\n")) body = s.substring(0, s.length() - 2);
+        else return null;
+        // name is the shortest prefix followed by '" string="true|false">'.
+        int from = 7;
+        while (true) {
+            int q = body.indexOf("\" string=\"", from);
+            if (q < 0) return null;
+            String after = body.substring(q + 10);
+            String flag = after.startsWith("true\">") ? "true" : after.startsWith("false\">") ? "false" : null;
+            if (flag != null) {
+                String name = body.substring(7, q);
+                String value = after.substring(flag.length() + 2);
+                return new String[] {name, flag, value};
+            }
+            from = q + 1;
+        }
+    }
+
+    /** Python's {@code \s} for str patterns: Unicode whitespace plus the ASCII separators 0x1c-0x1f. */
+    static boolean isPythonSpace(char c) {
+        if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0) return true;
+        return c > 0xff && (Character.isWhitespace(c) || Character.isSpaceChar(c));
+    }
+}
