@@ -63,8 +63,12 @@ public record Repair(String kind, String detail, int offset) {
         public static final String TEXT_IN_TOOL_BLOCK = "text_in_tool_block";
         /** Text between the end of the tool calls and EOS; it was moved to the content. */
         public static final String TEXT_AFTER_TOOL_CALLS = "text_after_tool_calls";
-        /** A closing DSML tag with nothing open, or a second closer, was removed. */
-        public static final String STRAY_CLOSER = "stray_closer";
+        /** A DSML tag out of place (a closer with nothing open, a second closer, a parameter outside an invoke) was removed. */
+        public static final String STRAY_TAG = "stray_tag";
+        /** Text inside an invoke that is not a parameter was ignored (kept here in the detail). */
+        public static final String IGNORED_TEXT = "ignored_text";
+        /** A second tool-call block after the first one was closed. */
+        public static final String MULTIPLE_TOOL_CALL_BLOCKS = "multiple_tool_call_blocks";
         /** Text after {@code <｜end▁of▁sentence｜>} was ignored (kept here in the detail). */
         public static final String TEXT_AFTER_EOS = "text_after_eos";
         /** The text ended inside a DSML or special-token marker; the partial marker was removed. */
