@@ -19,7 +19,7 @@ public final class LenientParser {
 
     public static ParseResult parse(String text, ThinkingMode mode, ParseOptions options) {
         Objects.requireNonNull(text, "text");
-        StreamingParser p = new StreamingParser(mode, options);
+        StreamingParser p = new StreamingParser(mode, options, false);
         p.feed(text);
         p.finish();
         return p.result();

@@ -113,7 +113,7 @@ final class MarkerLexer {
             while (k < end && k - j - 1 <= MAX_SPECIAL_NAME) {
                 char c = s.charAt(k);
                 if (c == FW_BAR) break;
-                if (c == '<' || c == '>' || c == '\n' || c == '\r') {
+                if (c == '<' || c == '>' || Character.isWhitespace(c)) { // names use U+2581, never blanks
                     k = -1;
                     break;
                 }

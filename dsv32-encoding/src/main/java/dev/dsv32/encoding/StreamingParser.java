@@ -45,6 +45,10 @@ public final class StreamingParser {
     private boolean finished;
     private ParseResult result;
     private List<StreamEvent> out = new ArrayList<>();
+    /** False for whole-text parsing ({@link LenientParser}), which needs only the result. */
+    private final boolean events;
+    private final StringBuilder pendingText = new StringBuilder();
+    private boolean pendingReasoning;
 
     private final StringBuilder reasoning = new StringBuilder();
     private final StringBuilder content = new StringBuilder();
@@ -78,8 +82,13 @@ public final class StreamingParser {
     }
 
     public StreamingParser(ThinkingMode mode, ParseOptions options) {
+        this(mode, options, true);
+    }
+
+    StreamingParser(ThinkingMode mode, ParseOptions options, boolean events) {
         this.mode = Objects.requireNonNull(mode, "mode");
         this.options = Objects.requireNonNull(options, "options");
+        this.events = events;
         this.state = mode == ThinkingMode.THINKING ? State.REASONING : State.CONTENT;
     }
 
@@ -101,7 +110,7 @@ public final class StreamingParser {
         Message message = new Message(Role.ASSISTANT, content.toString(),
                 mode == ThinkingMode.THINKING ? reasoning.toString() : "", calls, null, null, null, null);
         result = new ParseResult(message, repairs);
-        out.add(new StreamEvent.Done(result));
+        if (events) emit(new StreamEvent.Done(result));
         return drain();
     }
 
@@ -112,9 +121,11 @@ public final class StreamingParser {
     }
 
     private List<StreamEvent> drain() {
-        List<StreamEvent> events = out;
+        flushText();
+        if (out.isEmpty()) return List.of();
+        List<StreamEvent> drained = out;
         out = new ArrayList<>();
-        return events;
+        return drained;
     }
 
     private void run(boolean eof) {
@@ -364,7 +375,7 @@ public final class StreamingParser {
         if (options.toolsDeclared() && !options.isDeclared(m.name)) {
             repair(Repair.Kind.UNDECLARED_TOOL, "call of undeclared tool " + show(m.name), at);
         }
-        out.add(new ToolCallStarted(invokeIndex, invokeName));
+        emit(new ToolCallStarted(invokeIndex, invokeName));
     }
 
     /** An invoke whose body is a JSON object instead of parameter tags. */
@@ -428,30 +439,30 @@ public final class StreamingParser {
             toolsStartAfter(bareWhitespace, invokeStart);
             state = back == State.REASONING ? State.CONTENT : back;
             repair(Repair.Kind.MISSING_WRAPPER, "invoke of " + invokeName + " without <｜DSML｜function_calls>", invokeStart);
-            out.add(new ToolCallStarted(invokeIndex, invokeName));
+            emit(new ToolCallStarted(invokeIndex, invokeName));
         } else {
             state = back;
         }
         if (invokeDropped) return;
         if ("".equals(inlineArguments)) {
             // Fail closed: never turn an unreadable body into an executable "{}" call (encoding-failure-modes.md §5).
-            out.add(new StreamEvent.ToolCallFailed(invokeIndex, "invoke body of " + invokeName + " could not be read"));
+            emit(new StreamEvent.ToolCallFailed(invokeIndex, "invoke body of " + invokeName + " could not be read"));
             return;
         }
         String arguments;
         if (inlineArguments != null) {
             arguments = inlineArguments;
-            out.add(new ToolCallArgumentsDelta(invokeIndex, arguments));
+            emit(new ToolCallArgumentsDelta(invokeIndex, arguments));
         } else {
             String tail = args.isEmpty() ? "{}" : "}";
-            if (invokeBare && !args.isEmpty()) out.add(new ToolCallArgumentsDelta(invokeIndex, argsText.toString()));
+            if (invokeBare && !args.isEmpty()) emit(new ToolCallArgumentsDelta(invokeIndex, argsText.toString()));
             argsText.append(tail);
             arguments = argsText.toString();
-            out.add(new ToolCallArgumentsDelta(invokeIndex, tail));
+            emit(new ToolCallArgumentsDelta(invokeIndex, tail));
         }
         ToolCall call = ToolCall.of(invokeName, arguments);
         calls.add(call);
-        out.add(new ToolCallFinished(invokeIndex, call));
+        emit(new ToolCallFinished(invokeIndex, call));
     }
 
     // ---------------------------------------------------------------- parameter values
@@ -534,7 +545,7 @@ public final class StreamingParser {
         args.put(key, json);
         String fragment = (argsText.length() == 0 ? "{" : ", ") + PythonJson.quote(key) + ": " + json;
         argsText.append(fragment);
-        if (!invokeBare && !invokeDropped) out.add(new ToolCallArgumentsDelta(invokeIndex, fragment));
+        if (!invokeBare && !invokeDropped) emit(new ToolCallArgumentsDelta(invokeIndex, fragment));
     }
 
     private static boolean allowsType(JsonNode declared, String type) {
@@ -655,18 +666,24 @@ public final class StreamingParser {
         if (s.isEmpty()) return;
         boolean toReasoning = state == State.REASONING;
         (toReasoning ? reasoning : content).append(s);
-        if (!out.isEmpty()) {
-            StreamEvent last = out.get(out.size() - 1);
-            if (toReasoning && last instanceof ReasoningDelta) {
-                out.set(out.size() - 1, new ReasoningDelta(((ReasoningDelta) last).text() + s));
-                return;
-            }
-            if (!toReasoning && last instanceof ContentDelta) {
-                out.set(out.size() - 1, new ContentDelta(((ContentDelta) last).text() + s));
-                return;
-            }
-        }
-        out.add(toReasoning ? new ReasoningDelta(s) : new ContentDelta(s));
+        if (!events) return;
+        if (pendingText.length() > 0 && pendingReasoning != toReasoning) flushText();
+        pendingReasoning = toReasoning;
+        pendingText.append(s);
+    }
+
+    /** Adds a non-text event after the text that precedes it. */
+    private void emit(StreamEvent e) {
+        if (!events) return;
+        flushText();
+        out.add(e);
+    }
+
+    private void flushText() {
+        if (pendingText.length() == 0) return;
+        String t = pendingText.toString();
+        pendingText.setLength(0);
+        out.add(pendingReasoning ? new ReasoningDelta(t) : new ContentDelta(t));
     }
 
     /** Text that is not DSML inside a tool-call block: kept as content, up to the next '<'. */

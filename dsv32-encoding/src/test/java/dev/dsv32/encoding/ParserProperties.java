@@ -97,7 +97,7 @@ class ParserProperties {
     }
 
     private static final java.util.regex.Pattern LENIENT_MARKUP = java.util.regex.Pattern.compile(
-            "<[\uFF5C|\u2016]{1,2}[ \t]*DSML|<\uFF5C[^\uFF5C<>\n\r]{1,64}\uFF5C>|</?(parameter|invoke)\\b");
+            "<[\uFF5C|\u2016]{1,2}[ \t]*DSML|<\uFF5C[^\uFF5C<>\\s]{1,64}\uFF5C>|</?(parameter|invoke)\\b");
 
     /**
      * What the strict parser allows in reasoning or content (no BOS, EOS, think tags or DSML sentinel), minus what the
