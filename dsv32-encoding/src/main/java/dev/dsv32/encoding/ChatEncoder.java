@@ -129,20 +129,14 @@ public final class ChatEncoder {
         full.addAll(context);
         full.addAll(messages);
         Labels labels = new Labels(context.size());
-        for (int i = 0; i < full.size(); i++) {
-            JsonNode m = full.get(i);
-            if (m == null || !m.isObject()) {
-                throw new EncodingException(labels.of(i), "expected a message object, got " + describe(m));
-            }
-        }
         if (!variant.supportsTools()) rejectToolUse(full, labels);
 
         StringBuilder prompt = new StringBuilder(256);
         if (addBosToken && context.isEmpty()) prompt.append(Tokens.BOS);
-        List<JsonNode> rendered = full;
-        if (thinkingMode == ThinkingMode.THINKING && dropThinking) rendered = dropThinkingMessages(full);
+        Msgs rendered = Msgs.of(full, labels);
+        if (thinkingMode == ThinkingMode.THINKING && dropThinking) rendered = dropThinkingMessages(rendered);
         for (int i = 0; i < messages.size(); i++) {
-            renderMessage(i + context.size(), rendered, prompt, labels, full.size() - rendered.size());
+            renderMessage(i + context.size(), rendered, prompt, full.size() - rendered.size());
         }
         return prompt.toString();
     }
@@ -160,6 +154,38 @@ public final class ChatEncoder {
         }
     }
 
+    /**
+     * The list the official code indexes ({@code full_messages}, possibly filtered by {@code drop_thinking_messages}),
+     * with each entry's position in the caller's input so that errors name the caller's message.
+     */
+    private record Msgs(List<JsonNode> nodes, int[] origin, Labels labels) {
+        static Msgs of(List<JsonNode> full, Labels labels) {
+            int[] origin = new int[full.size()];
+            for (int i = 0; i < origin.length; i++) origin[i] = i;
+            return new Msgs(full, origin, labels);
+        }
+
+        int size() {
+            return nodes.size();
+        }
+
+        String label(int index) {
+            return labels.of(origin[index]);
+        }
+
+        /**
+         * {@code messages[index]} where the official code calls {@code .get} on it: a message that is not a JSON
+         * object raises there ({@code AttributeError}), and only there.
+         */
+        JsonNode get(int index) {
+            JsonNode m = nodes.get(index);
+            if (m == null || !m.isObject()) {
+                throw new EncodingException(label(index), "expected a message object, got " + describe(m));
+            }
+            return m;
+        }
+    }
+
     private static String describe(JsonNode n) {
         return n == null ? "nothing" : n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
     }
@@ -172,6 +198,7 @@ public final class ChatEncoder {
     private void rejectToolUse(List<JsonNode> full, Labels labels) {
         for (int i = 0; i < full.size(); i++) {
             JsonNode m = full.get(i);
+            if (m == null || !m.isObject()) continue;
             if (truthy(m.get("tools"))) {
                 throw new EncodingException(labels.of(i) + ".tools",
                         "DeepSeek-V3.2-Speciale does not support tool calling; remove the tools or use the standard model");
@@ -188,7 +215,7 @@ public final class ChatEncoder {
     }
 
     /** {@code find_last_user_index}: the last user or developer message, else -1 (encoding.md §5.1). */
-    static int findLastUserIndex(List<JsonNode> msgs) {
+    private static int findLastUserIndex(Msgs msgs) {
         for (int i = msgs.size() - 1; i >= 0; i--) {
             String r = role(msgs.get(i));
             if ("user".equals(r) || "developer".equals(r)) return i;
@@ -201,15 +228,18 @@ public final class ChatEncoder {
      * reasoning; developer (or unknown-role) messages before it are dropped, which makes the official render loop fail
      * on an index out of range. That failure is reproduced in {@link #renderMessage}.
      */
-    static List<JsonNode> dropThinkingMessages(List<JsonNode> full) {
+    private static Msgs dropThinkingMessages(Msgs full) {
         int last = findLastUserIndex(full);
         List<JsonNode> out = new ArrayList<>(full.size());
+        int[] origin = new int[full.size()];
         for (int idx = 0; idx < full.size(); idx++) {
             JsonNode msg = full.get(idx);
             String r = role(msg);
             if ("user".equals(r) || "system".equals(r) || "tool".equals(r) || idx >= last) {
+                origin[out.size()] = full.origin()[idx];
                 out.add(msg);
             } else if ("assistant".equals(r)) {
+                origin[out.size()] = full.origin()[idx];
                 if (msg.has("reasoning_content")) {
                     ObjectNode copy = ((ObjectNode) msg).deepCopy();
                     copy.remove("reasoning_content");
@@ -219,12 +249,12 @@ public final class ChatEncoder {
                 }
             }
         }
-        return out;
+        return new Msgs(out, java.util.Arrays.copyOf(origin, out.size()), full.labels());
     }
 
     private record Call(JsonNode name, JsonNode arguments) {}
 
-    private void renderMessage(int index, List<JsonNode> msgs, StringBuilder prompt, Labels labels, int dropped) {
+    private void renderMessage(int index, Msgs msgs, StringBuilder prompt, int dropped) {
         if (index < 0 || index >= msgs.size()) {
             throw new EncodingException("messages",
                     "drop_thinking removed " + dropped + " developer (or unknown-role) message(s) that precede the last user"
@@ -233,7 +263,7 @@ public final class ChatEncoder {
         }
         final boolean thinking = thinkingMode == ThinkingMode.THINKING;
         JsonNode msg = msgs.get(index);
-        String at = labels.of(index);
+        String at = msgs.label(index);
         int lastUser = findLastUserIndex(msgs);
 
         JsonNode roleNode = msg.get("role");
@@ -264,7 +294,7 @@ public final class ChatEncoder {
             prompt.append(Tokens.USER).append(str(content)).append(Tokens.ASSISTANT);
             prompt.append(index == lastUser && thinking ? Tokens.THINK_START : Tokens.THINK_END);
         } else if ("tool".equals(role)) {
-            renderToolResult(index, msgs, content, lastUser, prompt, labels);
+            renderToolResult(index, msgs, content, lastUser, prompt);
         } else if ("assistant".equals(role)) {
             String toolCallsPart = "";
             if (calls != null) {
@@ -293,7 +323,7 @@ public final class ChatEncoder {
     }
 
     /** Tool results attach to the nearest preceding assistant, by position (encoding.md §5.3, Python index wrap-around kept). */
-    private void renderToolResult(int index, List<JsonNode> msgs, JsonNode content, int lastUser, StringBuilder prompt, Labels labels) {
+    private void renderToolResult(int index, Msgs msgs, JsonNode content, int lastUser, StringBuilder prompt) {
         int n = msgs.size();
         int prev = index - 1;
         JsonNode assistant = msgs.get(Math.floorMod(prev, n));
@@ -301,7 +331,7 @@ public final class ChatEncoder {
             prev--;
             assistant = msgs.get(Math.floorMod(prev, n));
         }
-        String at = labels.of(index);
+        String at = msgs.label(index);
         if (!(index == 0 || (prev >= 0 && "assistant".equals(role(assistant))))) {
             throw new EncodingException(at, "Invalid messages at " + index + ": a tool result must follow an assistant message"
                     + " with tool_calls (or other tool results)");

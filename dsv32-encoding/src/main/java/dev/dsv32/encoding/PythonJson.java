@@ -1,7 +1,9 @@
 package dev.dsv32.encoding;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -10,13 +12,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.RoundingMode;
 import java.util.Map;
 
 /**
  * Python-compatible JSON: {@link #loads} reads like {@code json.loads} (key order kept, a repeated key keeps its first
- * position and takes the last value, {@code NaN}/{@code Infinity} accepted, integers of any size, other numbers as
- * doubles) and {@link #dumps} writes exactly what {@code json.dumps(value, ensure_ascii=False)} writes (encoding.md
+ * position and takes the last value, {@code NaN}/{@code Infinity}/{@code -Infinity} accepted but no other spelling,
+ * integers up to Python's 4300-digit conversion limit, other numbers as doubles of any length) and {@link #dumps} writes exactly what {@code json.dumps(value, ensure_ascii=False)} writes (encoding.md
  * §5.4): separators {@code ", "} and {@code ": "}, only {@code "}, {@code \}, and C0 controls escaped, floats in
  * Python {@code repr} form ({@code 1e-07}, {@code 100000.0}, {@code -0.0}).
  */
@@ -26,7 +30,7 @@ public final class PythonJson {
     private static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
                     .streamReadConstraints(StreamReadConstraints.builder()
                             .maxStringLength(Integer.MAX_VALUE)
-                            .maxNumberLength(100_000)
+                            .maxNumberLength(Integer.MAX_VALUE)
                             .maxNestingDepth(1_000)
                             .build())
                     .build())
@@ -40,12 +44,21 @@ public final class PythonJson {
     }
 
     /**
+     * Python's default {@code sys.get_int_max_str_digits()} (Python 3.11+, and the 3.7-3.10 security releases):
+     * {@code json.loads} raises {@code ValueError} on an integer literal with more digits than this.
+     */
+    public static final int INT_MAX_STR_DIGITS = 4300;
+
+    /**
      * Parses JSON text as {@code json.loads} does.
      *
-     * @throws IllegalArgumentException with the parser's message and location when the text is not JSON
+     * @throws IllegalArgumentException with the parser's message and location when the text is not JSON, or is JSON
+     *     that {@code json.loads} refuses (an integer over {@value #INT_MAX_STR_DIGITS} digits, a non-finite literal
+     *     other than {@code NaN}, {@code Infinity}, {@code -Infinity})
      */
     public static JsonNode loads(String text) {
         try {
+            checkPythonLiterals(text);
             JsonNode node = MAPPER.readTree(text);
             if (node == null || node.isMissingNode()) {
                 throw new IllegalArgumentException("Expecting value: line 1 column 1 (char 0)");
@@ -59,11 +72,45 @@ public final class PythonJson {
     /** Like {@link #loads} but returns {@code null} instead of throwing. */
     public static JsonNode tryLoads(String text) {
         try {
-            JsonNode node = MAPPER.readTree(text);
-            return node == null || node.isMissingNode() ? null : node;
-        } catch (JsonProcessingException e) {
+            return loads(text);
+        } catch (IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /**
+     * What Jackson accepts but {@code json.loads} does not: {@code +Infinity}, {@code INF}, {@code -INF}, {@code +INF}
+     * (Python knows only {@code NaN}, {@code Infinity}, {@code -Infinity}), and integer literals over Python's digit limit.
+     * Syntax errors are left to the tree parse that follows.
+     */
+    private static void checkPythonLiterals(String text) throws JsonProcessingException {
+        try (JsonParser p = MAPPER.createParser(text)) {
+            JsonToken t;
+            while ((t = p.nextToken()) != null) {
+                if (t == JsonToken.VALUE_NUMBER_FLOAT && p.isNaN()) {
+                    String lit = p.getText();
+                    if (!lit.equals("NaN") && !lit.equals("Infinity") && !lit.equals("-Infinity")) {
+                        throw new IllegalArgumentException("Expecting value: `" + lit + "` is not a JSON literal Python accepts"
+                                + locationOf(p));
+                    }
+                } else if (t == JsonToken.VALUE_NUMBER_INT) {
+                    int digits = p.getTextLength() - (p.getTextCharacters()[p.getTextOffset()] == '-' ? 1 : 0);
+                    if (digits > INT_MAX_STR_DIGITS) {
+                        throw new IllegalArgumentException("Exceeds the limit (" + INT_MAX_STR_DIGITS + " digits) for integer"
+                                + " string conversion: value has " + digits + " digits" + locationOf(p));
+                    }
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String locationOf(JsonParser p) {
+        var loc = p.currentTokenLocation();
+        return loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
     }
 
     private static String locationOf(JsonProcessingException e) {

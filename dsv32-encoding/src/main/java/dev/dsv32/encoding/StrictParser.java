@@ -47,6 +47,7 @@ public final class StrictParser {
         Objects.requireNonNull(mode, "mode");
         String reasoning = "";
         int index = 0;
+        int contentStart = 0;
         Read r;
         if (mode == ThinkingMode.THINKING) {
             r = readUntilStop(index, text, Tokens.THINK_END, Tokens.TOOL_CALLS_START);
@@ -56,6 +57,7 @@ public final class StrictParser {
                         r.stop() == null ? "</think> to end the reasoning" : "</think> before the tool calls");
             }
             index = r.next();
+            contentStart = index;
         }
         r = readUntilStop(index, text, Tokens.EOS, Tokens.TOOL_CALLS_START);
         String content = r.text();
@@ -82,7 +84,7 @@ public final class StrictParser {
             int inContent = content.indexOf(sp);
             int inReasoning = reasoning.indexOf(sp);
             if (inContent >= 0 || inReasoning >= 0) {
-                int offset = inReasoning >= 0 ? inReasoning : text.indexOf(content) + inContent;
+                int offset = inReasoning >= 0 ? inReasoning : contentStart + inContent;
                 throw new DsmlParseException("Unexpected special token in content", offset,
                         "no " + sp + " inside the reasoning or the content");
             }
