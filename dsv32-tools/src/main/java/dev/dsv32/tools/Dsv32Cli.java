@@ -1,0 +1,117 @@
+package dev.dsv32.tools;
+
+import dev.dsv32.Dsv32Exception;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code encode} (messages to prompt),
+ * {@code parse} (model output to an assistant message), {@code demo}.
+ *
+ * <p>Exit status: 0 success; {@value #EXIT_INPUT_ERROR} bad options or input the encoder/parser rejects (one-line
+ * reason on stderr); 1 internal error. All text output is UTF-8 regardless of the locale.
+ */
+@Command(name = "dsv32",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "DeepSeek-V3.2 chat encoding tools: build prompts byte-exactly and parse model output.",
+        subcommands = {EncodeCommand.class, ParseCommand.class, DemoCommand.class},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:success", "1:internal error", "2:invalid options, or input rejected by the encoder or parser"})
+public final class Dsv32Cli {
+    /** Exit status for bad options and rejected input. */
+    public static final int EXIT_INPUT_ERROR = 2;
+    /** Exit status for unexpected failures (bugs). */
+    public static final int EXIT_INTERNAL_ERROR = 1;
+
+    /**
+     * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
+     * Commands that read standard input (file name {@code -}) read {@code stdin}.
+     */
+    public static CommandLine newCommandLine(PrintWriter out, PrintWriter err, InputStream stdin) {
+        CommandLine cl = new CommandLine(new Dsv32Cli(), new Factory(stdin));
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> handleExecutionException(ex, cmd));
+        cl.setParameterExceptionHandler(Dsv32Cli::handleParameterException);
+        return cl;
+    }
+
+    /** Runs one command line and returns its exit status; flushes {@code out} and {@code err}. */
+    public static int run(PrintWriter out, PrintWriter err, InputStream stdin, String... args) {
+        int rc;
+        try {
+            rc = newCommandLine(out, err, stdin).execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+        return rc;
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = Io.utf8Writer(new FileOutputStream(FileDescriptor.out));
+        PrintWriter err = Io.utf8Writer(new FileOutputStream(FileDescriptor.err));
+        int rc = run(out, err, System.in, args);
+        if (out.checkError() && rc == 0) {
+            err.println("dsv32: error writing to standard output");
+            err.flush();
+            rc = EXIT_INTERNAL_ERROR;
+        }
+        if (Boolean.getBoolean(Warmup.PROPERTY)) Warmup.run();
+        System.exit(rc);
+    }
+
+    private static String commandPath(CommandLine cmd) {
+        StringBuilder sb = new StringBuilder();
+        for (CommandLine c = cmd; c != null; c = c.getParent()) {
+            sb.insert(0, sb.length() == 0 ? c.getCommandName() : c.getCommandName() + " ");
+        }
+        return sb.toString();
+    }
+
+    private static int handleExecutionException(Exception ex, CommandLine cmd) {
+        PrintWriter err = cmd.getErr();
+        if (ex instanceof CliException || ex instanceof Dsv32Exception || ex instanceof IllegalArgumentException) {
+            err.println(commandPath(cmd) + ": " + Io.oneLine(ex.getMessage()));
+            err.flush();
+            return EXIT_INPUT_ERROR;
+        }
+        err.println(commandPath(cmd) + ": internal error: " + Io.oneLine(String.valueOf(ex)));
+        ex.printStackTrace(err);
+        err.flush();
+        return EXIT_INTERNAL_ERROR;
+    }
+
+    private static int handleParameterException(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(commandPath(cmd) + ": " + Io.oneLine(ex.getMessage()));
+        UnmatchedArgumentException.printSuggestions(ex, err);
+        err.println("Try '" + commandPath(cmd) + " --help' for more information.");
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    /** Gives commands the standard input to use. */
+    private static final class Factory implements CommandLine.IFactory {
+        private final InputStream stdin;
+
+        Factory(InputStream stdin) {
+            this.stdin = stdin;
+        }
+
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            if (cls == EncodeCommand.class) return cls.cast(new EncodeCommand(stdin));
+            if (cls == ParseCommand.class) return cls.cast(new ParseCommand(stdin));
+            return CommandLine.defaultFactory().create(cls);
+        }
+    }
+}
