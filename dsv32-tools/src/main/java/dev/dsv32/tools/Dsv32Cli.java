@@ -5,6 +5,7 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParameterException;
@@ -21,7 +22,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "DeepSeek-V3.2 chat encoding tools: build prompts byte-exactly and parse model output.",
-        subcommands = {EncodeCommand.class, ParseCommand.class, DemoCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:internal error", "2:invalid options, or input rejected by the encoder or parser"})
 public final class Dsv32Cli {
@@ -30,12 +30,33 @@ public final class Dsv32Cli {
     /** Exit status for unexpected failures (bugs). */
     public static final int EXIT_INTERNAL_ERROR = 1;
 
+    /** The subcommands, in help order. */
+    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "demo");
+
     /**
      * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
      * Commands that read standard input (file name {@code -}) read {@code stdin}.
      */
     public static CommandLine newCommandLine(PrintWriter out, PrintWriter err, InputStream stdin) {
-        CommandLine cl = new CommandLine(new Dsv32Cli(), new Factory(stdin));
+        return newCommandLine(out, err, stdin, SUBCOMMANDS);
+    }
+
+    /**
+     * As {@link #newCommandLine(PrintWriter, PrintWriter, InputStream)} with only the named subcommands: building a
+     * picocli command model is reflective and slow to start, so a run registers just the subcommand it invokes.
+     */
+    static CommandLine newCommandLine(PrintWriter out, PrintWriter err, InputStream stdin, List<String> subcommands) {
+        CommandLine.IFactory factory = CommandLine.defaultFactory();
+        CommandLine cl = new CommandLine(new Dsv32Cli(), factory);
+        for (String name : subcommands) {
+            Object command = switch (name) {
+                case "encode" -> new EncodeCommand(stdin);
+                case "parse" -> new ParseCommand(stdin);
+                case "demo" -> new DemoCommand();
+                default -> throw new IllegalArgumentException("no subcommand " + name);
+            };
+            cl.addSubcommand(name, new CommandLine(command, factory));
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> handleExecutionException(ex, cmd));
@@ -45,9 +66,11 @@ public final class Dsv32Cli {
 
     /** Runs one command line and returns its exit status; flushes {@code out} and {@code err}. */
     public static int run(PrintWriter out, PrintWriter err, InputStream stdin, String... args) {
+        // "dsv32 encode ...": only that subcommand is needed; anything else (help, typos) gets all of them.
+        List<String> needed = args.length > 0 && SUBCOMMANDS.contains(args[0]) ? List.of(args[0]) : SUBCOMMANDS;
         int rc;
         try {
-            rc = newCommandLine(out, err, stdin).execute(args);
+            rc = newCommandLine(out, err, stdin, needed).execute(args);
         } finally {
             out.flush();
             err.flush();
@@ -97,21 +120,5 @@ public final class Dsv32Cli {
         err.println("Try '" + commandPath(cmd) + " --help' for more information.");
         err.flush();
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
-    }
-
-    /** Gives commands the standard input to use. */
-    private static final class Factory implements CommandLine.IFactory {
-        private final InputStream stdin;
-
-        Factory(InputStream stdin) {
-            this.stdin = stdin;
-        }
-
-        @Override
-        public <K> K create(Class<K> cls) throws Exception {
-            if (cls == EncodeCommand.class) return cls.cast(new EncodeCommand(stdin));
-            if (cls == ParseCommand.class) return cls.cast(new ParseCommand(stdin));
-            return CommandLine.defaultFactory().create(cls);
-        }
     }
 }
