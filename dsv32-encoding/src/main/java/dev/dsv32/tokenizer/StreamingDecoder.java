@@ -23,11 +23,13 @@ public final class StreamingDecoder {
 
     /** Adds one id; returns the text it completes (possibly empty). */
     public String push(int id) {
-        byte[] b = tokenizer.bytesOf(id, position++);
+        tokenizer.checkId(id, position++);
         if (skipSpecial && tokenizer.isSpecial(id)) return "";
-        if (pendingLength + b.length > pending.length) pending = Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + b.length));
-        System.arraycopy(b, 0, pending, pendingLength, b.length);
-        pendingLength += b.length;
+        TokenizerModel m = tokenizer.model();
+        int len = m.offsets[id + 1] - m.offsets[id];
+        if (pendingLength + len > pending.length) pending = Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + len));
+        System.arraycopy(m.blob, m.offsets[id], pending, pendingLength, len);
+        pendingLength += len;
         int complete = completePrefix(pending, pendingLength);
         if (complete == 0) return "";
         String text = new String(pending, 0, complete, StandardCharsets.UTF_8);

@@ -1,6 +1,5 @@
 package dev.dsv32.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -33,64 +32,20 @@ public final class Tokenizer {
     public static final int EOS_ID = 1;
 
     private static final String BUNDLED = "tokenizer.json";
+    /** {@code tokenizer.json} precompiled by the build ({@link TokenizerCompiler}); same content, fast to load. */
+    private static final String BUNDLED_COMPILED = "tokenizer.bin";
 
-    private final String[] idToToken;
-    private final byte[][] idToBytes;
-    private final boolean[] special;
-    private final Map<String, Integer> vocab;
+    private final TokenizerModel model;
+    private volatile Map<String, Integer> vocab;
     private final Map<String, Integer> added;
     private final AddedTokens addedTokens;
     private final BytePairEncoder bpe;
 
-    private Tokenizer(TokenizerLoader.Data d, String source) {
-        int maxId = -1;
-        for (int id : d.vocab.values()) maxId = Math.max(maxId, id);
-        for (int id : d.added.values()) maxId = Math.max(maxId, id);
-        idToToken = new String[maxId + 1];
-        for (Map.Entry<String, Integer> e : d.vocab.entrySet()) {
-            if (e.getValue() < 0) throw new TokenizerException(source + ": model.vocab[" + e.getKey() + "]: negative id");
-            idToToken[e.getValue()] = e.getKey();
-        }
-        special = new boolean[maxId + 1];
-        for (Map.Entry<String, Integer> e : d.added.entrySet()) {
-            idToToken[e.getValue()] = e.getKey();
-            special[e.getValue()] = Boolean.TRUE.equals(d.addedSpecial.get(e.getValue()));
-        }
-        // ByteLevel decoder: a token whose chars are all byte symbols stands for those bytes, any other for its UTF-8.
-        idToBytes = new byte[maxId + 1][];
-        for (int id = 0; id <= maxId; id++) {
-            String t = idToToken[id];
-            if (t == null) continue;
-            byte[] b = ByteLevel.tokenBytes(t);
-            idToBytes[id] = b != null ? b : t.getBytes(StandardCharsets.UTF_8);
-        }
-        int[] byteToId = new int[256];
-        for (int b = 0; b < 256; b++) {
-            Integer id = d.vocab.get(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]));
-            if (id == null) throw new TokenizerException(source + ": model.vocab has no token for byte " + b);
-            byteToId[b] = id;
-        }
-        int n = d.merges.size();
-        int[] left = new int[n];
-        int[] right = new int[n];
-        int[] result = new int[n];
-        for (int r = 0; r < n; r++) {
-            String[] m = d.merges.get(r);
-            Integer a = d.vocab.get(m[0]);
-            Integer b = d.vocab.get(m[1]);
-            Integer ab = d.vocab.get(m[0] + m[1]);
-            if (a == null || b == null || ab == null) {
-                throw new TokenizerException(source + ": model.merges[" + r + "] \"" + m[0] + " " + m[1] + "\": "
-                        + (a == null ? m[0] : b == null ? m[1] : m[0] + m[1]) + " is not in the vocab");
-            }
-            left[r] = a;
-            right[r] = b;
-            result[r] = ab;
-        }
-        this.vocab = d.vocab;
-        this.added = Map.copyOf(d.added);
-        this.addedTokens = new AddedTokens(d.added);
-        this.bpe = new BytePairEncoder(byteToId, left, right, result);
+    private Tokenizer(TokenizerModel m) {
+        this.model = m;
+        this.added = Map.copyOf(m.added);
+        this.addedTokens = new AddedTokens(m.added);
+        this.bpe = new BytePairEncoder(m.byteToId, m.mergeLeft, m.mergeRight, m.mergeResult);
     }
 
     private static final class Bundled {
@@ -103,9 +58,19 @@ public final class Tokenizer {
     }
 
     private static Tokenizer loadBundled() {
+        try (InputStream bin = Tokenizer.class.getResourceAsStream(BUNDLED_COMPILED)) {
+            if (bin != null) return new Tokenizer(TokenizerModel.read(bin, "bundled " + BUNDLED_COMPILED));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return loadBundledJson();
+    }
+
+    /** The bundled tokenizer read from its {@code tokenizer.json} (slower; the compiled form is preferred). */
+    static Tokenizer loadBundledJson() {
         try (InputStream in = Tokenizer.class.getResourceAsStream(BUNDLED)) {
             if (in == null) throw new TokenizerException("the bundled dev/dsv32/tokenizer/" + BUNDLED + " is missing from the classpath");
-            return new Tokenizer(TokenizerLoader.read(in, "bundled " + BUNDLED), "bundled " + BUNDLED);
+            return new Tokenizer(TokenizerModel.fromJson(TokenizerLoader.read(in, "bundled " + BUNDLED), "bundled " + BUNDLED));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -115,7 +80,7 @@ public final class Tokenizer {
     public static Tokenizer load(Path tokenizerJson) {
         Objects.requireNonNull(tokenizerJson, "tokenizerJson");
         try (InputStream in = Files.newInputStream(tokenizerJson)) {
-            return new Tokenizer(TokenizerLoader.read(in, tokenizerJson.toString()), tokenizerJson.toString());
+            return new Tokenizer(TokenizerModel.fromJson(TokenizerLoader.read(in, tokenizerJson.toString()), tokenizerJson.toString()));
         } catch (IOException e) {
             throw new TokenizerException(tokenizerJson + ": cannot read: " + e.getMessage(), e);
         }
@@ -123,24 +88,28 @@ public final class Tokenizer {
 
     /** Number of ids (vocab plus added tokens): valid ids are 0 to {@code size() - 1}. */
     public int size() {
-        return idToToken.length;
+        return model.size();
     }
 
     /** The token string of an id (byte-level form for vocab tokens), or null if the id is unused. */
     public String token(int id) {
-        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
+        return id >= 0 && id < model.size() ? model.token(id) : null;
     }
 
     /** The id of a token string (vocab or added token). */
     public OptionalInt id(String token) {
         Integer id = added.get(token);
-        if (id == null) id = vocab.get(token);
+        if (id == null) {
+            Map<String, Integer> v = vocab;
+            if (v == null) vocab = v = model.vocabIndex();
+            id = v.get(token);
+        }
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     /** Whether the id is a special added token (skipped by {@code decode(ids, true)}). */
     public boolean isSpecial(int id) {
-        return id >= 0 && id < special.length && special[id];
+        return id >= 0 && id < model.size() && model.isSpecial(id);
     }
 
     /** Token ids of the text; no BOS is added. Added tokens inside the text become their ids. */
@@ -184,13 +153,20 @@ public final class Tokenizer {
      */
     public String decode(int[] ids, boolean skipSpecialTokens) {
         Objects.requireNonNull(ids, "ids");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length * 4);
+        int total = 0;
         for (int i = 0; i < ids.length; i++) {
-            byte[] b = bytesOf(ids[i], i);
-            if (skipSpecialTokens && special[ids[i]]) continue;
-            bytes.write(b, 0, b.length);
+            checkId(ids[i], i);
+            total += model.offsets[ids[i] + 1] - model.offsets[ids[i]];
         }
-        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+        byte[] bytes = new byte[total];
+        int n = 0;
+        for (int id : ids) {
+            if (skipSpecialTokens && model.isSpecial(id)) continue;
+            int len = model.offsets[id + 1] - model.offsets[id];
+            System.arraycopy(model.blob, model.offsets[id], bytes, n, len);
+            n += len;
+        }
+        return new String(bytes, 0, n, StandardCharsets.UTF_8);
     }
 
     /** A decoder for ids arriving one at a time that only returns complete characters. Not thread-safe. */
@@ -203,12 +179,15 @@ public final class Tokenizer {
         return new StreamingDecoder(this, skipSpecialTokens);
     }
 
-    byte[] bytesOf(int id, int position) {
-        if (id < 0 || id >= idToBytes.length || idToBytes[id] == null) {
+    void checkId(int id, int position) {
+        if (id < 0 || id >= model.size() || model.kinds[id] == TokenizerModel.NONE) {
             throw new IllegalArgumentException("token id " + id + " at position " + position + " is not in the vocabulary (0.."
-                    + (idToBytes.length - 1) + ")");
+                    + (model.size() - 1) + ")");
         }
-        return idToBytes[id];
+    }
+
+    TokenizerModel model() {
+        return model;
     }
 
     /** For tests: the BPE of raw bytes, bypassing the pre-tokenizer and the cache. */

@@ -21,8 +21,11 @@ import java.util.Map;
 final class TokenizerLoader {
     private TokenizerLoader() {}
 
+    // The vocab's 128K keys are read as field names: canonicalizing and interning them would dominate load time.
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .build();
     private static final ObjectMapper MAPPER = new ObjectMapper(FACTORY);
 
