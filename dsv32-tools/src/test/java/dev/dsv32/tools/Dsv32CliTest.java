@@ -14,6 +14,7 @@ import dev.dsv32.encoding.ChatEncoder;
 import dev.dsv32.encoding.LenientParser;
 import dev.dsv32.encoding.ParseResult;
 import dev.dsv32.encoding.PythonJson;
+import dev.dsv32.encoding.Repair;
 import dev.dsv32.encoding.ThinkingMode;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -304,6 +305,8 @@ class Dsv32CliTest {
         assertEquals("assistant", j.get("role").asText());
         assertEquals(text, j.get("content").asText());
         assertTrue(j.get("repairs").isArray(), r.out());
+        assertEquals(Repair.Kind.MISSING_EOS, j.get("repairs").get(0).get("kind").asText(), r.out());
+        assertEquals(text.length(), j.get("repairs").get(0).get("offset").asInt(), r.out());
         // The CLI prints exactly the library's repairs, with kind, detail and offset.
         ParseResult lib = LenientParser.parse(text, ThinkingMode.CHAT);
         ArrayNode repairs = (ArrayNode) j.get("repairs");
@@ -328,11 +331,24 @@ class Dsv32CliTest {
 
     @Test
     void parseToolsFileIsReadAndValidated() throws IOException {
-        Path f = write("ok.txt", "thought</think>answer" + EOS);
+        Path f = write("call.txt", "thought</think>\n\n<｜DSML｜function_calls>\n<｜DSML｜invoke name=\"get_time\">\n"
+                + "<｜DSML｜parameter name=\"tz\" string=\"true\">UTC</｜DSML｜parameter>\n</｜DSML｜invoke>\n"
+                + "</｜DSML｜function_calls>" + EOS);
         Path tools = write("tools.json", "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\","
                 + " \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}]}");
+        // Without declared tools nothing is checked; with them the call of an undeclared tool is flagged.
+        Result unchecked = run("parse", "--text-file", f.toString(), "--lenient");
+        assertEquals(0, unchecked.status(), unchecked.stderr());
+        assertEquals(0, unchecked.json().get("repairs").size(), unchecked.out());
         Result ok = run("parse", "--text-file", f.toString(), "--lenient", "--tools", tools.toString());
         assertEquals(0, ok.status(), ok.stderr());
+        JsonNode checked = ok.json();
+        assertEquals("get_time", checked.get("tool_calls").get(0).get("function").get("name").asText());
+        assertEquals(Repair.Kind.UNDECLARED_TOOL, checked.get("repairs").get(0).get("kind").asText(), ok.out());
+        // The strict parser ignores --tools, and says so on stderr.
+        Result strict = run("parse", "--text-file", f.toString(), "--tools", tools.toString());
+        assertEquals(0, strict.status(), strict.stderr());
+        assertTrue(strict.stderr().contains("--tools"), strict.stderr());
         Path badTools = write("badtools.json", "[{\"type\": \"function\"}]");
         Result bad = run("parse", "--text-file", f.toString(), "--lenient", "--tools", badTools.toString());
         assertEquals(2, bad.status());
