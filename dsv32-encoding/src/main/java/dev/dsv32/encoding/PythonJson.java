@@ -211,6 +211,24 @@ public final class PythonJson {
     }
 
     /**
+     * The {@code p}-digit decimal closest to {@code exact} that reads back as {@code d}, or null if there is none. The
+     * nearest p-digit rounding is the best candidate; at a power of two the rounding interval is asymmetric, so the
+     * neighbour on the wide side may read back where the nearest does not.
+     */
+    private static BigDecimal shortestCandidate(BigDecimal exact, double d, int p) {
+        BigDecimal r = exact.round(new MathContext(p, RoundingMode.HALF_EVEN));
+        if (r.doubleValue() == d) return r;
+        BigDecimal lo = exact.round(new MathContext(p, RoundingMode.FLOOR));
+        BigDecimal hi = exact.round(new MathContext(p, RoundingMode.CEILING));
+        boolean loOk = lo.doubleValue() == d;
+        boolean hiOk = hi.doubleValue() == d;
+        if (loOk && hiOk) return exact.subtract(lo).abs().compareTo(hi.subtract(exact).abs()) <= 0 ? lo : hi;
+        if (loOk) return lo;
+        if (hiOk) return hi;
+        return null;
+    }
+
+    /**
      * Python {@code repr(float)}: the shortest decimal string that reads back as the same double (ties resolved to the
      * nearest, like David Gay's dtoa mode 0), in fixed notation when the decimal exponent is in [-4, 16), else as
      * {@code d.ddde±XX}. {@code nan}/{@code inf} print as JSON's {@code NaN}/{@code Infinity}, as {@code json.dumps} does.
@@ -220,29 +238,21 @@ public final class PythonJson {
         if (Double.isInfinite(d)) return d > 0 ? "Infinity" : "-Infinity";
         if (d == 0.0) return (Double.doubleToRawLongBits(d) < 0) ? "-0.0" : "0.0";
         BigDecimal exact = new BigDecimal(d);
-        BigDecimal best = null;
-        for (int p = 1; p <= 17 && best == null; p++) {
-            MathContext nearest = new MathContext(p, RoundingMode.HALF_EVEN);
-            BigDecimal r = exact.round(nearest);
-            if (r.doubleValue() == d) {
-                best = r;
-                break;
-            }
-            // At a power of two the rounding interval is asymmetric: the nearest p-digit number may fall outside it
-            // while its neighbour on the wide side is inside.
-            BigDecimal lo = exact.round(new MathContext(p, RoundingMode.FLOOR));
-            BigDecimal hi = exact.round(new MathContext(p, RoundingMode.CEILING));
-            boolean loOk = lo.doubleValue() == d;
-            boolean hiOk = hi.doubleValue() == d;
-            if (loOk && hiOk) {
-                best = exact.subtract(lo).abs().compareTo(hi.subtract(exact).abs()) <= 0 ? lo : hi;
-            } else if (loOk) {
-                best = lo;
-            } else if (hiOk) {
-                best = hi;
+        // Whether some p-digit decimal reads back as d is monotonic in p (a p-digit number is also a (p+1)-digit one),
+        // so binary-search the shortest length; 17 digits always suffice.
+        int lo = 1;
+        int hi = 17;
+        BigDecimal best = shortestCandidate(exact, d, 17);
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            BigDecimal c = shortestCandidate(exact, d, mid);
+            if (c != null) {
+                best = c;
+                hi = mid;
+            } else {
+                lo = mid + 1;
             }
         }
-        if (best == null) best = exact.round(MathContext.DECIMAL64);
         best = best.stripTrailingZeros();
         String digits = best.unscaledValue().abs().toString();
         int decpt = digits.length() - best.scale(); // value = 0.digits * 10^decpt
