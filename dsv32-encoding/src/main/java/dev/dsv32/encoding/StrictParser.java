@@ -168,12 +168,12 @@ public final class StrictParser {
         while (i < s.length() && isPythonSpace(s.charAt(i))) i++;
         if (!s.startsWith("name=\"", i)) return null;
         int nameStart = i + 6;
-        // Non-greedy: the first position where the remainder is ">\n" or ">\n\n".
-        for (int end = nameStart; end <= s.length(); end++) {
-            String rest = s.substring(end);
-            if (rest.equals("\">\n") || rest.equals("\">\n\n")) return s.substring(nameStart, end);
-        }
-        return null;
+        // The rest after the name must be ">\n" or ">\n\n"; at most one of the two fits, so the name is fixed.
+        int end;
+        if (s.endsWith("\">\n")) end = s.length() - 3;
+        else if (s.endsWith("\">\n\n")) end = s.length() - 4;
+        else return null;
+        return end >= nameStart ? s.substring(nameStart, end) : null;
     }
 
     /**
@@ -182,24 +182,20 @@ public final class StrictParser {
      */
     static String[] matchParameter(String s) {
         if (!s.startsWith(" name=\"")) return null;
-        String body;
-        if (s.endsWith("<")) body = s.substring(0, s.length() - 1);
-        else if (s.endsWith("<\n")) body = s.substring(0, s.length() - 2);
+        int bodyEnd;
+        if (s.endsWith("<")) bodyEnd = s.length() - 1;
+        else if (s.endsWith("<\n")) bodyEnd = s.length() - 2;
         else return null;
-        // name is the shortest prefix followed by '" string="true|false">'.
-        int from = 7;
-        while (true) {
-            int q = body.indexOf("\" string=\"", from);
-            if (q < 0) return null;
-            String after = body.substring(q + 10);
-            String flag = after.startsWith("true\">") ? "true" : after.startsWith("false\">") ? "false" : null;
-            if (flag != null) {
-                String name = body.substring(7, q);
-                String value = after.substring(flag.length() + 2);
-                return new String[] {name, flag, value};
+        // name is the shortest prefix followed by '" string="true|false">' (within the body).
+        String sep = "\" string=\"";
+        for (int q = s.indexOf(sep, 7); q >= 0 && q + sep.length() <= bodyEnd; q = s.indexOf(sep, q + 1)) {
+            int flagAt = q + sep.length();
+            String flag = s.startsWith("true\">", flagAt) ? "true" : s.startsWith("false\">", flagAt) ? "false" : null;
+            if (flag != null && flagAt + flag.length() + 2 <= bodyEnd) {
+                return new String[] {s.substring(7, q), flag, s.substring(flagAt + flag.length() + 2, bodyEnd)};
             }
-            from = q + 1;
         }
+        return null;
     }
 
     /** Python's {@code \s} for str patterns: Unicode whitespace plus the ASCII separators 0x1c-0x1f. */

@@ -6,9 +6,11 @@ import static dev.dsv32.encoding.Tokens.EOS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -571,6 +573,22 @@ class StrictParserTest {
     @Test
     void bosIsAlsoASpecialTokenInReasoning() {
         assertFails("Unexpected special token in content", BOS + "r</think>c" + EOS, ThinkingMode.THINKING);
+    }
+
+    /** Python's regexes take linear time here (about 10 ms for a megabyte); so must the port. */
+    @Test
+    void longNamesAndParametersParseInLinearTime() {
+        String fc = "\n\n<" + DSML + "function_calls>\n";
+        String end = "</" + DSML + "invoke>\n</" + DSML + "function_calls>" + EOS;
+        String name = "x".repeat(1_000_000);
+        String head = fc + "<" + DSML + "invoke name=\"" + name + "\">\n" + end;
+        String attrs = "\" string=\"x".repeat(100_000);
+        String param = fc + "<" + DSML + "invoke name=\"f\">\n<" + DSML + "parameter name=\"" + attrs + "\" string=\"true\">v</" + DSML
+                + "parameter>\n" + end;
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            assertEquals(name, StrictParser.parse(head, ThinkingMode.CHAT).toolCalls().get(0).name());
+            assertEquals("{" + PythonJson.quote(attrs) + ": \"v\"}", StrictParser.parse(param, ThinkingMode.CHAT).toolCalls().get(0).arguments());
+        });
     }
 
     @Test
