@@ -13,7 +13,7 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 /**
  * Runs JMH with the usual command-line options and prints the results as a Markdown table in MB/s (UTF-8 bytes of
  * prompt produced or completion parsed, 10^6 bytes per MB):
- * {@code java -cp benchmarks/target/benchmarks.jar dev.dsv32.bench.BenchReport -f 1 -wi 3 -w 1s -i 5 -r 1s}.
+ * {@code java -cp benchmarks/target/benchmarks.jar dev.dsv32.bench.BenchReport -f 1 -wi 8 -w 1s -i 5 -r 1s}.
  */
 public final class BenchReport {
     private BenchReport() {}
