@@ -13,6 +13,7 @@ import dev.dsv32.encoding.StreamingParser;
 import dev.dsv32.encoding.StrictParser;
 import dev.dsv32.encoding.ThinkingMode;
 import dev.dsv32.encoding.ToolCall;
+import dev.dsv32.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,8 +54,8 @@ final class DemoCommand implements Callable<Integer> {
         List<Message> all = SampleConversation.messages();
 
         out.println("dsv32 demo: DeepSeek-V3.2 chat encoding, version " + VersionProvider.version());
-        out.println("(Encoding and parsing only: there is no tokenizer or inference engine yet, so the model output");
-        out.println(" below is the text the model would generate, rendered from the sample conversation.)");
+        out.println("(Encoding, tokenization and parsing only: the inference engine does not exist yet, so the model");
+        out.println(" output below is the text the model would generate, rendered from the sample conversation.)");
 
         heading(out, "1. Conversation (OpenAI format)");
         for (int i = 0; i < all.size(); i++) out.println(describe(i, all.get(i)));
@@ -70,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
         verbatim(out, "completion", answer);
         boolean concatenates = (prompt + answer).equals(encoder.encode(all));
         out.println("prompt + completion == encode(all 5 messages): " + yesNo(concatenates));
+        tokenize(out, prompt, answer);
 
         String toolCall = SampleConversation.toolCallCompletion();
         heading(out, "4. Strict parse of the tool-call turn (official parse_message_from_completion_text)");
@@ -133,6 +135,27 @@ final class DemoCommand implements Callable<Integer> {
         ParseResult streamed = p.result();
         ParseResult whole = LenientParser.parse(text, ThinkingMode.THINKING, options);
         out.println("streamed result == LenientParser on the whole text: " + yesNo(streamed.message().equals(whole.message())));
+    }
+
+    /** Token ids of the prompt and completion with the bundled V3.2 tokenizer, if it loads. */
+    private static void tokenize(PrintWriter out, String prompt, String completion) {
+        try {
+            Tokenizer tok = Tokenizer.v32();
+            int[] promptIds = tok.encode(prompt);
+            int[] completionIds = tok.encode(completion);
+            out.println("tokens (V3.2 tokenizer): prompt " + promptIds.length + ", completion " + completionIds.length
+                    + "; decode(encode(text)) == text: " + yesNo(tok.decode(promptIds).equals(prompt)
+                    && tok.decode(completionIds).equals(completion)));
+            StringBuilder sb = new StringBuilder("completion ids:");
+            int shown = Math.min(completionIds.length, 12);
+            for (int i = 0; i < shown; i++) {
+                sb.append(' ').append(completionIds[i]).append('=').append(PythonJson.quote(tok.decode(new int[] {completionIds[i]})));
+            }
+            if (shown < completionIds.length) sb.append(" ...");
+            out.println(sb);
+        } catch (RuntimeException e) {
+            out.println("tokenizer unavailable: " + e);
+        }
     }
 
     private static String describe(StreamEvent e) {

@@ -381,6 +381,7 @@ class Dsv32CliTest {
         }
         assertTrue(out.contains("prompt + completion == encode(all 5 messages): yes"), out);
         assertTrue(out.contains("round trip (reasoning and tool calls equal messages[2]): yes"), out);
+        assertTrue(out.contains("decode(encode(text)) == text: yes"), out);
         assertTrue(out.contains("杭州"));
     }
 }
