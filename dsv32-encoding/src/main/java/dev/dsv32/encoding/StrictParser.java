@@ -27,18 +27,22 @@ public final class StrictParser {
     /** Result of {@code _read_until_stop}: next index, the text before the stop, and the stop found (or null). */
     private record Read(int next, String text, String stop, int stopAt) {}
 
+    /**
+     * {@code _read_until_stop}: the earliest occurrence of any stop at or after {@code index} (the first listed stop
+     * wins a tie). One forward scan that ends at that occurrence, so a whole parse stays linear in the text length
+     * (searching each stop through the whole rest of the text would make many tool calls quadratic).
+     */
     private static Read readUntilStop(int index, String text, String... stops) {
-        int minPos = text.length();
-        String matched = null;
-        for (String s : stops) {
-            int pos = text.indexOf(s, index);
-            if (pos != -1 && pos < minPos) {
-                minPos = pos;
-                matched = s;
+        int n = text.length();
+        for (int pos = index; pos < n; pos++) {
+            char c = text.charAt(pos);
+            for (String s : stops) {
+                if (c == s.charAt(0) && text.startsWith(s, pos)) {
+                    return new Read(pos + s.length(), text.substring(index, pos), s, pos);
+                }
             }
         }
-        if (matched != null) return new Read(minPos + matched.length(), text.substring(index, minPos), matched, minPos);
-        return new Read(text.length(), text.substring(Math.min(index, text.length())), null, text.length());
+        return new Read(n, text.substring(Math.min(index, n)), null, n);
     }
 
     /** Parses a completion; the result has role, content, reasoning_content ("" in chat mode) and tool_calls. */
