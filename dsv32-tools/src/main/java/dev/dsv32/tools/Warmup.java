@@ -28,6 +28,7 @@ final class Warmup {
             Path malformed = write(dir, "malformed.txt", SampleConversation.malformedCompletion());
             Path tools = write(dir, "tools.json", Json.compact(Json.MAPPER.valueToTree(SampleConversation.toolsJson())));
             Path bad = write(dir, "bad.json", "[{\"role\": \"user\"");
+            Path ids = write(dir, "ids.json", "[0, 128803, 33310, 128804]");
             String[][] commands = {
                 {"encode", "--messages", messages.toString()},
                 {"encode", "--messages", messages.toString(), "--thinking-mode", "chat", "--bos", "false"},
@@ -37,6 +38,9 @@ final class Warmup {
                 {"parse", "--text-file", malformed.toString()},
                 {"parse", "--lenient", "--tools", tools.toString(), "--text-file", malformed.toString()},
                 {"parse", "--lenient", "--pretty", "--text-file", completion.toString()},
+                {"tokenize", "--text-file", completion.toString()},
+                {"tokenize", "--count", "--text-file", completion.toString()},
+                {"detokenize", "--ids-file", ids.toString()},
                 {"demo"},
                 {"--help"},
                 {"--version"},
