@@ -33,7 +33,7 @@ public final class BenchReport {
             name = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
             Map<String, String> params = new TreeMap<>();
             for (String k : r.getParams().getParamsKeys()) {
-                if (!k.equals("conversation")) params.put(k, r.getParams().getParam(k));
+                if (!k.equals("conversation") && !k.equals("corpus")) params.put(k, r.getParams().getParam(k));
             }
             Result<?> primary = r.getPrimaryResult();
             Result<?> bytes = r.getSecondaryResults().get("bytes");

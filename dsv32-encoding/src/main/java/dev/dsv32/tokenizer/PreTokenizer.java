@@ -16,7 +16,7 @@ import static dev.dsv32.tokenizer.UnicodeClasses.WS;
  *   <li>{@code [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+}
  *       with Oniguruma's leftmost, first-alternative semantics; text no alternative matches stays a piece of its own.</li>
  * </ol>
- * Character classes come from {@link UnicodeClasses} (Unicode 14.0.0), not from the JDK.
+ * Character classes come from {@link UnicodeClasses} (Unicode 16.0.0), not from the JDK.
  */
 final class PreTokenizer {
     private PreTokenizer() {}

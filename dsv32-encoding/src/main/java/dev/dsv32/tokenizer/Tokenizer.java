@@ -13,7 +13,7 @@ import java.util.OptionalInt;
 
 /**
  * The exact DeepSeek-V3.2 tokenizer (byte-level BPE, tokenizer.md) in pure Java: same ids as the Hugging Face
- * reference for any text, on any JDK (character classes are Unicode 14.0.0 data carried in the jar).
+ * reference for any text, on any JDK (character classes are Unicode 16.0.0 data carried in the jar).
  *
  * <p>{@link #encode} adds no BOS: chat prompts carry {@code <｜begin▁of▁sentence｜>} in their text (the chat encoder
  * writes it), and every added token in the text (special or not) becomes its id. Immutable and thread-safe; load it
@@ -55,6 +55,16 @@ public final class Tokenizer {
     /** The bundled DeepSeek-V3.2 tokenizer (loaded on first use, then shared). */
     public static Tokenizer v32() {
         return Bundled.INSTANCE;
+    }
+
+    /** A new instance of the bundled tokenizer (not the shared one): for measuring load time or isolating caches. */
+    public static Tokenizer readBundled() {
+        return loadBundled();
+    }
+
+    /** As {@link #readBundled()}, parsing the bundled {@code tokenizer.json} instead of its compiled form (slower). */
+    public static Tokenizer readBundledJson() {
+        return loadBundledJson();
     }
 
     private static Tokenizer loadBundled() {
