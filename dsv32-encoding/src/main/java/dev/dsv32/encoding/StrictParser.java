@@ -28,33 +28,55 @@ public final class StrictParser {
     private record Read(int next, String text, String stop, int stopAt) {}
 
     /**
-     * {@code _read_until_stop}: the earliest occurrence of any stop at or after {@code index} (the first listed stop
-     * wins a tie). One forward scan that ends at that occurrence, so a whole parse stays linear in the text length
-     * (searching each stop through the whole rest of the text would make many tool calls quadratic).
+     * {@code _read_until_stop} over one completion: the earliest occurrence of any stop at or after {@code index} (the
+     * first listed stop wins a tie). Each stop's last found position is remembered: the parser only moves forward, so a
+     * position still ahead of {@code index} is still the first occurrence, and "not found" stays true. Every search
+     * therefore starts where the previous one for that stop left off, and a whole parse stays linear in the text
+     * (re-searching the block end for every invoke would make many tool calls quadratic).
      */
-    private static Read readUntilStop(int index, String text, String... stops) {
-        int n = text.length();
-        for (int pos = index; pos < n; pos++) {
-            char c = text.charAt(pos);
+    private static final class Cursor {
+        private static final int UNKNOWN = -2;
+        private static final int ABSENT = -1;
+        final String text;
+        private final java.util.IdentityHashMap<String, int[]> found = new java.util.IdentityHashMap<>();
+
+        Cursor(String text) {
+            this.text = text;
+        }
+
+        Read read(int index, String... stops) {
+            int n = text.length();
+            int minPos = n;
+            String matched = null;
             for (String s : stops) {
-                if (c == s.charAt(0) && text.startsWith(s, pos)) {
-                    return new Read(pos + s.length(), text.substring(index, pos), s, pos);
+                int[] memo = found.computeIfAbsent(s, k -> new int[] {UNKNOWN, 0});
+                int pos = memo[0];
+                if (pos == UNKNOWN || (pos >= 0 && pos < index) || (pos == ABSENT && memo[1] > index)) {
+                    pos = text.indexOf(s, index);
+                    memo[0] = pos < 0 ? ABSENT : pos;
+                    memo[1] = index;
+                }
+                if (pos >= 0 && pos < minPos) {
+                    minPos = pos;
+                    matched = s;
                 }
             }
+            if (matched != null) return new Read(minPos + matched.length(), text.substring(index, minPos), matched, minPos);
+            return new Read(n, text.substring(Math.min(index, n)), null, n);
         }
-        return new Read(n, text.substring(Math.min(index, n)), null, n);
     }
 
     /** Parses a completion; the result has role, content, reasoning_content ("" in chat mode) and tool_calls. */
     public static Message parse(String text, ThinkingMode mode) {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(mode, "mode");
+        Cursor cur = new Cursor(text);
         String reasoning = "";
         int index = 0;
         int contentStart = 0;
         Read r;
         if (mode == ThinkingMode.THINKING) {
-            r = readUntilStop(index, text, Tokens.THINK_END, Tokens.TOOL_CALLS_START);
+            r = cur.read(index, Tokens.THINK_END, Tokens.TOOL_CALLS_START);
             reasoning = r.text();
             if (!Tokens.THINK_END.equals(r.stop())) {
                 throw new DsmlParseException("Invalid thinking format", r.stopAt(),
@@ -63,15 +85,15 @@ public final class StrictParser {
             index = r.next();
             contentStart = index;
         }
-        r = readUntilStop(index, text, Tokens.EOS, Tokens.TOOL_CALLS_START);
+        r = cur.read(index, Tokens.EOS, Tokens.TOOL_CALLS_START);
         String content = r.text();
         index = r.next();
         String stop = r.stop();
         List<ToolCall> toolCalls = new ArrayList<>();
         if (Tokens.TOOL_CALLS_START.equals(stop)) {
-            Read calls = parseToolCalls(text, index, toolCalls);
+            Read calls = parseToolCalls(cur, index, toolCalls);
             index = calls.next();
-            Read tail = readUntilStop(index, text, Tokens.EOS);
+            Read tail = cur.read(index, Tokens.EOS);
             if (!tail.text().isEmpty()) {
                 throw new DsmlParseException("Unexpected content after tool calls", index,
                         "<｜end▁of▁sentence｜> or the end of the text right after the tool calls");
@@ -97,10 +119,11 @@ public final class StrictParser {
     }
 
     /** {@code parse_tool_calls}: returns the index reached (and the last stop seen). */
-    private static Read parseToolCalls(String text, int index, List<ToolCall> out) {
+    private static Read parseToolCalls(Cursor cur, int index, List<ToolCall> out) {
+        String text = cur.text;
         String stop = null;
         while (index < text.length()) {
-            Read gap = readUntilStop(index, text, INVOKE_START, BLOCK_END);
+            Read gap = cur.read(index, INVOKE_START, BLOCK_END);
             if (!">\n".equals(gap.text())) {
                 throw new DsmlParseException("Tool call format error", index, "\">\\n\" then <｜DSML｜invoke or </｜DSML｜function_calls>");
             }
@@ -111,7 +134,7 @@ public final class StrictParser {
                 throw new DsmlParseException("Missing special token", index, "<｜DSML｜invoke or </｜DSML｜function_calls>");
             }
             int headAt = index;
-            Read head = readUntilStop(index, text, PARAM_START, INVOKE_END);
+            Read head = cur.read(index, PARAM_START, INVOKE_END);
             index = head.next();
             stop = head.stop();
             String name = matchInvokeHead(head.text());
@@ -121,7 +144,7 @@ public final class StrictParser {
             Map<String, String[]> args = new LinkedHashMap<>();
             while (PARAM_START.equals(stop)) {
                 int paramAt = index;
-                Read p = readUntilStop(index, text, PARAM_END);
+                Read p = cur.read(index, PARAM_END);
                 index = p.next();
                 stop = p.stop();
                 String[] kv = matchParameter(p.text());
@@ -134,7 +157,7 @@ public final class StrictParser {
                 }
                 args.put(kv[0], new String[] {kv[2], kv[1]});
                 int gapAt = index;
-                Read g = readUntilStop(index, text, PARAM_START, INVOKE_END);
+                Read g = cur.read(index, PARAM_START, INVOKE_END);
                 index = g.next();
                 stop = g.stop();
                 if (!">\n".equals(g.text())) {
