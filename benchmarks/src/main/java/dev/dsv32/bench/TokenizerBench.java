@@ -29,8 +29,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Single-thread encode throughput of the pure-Java tokenizer ({@code impl=dsv32}) against the Hugging Face Rust
  * tokenizer through DJL ({@code impl=hf-rust}, Rust tokenizers 0.21.0, truncation off, no special tokens added), on
  * the same corpus with the same chunking: the whole string at once, and newline-aligned chunks of at most 4096 chars.
- * One operation encodes the whole corpus; the {@code bytes} counter gives MB/s. Both must produce the same number of
- * ids (checked in setup).
+ * One operation encodes the whole corpus; the {@code bytes} counter gives MB/s. That both produce the same ids is
+ * checked elsewhere (DjlDifferentialTest, and the whole-process comparison with {@link HfTokenizeMain}).
  *
  * <p>Corpus: {@code benchmarks/corpus.sh} (5+ MB of English, Chinese, Japanese, Python). Run:
  * {@code java -cp benchmarks/target/benchmarks.jar dev.dsv32.bench.BenchReport TokenizerBench -f 1 -wi 2 -i 3}.
