@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Print the text of a JSON array of DeepSeek-V3.2 token ids, exactly, as UTF-8 with no trailing newline",
-            "(bytes that do not form valid UTF-8 become U+FFFD, as in the Hugging Face decoder)."
+            "Print the text of a JSON array of DeepSeek-V3.2 token ids.",
+            "The text is printed exactly, as UTF-8 with no trailing newline; bytes that do not form valid UTF-8 become",
+            "U+FFFD, as in the Hugging Face decoder."
         })
 final class DetokenizeCommand implements Callable<Integer> {
     @Spec

@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = {
-            "Print the DeepSeek-V3.2 token ids of a text as a JSON array (exact Hugging Face tokenizer ids; no BOS is added:",
-            "special tokens written in the text, such as <｜begin▁of▁sentence｜>, become their ids)."
+            "Print the DeepSeek-V3.2 token ids of a text as a JSON array.",
+            "The ids are exactly the Hugging Face tokenizer's. No BOS is added: special tokens written in the text, such as",
+            "<｜begin▁of▁sentence｜>, become their ids."
         })
 final class TokenizeCommand implements Callable<Integer> {
     @Spec
