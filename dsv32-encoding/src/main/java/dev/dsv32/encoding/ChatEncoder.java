@@ -135,8 +135,10 @@ public final class ChatEncoder {
         if (addBosToken && context.isEmpty()) prompt.append(Tokens.BOS);
         Msgs rendered = Msgs.of(full, labels);
         if (thinkingMode == ThinkingMode.THINKING && dropThinking) rendered = dropThinkingMessages(rendered);
+        // find_last_user_index runs on the same list for every message: compute it once (the official code's is O(n^2)).
+        int lastUser = messages.isEmpty() ? -1 : findLastUserIndex(rendered);
         for (int i = 0; i < messages.size(); i++) {
-            renderMessage(i + context.size(), rendered, prompt, full.size() - rendered.size());
+            renderMessage(i + context.size(), rendered, lastUser, prompt, full.size() - rendered.size());
         }
         return prompt.toString();
     }
@@ -254,7 +256,7 @@ public final class ChatEncoder {
 
     private record Call(JsonNode name, JsonNode arguments) {}
 
-    private void renderMessage(int index, Msgs msgs, StringBuilder prompt, int dropped) {
+    private void renderMessage(int index, Msgs msgs, int lastUser, StringBuilder prompt, int dropped) {
         if (index < 0 || index >= msgs.size()) {
             throw new EncodingException("messages",
                     "drop_thinking removed " + dropped + " developer (or unknown-role) message(s) that precede the last user"
@@ -264,7 +266,6 @@ public final class ChatEncoder {
         final boolean thinking = thinkingMode == ThinkingMode.THINKING;
         JsonNode msg = msgs.get(index);
         String at = msgs.label(index);
-        int lastUser = findLastUserIndex(msgs);
 
         JsonNode roleNode = msg.get("role");
         String role = role(msg);
