@@ -410,7 +410,7 @@ public final class StreamingParser {
     }
 
     private boolean ignoreInInvoke(boolean eof) {
-        int next = buf.indexOf("<", pos + 1);
+        int next = nextLessThan(pos + 1);
         if (next < 0) {
             if (!eof) return false;
             next = buf.length();
@@ -688,7 +688,7 @@ public final class StreamingParser {
 
     /** Text that is not DSML inside a tool-call block: kept as content, up to the next '<'. */
     private boolean junkToContent(boolean eof, String kind) {
-        int next = buf.indexOf("<", pos + 1);
+        int next = nextLessThan(pos + 1);
         if (next < 0) {
             if (!eof) return false;
             next = buf.length();
@@ -702,6 +702,21 @@ public final class StreamingParser {
         gap.setLength(0);
         pos = next;
         return true;
+    }
+
+    /** [noLtFrom, noLtTo) is known to hold no '<': text waiting for its '<' is not scanned again on every delta. */
+    private int noLtFrom;
+    private int noLtTo;
+
+    /** Index of the next '<' at or after {@code from}, or -1. */
+    private int nextLessThan(int from) {
+        int start = from >= noLtFrom && from <= noLtTo ? noLtTo : from;
+        int i = buf.indexOf("<", start);
+        if (i < 0) {
+            if (start != noLtTo) noLtFrom = from;
+            noLtTo = buf.length();
+        }
+        return i;
     }
 
     private void skipWhitespaceIntoGap() {
