@@ -1,0 +1,267 @@
+package dev.dsv32.nativ;
+
+import dev.dsv32.nativ.jni.Dsv32Native;
+import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model;
+import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model_info;
+import dev.dsv32.nativ.jni.Dsv32Native.dsv32_open_options;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.bytedeco.javacpp.BytePointer;
+
+/**
+ * A DeepSeek-V3.2 checkpoint opened by the native engine (libdsv32, through JNI).
+ *
+ * <pre>{@code
+ * try (NativeModel model = NativeModel.open(dir, NativeOptions.defaults());
+ *      NativeSequence seq = model.openSequence()) {
+ *     float[] prefill = seq.forward(promptIds);     // promptIds.length × vocab
+ *     float[] next = seq.forward(nextId);           // 1 × vocab, the decode path
+ * }
+ * }</pre>
+ *
+ * <p>Arguments are checked in Java before any native call (closed objects, token ids against the vocabulary, cache
+ * capacity); what the engine still rejects comes back as a {@link NativeException} (a {@link CheckpointException}
+ * for checkpoint problems) carrying the engine's message. One forward step is one JNI call. The model is used from
+ * one thread at a time: its methods synchronise on it. {@link #close()} is idempotent; any other use after close is
+ * an {@link IllegalStateException}.
+ */
+public final class NativeModel implements AutoCloseable {
+    private dsv32_model handle; // null once closed
+    private final Path dir;
+    private final ModelInfo info;
+    private final Map<NativeSequence, Boolean> sequences = new IdentityHashMap<>();
+
+    private NativeModel(dsv32_model handle, Path dir, ModelInfo info) {
+        this.handle = handle;
+        this.dir = dir;
+        this.info = info;
+    }
+
+    /** Opens the checkpoint in {@code dir} with default options. */
+    public static NativeModel open(Path dir) {
+        return open(dir, NativeOptions.defaults());
+    }
+
+    /**
+     * Opens the Hugging Face checkpoint in {@code dir} (config.json and *.safetensors, memory-mapped).
+     *
+     * @throws CheckpointException when the directory, a file or a tensor is missing, unreadable or inconsistent
+     * @throws NativeException for other engine errors
+     */
+    public static NativeModel open(Path dir, NativeOptions options) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(options, "options");
+        if (!Files.exists(dir)) throw new CheckpointException(dir + ": no such checkpoint directory");
+        if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a directory");
+        dsv32_model handle = new dsv32_model();
+        try (dsv32_open_options o = new dsv32_open_options();
+             BytePointer path = new BytePointer(dir.toString(), StandardCharsets.UTF_8)) {
+            o.numerics(options.numerics().code())
+                    .mp(options.mp())
+                    .max_seq_len(options.maxSeqLen())
+                    .max_sequences(options.maxSequences())
+                    .n_threads(options.threads())
+                    .debug_flags(options.debugFlags());
+            int rc = Dsv32Native.dsv32_model_open(path, o, handle);
+            if (rc != Dsv32Native.DSV32_OK) {
+                throw error(rc, "opening " + dir);
+            }
+            if (handle.isNull()) throw new NativeException(Dsv32Native.DSV32_ERR_INTERNAL, "opening " + dir + ": no model returned");
+        }
+        ModelInfo info;
+        try (dsv32_model_info i = new dsv32_model_info()) {
+            int rc = Dsv32Native.dsv32_model_get_info(handle, i);
+            if (rc != Dsv32Native.DSV32_OK) {
+                NativeException e = error(rc, "dsv32_model_get_info");
+                Dsv32Native.dsv32_model_close(handle);
+                throw e;
+            }
+            Numerics numerics;
+            try {
+                numerics = Numerics.ofCode(i.numerics());
+            } catch (IllegalArgumentException e) {
+                numerics = options.numerics();
+            }
+            info = new ModelInfo(i.vocab_size(), i.hidden_size(), i.num_layers(), i.max_seq_len(), numerics, i.mp());
+        }
+        return new NativeModel(handle, dir, info);
+    }
+
+    /** The checkpoint directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** Vocabulary size, dimensions, cache length, numerics and model parallelism of the open model. */
+    public synchronized ModelInfo info() {
+        checkOpen();
+        return info;
+    }
+
+    /** A fresh, empty sequence (cache slot). */
+    public synchronized NativeSequence openSequence() {
+        checkOpen();
+        int[] id = new int[1];
+        int rc = Dsv32Native.dsv32_seq_open(handle, id);
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_seq_open");
+        NativeSequence s = new NativeSequence(this, id[0]);
+        sequences.put(s, Boolean.TRUE);
+        return s;
+    }
+
+    /** Runs the next {@code tokens} of one sequence; returns {@code tokens.length × vocab} logits, row-major. */
+    public float[] forward(NativeSequence sequence, int... tokens) {
+        return forward(List.of(new BatchEntry(sequence, tokens)));
+    }
+
+    /**
+     * Runs one forward step for a batch (at most one entry per sequence); returns one row of {@code vocab} logits per
+     * token, in batch order. Each entry's sequence advances by its number of tokens.
+     */
+    public synchronized float[] forward(List<BatchEntry> batch) {
+        Step step = prepare(batch);
+        long len = (long) step.rows * info.vocabSize();
+        if (len > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(step.rows + " rows of " + info.vocabSize() + " logits do not fit in a float[]: use forward(batch, FloatBuffer) with a direct buffer");
+        }
+        float[] logits = new float[(int) len];
+        int rc = Dsv32Native.dsv32_forward_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, logits, len);
+        finish(rc, batch);
+        return logits;
+    }
+
+    /**
+     * As {@link #forward(List)}, writing the logits into {@code out} from its position (which advances past them).
+     * A direct buffer is written by the engine in place; a heap buffer receives a copy.
+     */
+    public synchronized void forward(List<BatchEntry> batch, FloatBuffer out) {
+        Objects.requireNonNull(out, "out");
+        if (out.isReadOnly()) throw new IllegalArgumentException("out is read-only");
+        Step step = prepare(batch);
+        long len = (long) step.rows * info.vocabSize();
+        if (out.remaining() < len) {
+            throw new IllegalArgumentException("out has " + out.remaining() + " floats remaining, the batch needs " + len);
+        }
+        if (!out.isDirect()) {
+            out.put(forwardArrayUnchecked(step, batch, len));
+            return;
+        }
+        FloatBuffer target = out.slice();
+        int rc = Dsv32Native.dsv32_forward_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, target, len);
+        finish(rc, batch);
+        out.position(out.position() + (int) len);
+    }
+
+    private float[] forwardArrayUnchecked(Step step, List<BatchEntry> batch, long len) {
+        float[] logits = new float[Math.toIntExact(len)];
+        int rc = Dsv32Native.dsv32_forward_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, logits, len);
+        finish(rc, batch);
+        return logits;
+    }
+
+    public synchronized boolean isClosed() {
+        return handle == null;
+    }
+
+    /** Frees the model and all its sequences. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (handle == null) return;
+        for (NativeSequence s : sequences.keySet()) s.markClosed();
+        sequences.clear();
+        Dsv32Native.dsv32_model_close(handle);
+        handle = null;
+    }
+
+    @Override
+    public String toString() {
+        return "NativeModel[" + dir + (handle == null ? ", closed]" : ", " + info + "]");
+    }
+
+    // --- internals ---
+
+    private record Step(int[] entries, int[] tokens, int rows) {}
+
+    private Step prepare(List<BatchEntry> batch) {
+        Objects.requireNonNull(batch, "batch");
+        checkOpen();
+        if (batch.isEmpty()) throw new IllegalArgumentException("empty batch");
+        int[] entries = new int[3 * batch.size()];
+        long rows = 0;
+        Map<NativeSequence, Boolean> seen = new IdentityHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            BatchEntry e = Objects.requireNonNull(batch.get(i), "batch entry " + i);
+            NativeSequence s = e.sequence();
+            if (s.model() != this) throw new IllegalArgumentException("batch entry " + i + ": the sequence belongs to another model");
+            if (s.closedUnchecked()) throw new IllegalStateException("batch entry " + i + ": sequence " + s.id() + " is closed");
+            if (seen.put(s, Boolean.TRUE) != null) {
+                throw new IllegalArgumentException("batch entry " + i + ": sequence " + s.id() + " appears twice in the batch");
+            }
+            int[] t = e.tokens();
+            if (t.length == 0) throw new IllegalArgumentException("batch entry " + i + ": no tokens");
+            for (int j = 0; j < t.length; j++) {
+                if (t[j] < 0 || t[j] >= info.vocabSize()) {
+                    throw new IllegalArgumentException("batch entry " + i + ": token " + j + " = " + t[j]
+                            + " is out of the vocabulary range [0, " + info.vocabSize() + ")");
+                }
+            }
+            int pos = s.positionUnchecked();
+            if (info.maxSeqLen() > 0 && (long) pos + t.length > info.maxSeqLen()) {
+                throw new NativeException(Dsv32Native.DSV32_ERR_CAPACITY, "batch entry " + i + ": sequence " + s.id() + " at position "
+                        + pos + " cannot take " + t.length + " more tokens (cache length " + info.maxSeqLen() + ")");
+            }
+            entries[3 * i] = s.id();
+            entries[3 * i + 1] = pos;
+            entries[3 * i + 2] = t.length;
+            rows += t.length;
+        }
+        if (rows > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens in one batch: " + rows);
+        int[] tokens = new int[(int) rows];
+        int off = 0;
+        for (BatchEntry e : batch) {
+            System.arraycopy(e.tokens(), 0, tokens, off, e.tokens().length);
+            off += e.tokens().length;
+        }
+        return new Step(entries, tokens, (int) rows);
+    }
+
+    private void finish(int rc, List<BatchEntry> batch) {
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_forward");
+        for (BatchEntry e : batch) e.sequence().advance(e.tokens().length);
+    }
+
+    synchronized void closeSequence(NativeSequence s) {
+        if (s.closedUnchecked()) return;
+        s.markClosed();
+        sequences.remove(s);
+        int rc = Dsv32Native.dsv32_seq_close(handle, s.id());
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_seq_close");
+    }
+
+    void checkOpen() {
+        if (handle == null) throw new IllegalStateException("the model " + dir + " is closed");
+    }
+
+    private static NativeException error(int rc, String what) {
+        String msg;
+        try {
+            BytePointer p = Dsv32Native.dsv32_last_error(); // owned by the engine: not freed here
+            msg = p == null || p.isNull() ? "" : p.getString(StandardCharsets.UTF_8);
+        } catch (RuntimeException e) {
+            msg = "";
+        }
+        return NativeException.of(rc, what, msg);
+    }
+
+    /** The sequences open now (for tests). */
+    synchronized List<NativeSequence> openSequences() {
+        return new ArrayList<>(sequences.keySet());
+    }
+}

@@ -1,0 +1,80 @@
+package dev.dsv32.nativ;
+
+import java.util.Objects;
+
+/**
+ * How {@link NativeModel#open} opens a checkpoint ({@code dsv32_open_options}). Zero means "the default" for the
+ * numeric fields, as in C.
+ *
+ * @param numerics numerics mode
+ * @param mp model-parallel ranks (threads on CPU); 0 or 1 = none
+ * @param maxSeqLen cache length per sequence; 0 = the config's max_position_embeddings
+ * @param maxSequences sequences open at once; 0 = 8
+ * @param threads worker threads; 0 = all cores
+ * @param debugFlags {@code DSV32_DEBUG_*} bits that break the model on purpose (tests only); see {@link DebugFlag}
+ */
+public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags) {
+    /** Debug flags (bits of {@link #debugFlags()}). */
+    public enum DebugFlag {
+        /** The MLA RoPE layout for the indexer (the pre-fix bug). */
+        INDEXER_ROPE_INTERLEAVED(1),
+        /** Plain RoPE frequencies and no mscale. */
+        NO_YARN(2),
+        /** Ignore e_score_correction_bias when routing. */
+        NO_GATE_BIAS(4);
+
+        private final int bit;
+
+        DebugFlag(int bit) {
+            this.bit = bit;
+        }
+
+        public int bit() {
+            return bit;
+        }
+    }
+
+    public NativeOptions {
+        Objects.requireNonNull(numerics, "numerics");
+        requireNonNegative(mp, "mp");
+        requireNonNegative(maxSeqLen, "maxSeqLen");
+        requireNonNegative(maxSequences, "maxSequences");
+        requireNonNegative(threads, "threads");
+        if ((debugFlags & ~7) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
+    }
+
+    /** All defaults: the model's numerics, no model parallelism, config cache length, 8 sequences, all cores. */
+    public static NativeOptions defaults() {
+        return new NativeOptions(Numerics.DEFAULT, 0, 0, 0, 0, 0);
+    }
+
+    public NativeOptions withNumerics(Numerics n) {
+        return new NativeOptions(n, mp, maxSeqLen, maxSequences, threads, debugFlags);
+    }
+
+    public NativeOptions withMp(int v) {
+        return new NativeOptions(numerics, v, maxSeqLen, maxSequences, threads, debugFlags);
+    }
+
+    public NativeOptions withMaxSeqLen(int v) {
+        return new NativeOptions(numerics, mp, v, maxSequences, threads, debugFlags);
+    }
+
+    public NativeOptions withMaxSequences(int v) {
+        return new NativeOptions(numerics, mp, maxSeqLen, v, threads, debugFlags);
+    }
+
+    public NativeOptions withThreads(int v) {
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, v, debugFlags);
+    }
+
+    public NativeOptions withDebug(DebugFlag... flags) {
+        int bits = debugFlags;
+        for (DebugFlag f : flags) bits |= f.bit();
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, bits);
+    }
+
+    private static void requireNonNegative(int v, String name) {
+        if (v < 0) throw new IllegalArgumentException(name + " must be >= 0, got " + v);
+    }
+}

@@ -1,0 +1,181 @@
+package dev.dsv32.nativ.jni;
+
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.ByPtrPtr;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Const;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The raw JavaCPP mapping of {@code dsv32/dsv32.h}, the C API of the native core (plus {@code dsv32_jni.h}, a helper
+ * that takes a forward batch as flat arrays so that one step is one JNI call). Not for direct use: the checked,
+ * closeable API is {@link dev.dsv32.nativ.NativeModel}. Every function returns {@link #DSV32_OK} or an error code, with
+ * the message in {@link #dsv32_last_error()} on the calling thread.
+ */
+@Platform(value = "linux-x86_64", compiler = "cpp17", include = {"dsv32/dsv32.h", "dsv32_jni.h"}, link = "dsv32")
+public class Dsv32Native {
+    static {
+        Loader.load();
+    }
+
+    private Dsv32Native() {}
+
+    // enum dsv32_status
+    public static final int DSV32_OK = 0;
+    public static final int DSV32_ERR_INVALID_ARGUMENT = 1;
+    public static final int DSV32_ERR_CHECKPOINT = 2;
+    public static final int DSV32_ERR_CAPACITY = 3;
+    public static final int DSV32_ERR_INTERNAL = 4;
+
+    // enum dsv32_numerics
+    public static final int DSV32_NUMERICS_DEFAULT = 0;
+    public static final int DSV32_NUMERICS_F32 = 1;
+    public static final int DSV32_NUMERICS_FP8 = 2;
+
+    // debug flags
+    public static final int DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED = 1;
+    public static final int DSV32_DEBUG_NO_YARN = 2;
+    public static final int DSV32_DEBUG_NO_GATE_BIAS = 4;
+
+    /** {@code dsv32_model}: opaque. */
+    @Opaque
+    public static class dsv32_model extends Pointer {
+        public dsv32_model() {
+            super((Pointer) null);
+        }
+
+        public dsv32_model(Pointer p) {
+            super(p);
+        }
+    }
+
+    /** {@code dsv32_open_options}. */
+    public static class dsv32_open_options extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_open_options() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_open_options(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native int numerics();
+        public native dsv32_open_options numerics(int v);
+        public native int mp();
+        public native dsv32_open_options mp(int v);
+        public native int max_seq_len();
+        public native dsv32_open_options max_seq_len(int v);
+        public native int max_sequences();
+        public native dsv32_open_options max_sequences(int v);
+        public native int n_threads();
+        public native dsv32_open_options n_threads(int v);
+        public native int debug_flags();
+        public native dsv32_open_options debug_flags(int v);
+    }
+
+    /** {@code dsv32_model_info}. */
+    public static class dsv32_model_info extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_model_info() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_model_info(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native int vocab_size();
+        public native dsv32_model_info vocab_size(int v);
+        public native int hidden_size();
+        public native dsv32_model_info hidden_size(int v);
+        public native int num_layers();
+        public native dsv32_model_info num_layers(int v);
+        public native int max_seq_len();
+        public native dsv32_model_info max_seq_len(int v);
+        public native int numerics();
+        public native dsv32_model_info numerics(int v);
+        public native int mp();
+        public native dsv32_model_info mp(int v);
+    }
+
+    /** {@code dsv32_batch_entry} (mapped for completeness; {@link #dsv32_forward_flat} is what the Java layer uses). */
+    public static class dsv32_batch_entry extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_batch_entry() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_batch_entry(long size) {
+            super((Pointer) null);
+            allocateArray(size);
+        }
+
+        public dsv32_batch_entry(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+        private native void allocateArray(long size);
+
+        public native int seq();
+        public native dsv32_batch_entry seq(int v);
+        public native int start_pos();
+        public native dsv32_batch_entry start_pos(int v);
+        public native int n_tokens();
+        public native dsv32_batch_entry n_tokens(int v);
+        public native @Cast("const int32_t*") org.bytedeco.javacpp.IntPointer tokens();
+        public native dsv32_batch_entry tokens(@Cast("const int32_t*") org.bytedeco.javacpp.IntPointer v);
+    }
+
+    public static native int dsv32_model_open(@Cast("const char*") BytePointer dir, @Const dsv32_open_options options,
+                                              @ByPtrPtr dsv32_model out);
+
+    public static native int dsv32_model_open(String dir, @Const dsv32_open_options options, @ByPtrPtr dsv32_model out);
+
+    public static native void dsv32_model_close(dsv32_model model);
+
+    public static native int dsv32_model_get_info(@Const dsv32_model model, dsv32_model_info out);
+
+    public static native int dsv32_seq_open(dsv32_model model, @Cast("int32_t*") int[] seqOut);
+
+    public static native int dsv32_seq_close(dsv32_model model, int seq);
+
+    public static native int dsv32_forward(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
+                                           FloatBuffer logits, @Cast("size_t") long logitsLen);
+
+    public static native int dsv32_forward(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
+                                           float[] logits, @Cast("size_t") long logitsLen);
+
+    public static native @Cast("const char*") BytePointer dsv32_last_error();
+
+    /** One forward step in one JNI call: {@code entries} = (seq, start_pos, n_tokens) triples, tokens concatenated. */
+    public static native int dsv32_forward_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
+                                                @Cast("const int32_t*") int[] tokens, long tokensLen,
+                                                float[] logits, long logitsLen);
+
+    /** As above, writing into a direct buffer (from its position). */
+    public static native int dsv32_forward_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
+                                                @Cast("const int32_t*") int[] tokens, long tokensLen,
+                                                FloatBuffer logits, long logitsLen);
+}

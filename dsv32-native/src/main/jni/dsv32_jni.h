@@ -1,0 +1,39 @@
+/*
+ * dsv32_jni.h: Java-side helpers compiled into the JNI library (not part of the core's C API).
+ *
+ * dsv32_forward_flat runs dsv32_forward with the batch given as flat int arrays, so that one forward step is one JNI
+ * call: no struct field is set from Java. entries holds n_entries triples (seq, start_pos, n_tokens); tokens holds
+ * the entries' tokens one after the other (tokens_len ints, checked against the sum of n_tokens).
+ */
+#ifndef DSV32_JNI_H
+#define DSV32_JNI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <vector>
+
+#include "dsv32/dsv32.h"
+
+inline int dsv32_forward_flat(dsv32_model* model, const int32_t* entries, int32_t n_entries, const int32_t* tokens,
+                              int64_t tokens_len, float* logits, int64_t logits_len) {
+    if (model == nullptr || entries == nullptr || tokens == nullptr || logits == nullptr || n_entries <= 0
+        || tokens_len < 0 || logits_len < 0) {
+        return DSV32_ERR_INVALID_ARGUMENT;  // the Java layer checks all of this first
+    }
+    std::vector<dsv32_batch_entry> batch(static_cast<size_t>(n_entries));
+    int64_t offset = 0;
+    for (int32_t i = 0; i < n_entries; i++) {
+        int32_t n = entries[3 * i + 2];
+        if (n <= 0 || offset + n > tokens_len) return DSV32_ERR_INVALID_ARGUMENT;
+        batch[i].seq = entries[3 * i];
+        batch[i].start_pos = entries[3 * i + 1];
+        batch[i].n_tokens = n;
+        batch[i].tokens = tokens + offset;
+        offset += n;
+    }
+    if (offset != tokens_len) return DSV32_ERR_INVALID_ARGUMENT;
+    return dsv32_forward(model, batch.data(), n_entries, logits, static_cast<size_t>(logits_len));
+}
+
+#endif /* DSV32_JNI_H */
