@@ -1,0 +1,88 @@
+/*
+ * dsv32.h: the C API of the dsv32 native core, the only functions exported over JNI (JavaCPP maps this header).
+ *
+ * Coarse by design: open a model, open/close sequences, run one forward step for a batch, close. One call per
+ * forward step, not per kernel. Every function returns DSV32_OK (0) or an error code; the message of the last
+ * error on the calling thread is dsv32_last_error(). Bad input (files, ids, positions, sizes) is reported, never
+ * dereferenced: no call crashes the process on bad input.
+ *
+ * Threading: a model may be used from one thread at a time (callers serialise; the engine parallelises inside).
+ */
+#ifndef DSV32_DSV32_H
+#define DSV32_DSV32_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dsv32_status {
+    DSV32_OK = 0,
+    DSV32_ERR_INVALID_ARGUMENT = 1, /* a bad argument: null pointer, id out of range, position gap, ... */
+    DSV32_ERR_CHECKPOINT = 2,       /* unreadable or inconsistent checkpoint: names the file and tensor */
+    DSV32_ERR_CAPACITY = 3,         /* out of cache / sequence capacity */
+    DSV32_ERR_INTERNAL = 4          /* a bug */
+};
+
+/* Numerics mode (architecture.md; issue "dsv32-native"): f32 = dequantised weights, f32 everywhere;
+ * fp8 = the official demo's (bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k). */
+enum dsv32_numerics { DSV32_NUMERICS_DEFAULT = 0, DSV32_NUMERICS_F32 = 1, DSV32_NUMERICS_FP8 = 2 };
+
+typedef struct dsv32_model dsv32_model;
+
+typedef struct dsv32_open_options {
+    int32_t numerics;        /* enum dsv32_numerics */
+    int32_t mp;              /* model-parallel ranks (threads on CPU); 0 or 1 = none */
+    int32_t max_seq_len;     /* cache length per sequence; 0 = the config's max_position_embeddings */
+    int32_t max_sequences;   /* sequences open at once; 0 = 8 */
+    int32_t n_threads;       /* worker threads; 0 = all cores */
+    int32_t debug_flags;     /* DSV32_DEBUG_* below: break the model on purpose (tests prove the goldens see it) */
+} dsv32_open_options;
+
+#define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */
+#define DSV32_DEBUG_NO_YARN 2                  /* plain RoPE frequencies and no mscale */
+#define DSV32_DEBUG_NO_GATE_BIAS 4             /* ignore e_score_correction_bias when routing */
+
+typedef struct dsv32_model_info {
+    int32_t vocab_size;
+    int32_t hidden_size;
+    int32_t num_layers;
+    int32_t max_seq_len;
+    int32_t numerics;
+    int32_t mp;
+} dsv32_model_info;
+
+/* One entry of a forward batch: n_tokens tokens of sequence seq, at positions start_pos .. start_pos+n_tokens-1.
+ * start_pos must equal the number of tokens the sequence has already processed (the cache is append-only).
+ * n_tokens > 1 is a prefill chunk (attending to the cached positions too); n_tokens == 1 with start_pos > 0 goes
+ * through the absorbed decode path. */
+typedef struct dsv32_batch_entry {
+    int32_t seq;
+    int32_t start_pos;
+    int32_t n_tokens;
+    const int32_t* tokens;
+} dsv32_batch_entry;
+
+/* Opens the Hugging Face checkpoint in dir (config.json + *.safetensors, memory-mapped). options may be NULL. */
+int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_model** out);
+void dsv32_model_close(dsv32_model* model);
+int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out);
+
+/* Sequences: a fresh, empty cache slot; freed by dsv32_seq_close. */
+int dsv32_seq_open(dsv32_model* model, int32_t* seq_out);
+int dsv32_seq_close(dsv32_model* model, int32_t seq);
+
+/* Runs one forward step. logits receives one row of vocab_size floats per token, in batch order
+ * (sum of n_tokens rows); logits_len is its length in floats, checked. */
+int dsv32_forward(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len);
+
+/* The message of the last error on this thread ("" if none). Valid until the next call on this thread. */
+const char* dsv32_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSV32_DSV32_H */

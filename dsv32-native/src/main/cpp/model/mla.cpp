@@ -1,0 +1,104 @@
+// mla.cpp: Multi-head Latent Attention in f32 numerics (architecture.md §6), with sparse attention over the
+// indexer's selection. Prefill (S > 1): MHA form, k_nope/v = wkv_b(latent) for every cached position, so chunks
+// with start > 0 attend to the cache too. Decode (S == 1): absorbed form over the cached latent.
+#include <cmath>
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+
+namespace dsv32 {
+
+void Model::linear(const Linear& L, const float* x, int S, float* y) const {
+    kernels::matmul(x, L.w.data(), y, S, L.out, L.in, n_threads_);
+}
+
+void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const {
+    const LayerWeights& L = w_.layers[size_t(l)];
+    const int H = cfg_.num_attention_heads, dn = cfg_.qk_nope_head_dim, dr = cfg_.qk_rope_head_dim;
+    const int dv = cfg_.v_head_dim, kvr = cfg_.kv_lora_rank, qlr = cfg_.q_lora_rank;
+    const int dq = dn + dr;
+    const float eps = float(cfg_.rms_norm_eps);
+
+    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr), q(size_t(S) * H * dq);
+    linear(L.wq_a, x, S, qa.data());
+    kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
+    linear(L.wq_b, qr.data(), S, q.data());
+    std::vector<float> kv(size_t(S) * (kvr + dr)), lat(size_t(S) * kvr);
+    linear(L.wkv_a, x, S, kv.data());
+    for (int s = 0; s < S; ++s) {
+        const int pos = start + s;
+        for (int h = 0; h < H; ++h) rope_.apply(q.data() + (size_t(s) * H + h) * dq + dn, pos, true);
+        float* row = kv.data() + size_t(s) * (kvr + dr);
+        kernels::rmsnorm(row, L.kv_norm.data(), lat.data() + size_t(s) * kvr, 1, kvr, eps);
+        rope_.apply(row + kvr, pos, true);
+        c->latent.insert(c->latent.end(), lat.data() + size_t(s) * kvr, lat.data() + size_t(s + 1) * kvr);
+        c->k_pe.insert(c->k_pe.end(), row + kvr, row + kvr + dr);
+    }
+    const int end = start + S;
+
+    std::vector<std::vector<int>> sel;
+    indexer(l, x, qr.data(), S, start, c, &sel);
+
+    std::vector<float> o(size_t(S) * H * dv, 0.0f);
+    const float scale = softmax_scale_;
+    if (S > 1) {
+        // MHA form over every cached position 0..end-1.
+        const int kvw = dn + dv;
+        std::vector<float> kvb(size_t(end) * H * kvw);
+        linear(L.wkv_b, c->latent.data(), end, kvb.data());
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads_) if (S > 8)
+#endif
+        for (int s = 0; s < S; ++s) {
+            const std::vector<int>& keys = sel[size_t(s)];
+            std::vector<float> p(keys.size());
+            for (int h = 0; h < H; ++h) {
+                const float* qh = q.data() + (size_t(s) * H + h) * dq;
+                for (size_t j = 0; j < keys.size(); ++j) {
+                    const int t = keys[j];
+                    const float* kn = kvb.data() + (size_t(t) * H + h) * kvw;
+                    const float* kp = c->k_pe.data() + size_t(t) * dr;
+                    p[j] = (kernels::dot(qh, kn, dn) + kernels::dot(qh + dn, kp, dr)) * scale;
+                }
+                kernels::softmax(p.data(), int(p.size()));
+                float* oh = o.data() + (size_t(s) * H + h) * dv;
+                for (size_t j = 0; j < keys.size(); ++j) {
+                    const float* v = kvb.data() + (size_t(keys[j]) * H + h) * kvw + dn;
+                    for (int d = 0; d < dv; ++d) oh[d] += p[j] * v[d];
+                }
+            }
+        }
+    } else {
+        // Absorbed form: q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t).
+        const int kvw = dn + dv;
+        const std::vector<int>& keys = sel[0];
+        std::vector<float> qlat(static_cast<size_t>(kvr)), olat(static_cast<size_t>(kvr)), p(keys.size());
+        for (int h = 0; h < H; ++h) {
+            const float* qh = q.data() + size_t(h) * dq;
+            const float* wuk = L.wkv_b.w.data() + size_t(h) * kvw * kvr;  // rows h*kvw .. +dn
+            const float* wuv = wuk + size_t(dn) * kvr;                      // rows h*kvw+dn .. +dv
+            std::fill(qlat.begin(), qlat.end(), 0.0f);
+            for (int d = 0; d < dn; ++d) {
+                const float qd = qh[d];
+                const float* wr = wuk + size_t(d) * kvr;
+                for (int r = 0; r < kvr; ++r) qlat[size_t(r)] += qd * wr[r];
+            }
+            for (size_t j = 0; j < keys.size(); ++j) {
+                const int t = keys[j];
+                p[j] = (kernels::dot(qlat.data(), c->latent.data() + size_t(t) * kvr, kvr) +
+                        kernels::dot(qh + dn, c->k_pe.data() + size_t(t) * dr, dr)) * scale;
+            }
+            kernels::softmax(p.data(), int(p.size()));
+            std::fill(olat.begin(), olat.end(), 0.0f);
+            for (size_t j = 0; j < keys.size(); ++j) {
+                const float* ct = c->latent.data() + size_t(keys[j]) * kvr;
+                for (int r = 0; r < kvr; ++r) olat[size_t(r)] += p[j] * ct[r];
+            }
+            float* oh = o.data() + size_t(h) * dv;
+            for (int d = 0; d < dv; ++d) oh[d] = kernels::dot(wuv + size_t(d) * kvr, olat.data(), kvr);
+        }
+    }
+    linear(L.wo, o.data(), S, out);
+}
+
+}  // namespace dsv32

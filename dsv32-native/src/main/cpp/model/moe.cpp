@@ -1,0 +1,91 @@
+// moe.cpp: dense SwiGLU MLP and the MoE layer with noaux_tc grouped routing (architecture.md §8).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kernels/kernels.h"
+#include "model/model.h"
+
+namespace dsv32 {
+
+void Model::swiglu(const Ffn& f, const float* x, int S, float* out) const {
+    const int I = f.w1.out;
+    std::vector<float> a(size_t(S) * I), b(size_t(S) * I);
+    linear(f.w1, x, S, a.data());
+    linear(f.w3, x, S, b.data());
+    for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::silu(a[i]) * b[i];
+    linear(f.w2, a.data(), S, out);
+}
+
+void Model::ffn(int l, const float* x, int S, float* out) const {
+    const LayerWeights& L = w_.layers[size_t(l)];
+    if (L.moe) moe(l, x, S, out);
+    else swiglu(L.dense, x, S, out);
+}
+
+void Model::moe(int l, const float* x, int S, float* out) const {
+    const LayerWeights& L = w_.layers[size_t(l)];
+    const int E = cfg_.n_routed_experts, G = cfg_.n_group, per = E / G, D = cfg_.hidden_size;
+    const int kg = cfg_.topk_group, ke = cfg_.num_experts_per_tok;
+    const bool use_bias = !L.gate_bias.empty() && !(debug_flags_ & DEBUG_NO_GATE_BIAS);
+
+    std::vector<float> logits(size_t(S) * E);
+    linear(L.gate, x, S, logits.data());
+    // Per expert: the tokens routed to it and their weights.
+    std::vector<std::vector<int>> tok(static_cast<size_t>(E));
+    std::vector<std::vector<float>> wt(static_cast<size_t>(E));
+    std::vector<float> sc(static_cast<size_t>(E)), sb(static_cast<size_t>(E)), gs(static_cast<size_t>(G));
+    std::vector<int> gorder(static_cast<size_t>(G)), eorder(static_cast<size_t>(E));
+    for (int s = 0; s < S; ++s) {
+        for (int e = 0; e < E; ++e) {
+            sc[size_t(e)] = 1.0f / (1.0f + std::exp(-logits[size_t(s) * E + e]));
+            sb[size_t(e)] = use_bias ? sc[size_t(e)] + L.gate_bias[size_t(e)] : sc[size_t(e)];
+        }
+        for (int g = 0; g < G; ++g) {
+            const float* v = sb.data() + size_t(g) * per;
+            if (use_bias) {  // sum of the top 2 biased scores of the group
+                float a = -INFINITY, b = -INFINITY;
+                for (int j = 0; j < per; ++j) {
+                    if (v[j] > a) { b = a; a = v[j]; }
+                    else if (v[j] > b) b = v[j];
+                }
+                gs[size_t(g)] = a + b;
+            } else {  // the demo's fallback without bias: the group max
+                gs[size_t(g)] = *std::max_element(v, v + per);
+            }
+        }
+        std::iota(gorder.begin(), gorder.end(), 0);
+        std::stable_sort(gorder.begin(), gorder.end(), [&](int a, int b) { return gs[size_t(a)] > gs[size_t(b)]; });
+        std::vector<char> keep(size_t(G), 0);
+        for (int i = 0; i < kg; ++i) keep[size_t(gorder[size_t(i)])] = 1;
+        std::iota(eorder.begin(), eorder.end(), 0);
+        auto key = [&](int e) { return keep[size_t(e / per)] ? sb[size_t(e)] : -INFINITY; };
+        std::stable_sort(eorder.begin(), eorder.end(), [&](int a, int b) { return key(a) > key(b); });
+        double sum = 0;
+        for (int i = 0; i < ke; ++i) sum += sc[size_t(eorder[size_t(i)])];
+        for (int i = 0; i < ke; ++i) {
+            const int e = eorder[size_t(i)];
+            tok[size_t(e)].push_back(s);
+            wt[size_t(e)].push_back(float(sc[size_t(e)] / sum * cfg_.routed_scaling_factor));
+        }
+    }
+    if (cfg_.n_shared_experts > 0) swiglu(L.shared, x, S, out);
+    else std::fill(out, out + size_t(S) * D, 0.0f);
+    std::vector<float> xin, y;
+    for (int e = 0; e < E; ++e) {
+        const std::vector<int>& ts = tok[size_t(e)];
+        if (ts.empty()) continue;
+        const int n = int(ts.size());
+        xin.resize(size_t(n) * D);
+        y.resize(size_t(n) * D);
+        for (int i = 0; i < n; ++i) std::copy(x + size_t(ts[size_t(i)]) * D, x + size_t(ts[size_t(i)] + 1) * D, xin.data() + size_t(i) * D);
+        swiglu(L.experts[size_t(e)], xin.data(), n, y.data());
+        for (int i = 0; i < n; ++i) {
+            float* o = out + size_t(ts[size_t(i)]) * D;
+            const float w = wt[size_t(e)][size_t(i)];
+            for (int d = 0; d < D; ++d) o[d] += w * y[size_t(i) * D + d];
+        }
+    }
+}
+
+}  // namespace dsv32

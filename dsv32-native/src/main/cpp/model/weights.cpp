@@ -1,0 +1,161 @@
+// weights.cpp: finds, validates and dequantises every tensor of the checkpoint (HF names, architecture.md §2.1).
+#include <cstring>
+#include <stdexcept>
+
+#include "checkpoint/safetensors.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+
+namespace dsv32 {
+
+namespace {
+
+struct Loader {
+    const Config& cfg;
+    const SafetensorsSet& st;
+
+    [[noreturn]] void fail(const TensorInfo* t, const std::string& name, const std::string& what) const {
+        std::string file = t ? t->file->path() : std::string("checkpoint");
+        throw std::runtime_error(file + ": tensor " + name + ": " + what);
+    }
+
+    const TensorInfo& get(const std::string& name) const {
+        const TensorInfo* t = st.find(name);
+        if (!t) throw std::runtime_error("checkpoint: missing tensor " + name);
+        return *t;
+    }
+
+    void check_shape(const TensorInfo& t, const std::vector<int64_t>& shape) const {
+        if (t.shape != shape)
+            fail(&t, t.name, "shape " + shape_str(t.shape) + " does not match the config (expected " + shape_str(shape) + ")");
+    }
+
+    static void to_f32(const TensorInfo& t, float* out) {
+        const int64_t n = t.numel();
+        switch (t.dtype) {
+            case DType::F32:
+                for (int64_t i = 0; i < n; ++i) {
+                    float v;
+                    std::memcpy(&v, t.data + 4 * i, 4);
+                    out[i] = v;
+                }
+                break;
+            case DType::BF16:
+                for (int64_t i = 0; i < n; ++i) out[i] = kernels::bf16_to_f32(uint16_t(t.data[2 * i] | (t.data[2 * i + 1] << 8)));
+                break;
+            case DType::F16:
+                for (int64_t i = 0; i < n; ++i) out[i] = kernels::f16_to_f32(uint16_t(t.data[2 * i] | (t.data[2 * i + 1] << 8)));
+                break;
+            case DType::F8_E4M3: {
+                const float* tab = kernels::e4m3_table();
+                for (int64_t i = 0; i < n; ++i) out[i] = tab[t.data[i]];
+                break;
+            }
+        }
+    }
+
+    // A norm weight / bias / f32 vector: F32, BF16 or F16, shape [n].
+    std::vector<float> vec(const std::string& name, int64_t n) const {
+        const TensorInfo& t = get(name);
+        if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected F32, BF16 or F16)");
+        check_shape(t, {n});
+        std::vector<float> v(static_cast<size_t>(n));
+        to_f32(t, v.data());
+        return v;
+    }
+
+    // A plain (unquantised) matrix [out, in]: BF16, F16 or F32.
+    std::vector<float> plain(const std::string& name, int64_t out, int64_t in) const {
+        const TensorInfo& t = get(name);
+        if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected BF16, F16 or F32)");
+        check_shape(t, {out, in});
+        std::vector<float> v(size_t(out * in));
+        to_f32(t, v.data());
+        return v;
+    }
+
+    // A projection: F8_E4M3 with weight_scale_inv [ceil(out/128), ceil(in/128)] f32, or BF16/F16/F32 without scale.
+    Linear linear(const std::string& prefix, int64_t out, int64_t in) const {
+        const std::string name = prefix + ".weight";
+        const TensorInfo& t = get(name);
+        check_shape(t, {out, in});
+        Linear L;
+        L.out = int(out);
+        L.in = int(in);
+        L.w.resize(size_t(out * in));
+        to_f32(t, L.w.data());
+        if (t.dtype == DType::F8_E4M3) {
+            const std::string sname = prefix + ".weight_scale_inv";
+            const TensorInfo* s = st.find(sname);
+            if (!s) fail(&t, name, "is F8_E4M3 but " + sname + " is missing");
+            const int64_t br = (out + 127) / 128, bc = (in + 127) / 128;
+            if (s->dtype == DType::F8_E4M3) fail(s, sname, std::string("dtype ") + dtype_name(s->dtype) + " (expected F32)");
+            check_shape(*s, {br, bc});
+            std::vector<float> sc(size_t(br * bc));
+            to_f32(*s, sc.data());
+            for (int64_t r = 0; r < out; ++r)
+                for (int64_t c = 0; c < in; ++c) L.w[size_t(r * in + c)] *= sc[size_t((r / 128) * bc + c / 128)];
+        } else if (cfg.fp8_weights && st.find(prefix + ".weight_scale_inv")) {
+            fail(&t, name, std::string("has a weight_scale_inv but dtype ") + dtype_name(t.dtype) + " (expected F8_E4M3)");
+        }
+        return L;
+    }
+
+    Ffn ffn(const std::string& p, int64_t dim, int64_t inter) const {
+        Ffn f;
+        f.w1 = linear(p + ".gate_proj", inter, dim);
+        f.w3 = linear(p + ".up_proj", inter, dim);
+        f.w2 = linear(p + ".down_proj", dim, inter);
+        return f;
+    }
+};
+
+}  // namespace
+
+Weights load_weights(const Config& c, const SafetensorsSet& st) {
+    Loader ld{c, st};
+    Weights w;
+    const int64_t D = c.hidden_size, H = c.num_attention_heads;
+    w.embed = ld.plain("model.embed_tokens.weight", c.vocab_size, D);
+    w.norm = ld.vec("model.norm.weight", D);
+    w.head.out = c.vocab_size;
+    w.head.in = int(D);
+    w.head.w = ld.plain("lm_head.weight", c.vocab_size, D);
+    for (int l = 0; l < c.num_hidden_layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        LayerWeights L;
+        L.attn_norm = ld.vec(p + "input_layernorm.weight", D);
+        L.ffn_norm = ld.vec(p + "post_attention_layernorm.weight", D);
+        const std::string a = p + "self_attn.";
+        L.wq_a = ld.linear(a + "q_a_proj", c.q_lora_rank, D);
+        L.q_norm = ld.vec(a + "q_a_layernorm.weight", c.q_lora_rank);
+        L.wq_b = ld.linear(a + "q_b_proj", H * (c.qk_nope_head_dim + c.qk_rope_head_dim), c.q_lora_rank);
+        L.wkv_a = ld.linear(a + "kv_a_proj_with_mqa", c.kv_lora_rank + c.qk_rope_head_dim, D);
+        L.kv_norm = ld.vec(a + "kv_a_layernorm.weight", c.kv_lora_rank);
+        L.wkv_b = ld.linear(a + "kv_b_proj", H * (c.qk_nope_head_dim + c.v_head_dim), c.kv_lora_rank);
+        L.wo = ld.linear(a + "o_proj", D, H * c.v_head_dim);
+        const std::string ix = a + "indexer.";
+        L.idx_wq_b = ld.linear(ix + "wq_b", int64_t(c.index_n_heads) * c.index_head_dim, c.q_lora_rank);
+        L.idx_wk = ld.linear(ix + "wk", c.index_head_dim, D);
+        L.idx_knorm_w = ld.vec(ix + "k_norm.weight", c.index_head_dim);
+        L.idx_knorm_b = ld.vec(ix + "k_norm.bias", c.index_head_dim);
+        L.idx_wproj = ld.linear(ix + "weights_proj", c.index_n_heads, D);
+        if (l < c.first_k_dense_replace) {
+            L.dense = ld.ffn(p + "mlp", D, c.intermediate_size);
+        } else {
+            L.moe = true;
+            L.gate.out = c.n_routed_experts;
+            L.gate.in = int(D);
+            L.gate.w = ld.plain(p + "mlp.gate.weight", c.n_routed_experts, D);
+            if (c.gate_bias) L.gate_bias = ld.vec(p + "mlp.gate.e_score_correction_bias", c.n_routed_experts);
+            for (int e = 0; e < c.n_routed_experts; ++e)
+                L.experts.push_back(ld.ffn(p + "mlp.experts." + std::to_string(e), D, c.moe_intermediate_size));
+            if (c.n_shared_experts > 0)
+                L.shared = ld.ffn(p + "mlp.shared_experts", D, int64_t(c.moe_intermediate_size) * c.n_shared_experts);
+        }
+        w.layers.push_back(std::move(L));
+    }
+    return w;
+}
+
+}  // namespace dsv32

@@ -1,0 +1,143 @@
+// Kernel unit tests against scalar / hand-computed references.
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "dsv32/config.h"
+#include "kernels/kernels.h"
+#include "model/model.h"
+#include "test_util.h"
+
+using namespace dsv32;
+
+static void test_e4m3() {
+    // Independent oracle: enumerate the e4m3fn value set from its definition with double arithmetic.
+    for (int c = 0; c < 256; ++c) {
+        const float v = kernels::e4m3_to_f32(uint8_t(c));
+        const int s = c >> 7, e = (c >> 3) & 15, m = c & 7;
+        if ((c & 0x7F) == 0x7F) {
+            CHECK_MSG(std::isnan(v), "code 0x%02x must be NaN", c);
+            continue;
+        }
+        double ref = e == 0 ? m * std::pow(2.0, -9) : (8 + m) * std::pow(2.0, e - 10);
+        if (s) ref = -ref;
+        CHECK_MSG(double(v) == ref, "code 0x%02x: %g vs %g", c, double(v), ref);
+        CHECK(kernels::e4m3_table()[c] == v || (std::isnan(v) && std::isnan(kernels::e4m3_table()[c])));
+    }
+    CHECK(kernels::e4m3_to_f32(0x7E) == 448.0f);
+    CHECK(kernels::e4m3_to_f32(0xFE) == -448.0f);
+    CHECK(kernels::e4m3_to_f32(0x38) == 1.0f);
+    CHECK(kernels::e4m3_to_f32(0x01) == std::ldexp(1.0f, -9));  // smallest subnormal
+    CHECK(kernels::e4m3_to_f32(0x07) == 7.0f * std::ldexp(1.0f, -9));
+    CHECK(kernels::e4m3_to_f32(0x08) == std::ldexp(1.0f, -6));  // smallest normal
+    CHECK(kernels::e4m3_to_f32(0x00) == 0.0f && !std::signbit(kernels::e4m3_to_f32(0x00)));
+    CHECK(kernels::e4m3_to_f32(0x80) == 0.0f && std::signbit(kernels::e4m3_to_f32(0x80)));
+    CHECK(std::isnan(kernels::e4m3_to_f32(0x7F)) && std::isnan(kernels::e4m3_to_f32(0xFF)));
+}
+
+static void test_bf16_f16() {
+    CHECK(kernels::bf16_to_f32(0x3F80) == 1.0f);
+    CHECK(kernels::bf16_to_f32(0xC000) == -2.0f);
+    CHECK(kernels::bf16_to_f32(0x0001) == std::ldexp(1.0f, -133));
+    CHECK(std::isinf(kernels::bf16_to_f32(0x7F80)));
+    CHECK(std::isnan(kernels::bf16_to_f32(0x7FC0)));
+    for (uint32_t b = 0; b < 0x10000; b += 7) {  // round trip of every 7th pattern (non-NaN)
+        float f = kernels::bf16_to_f32(uint16_t(b));
+        if (!std::isnan(f)) CHECK(kernels::f32_to_bf16(f) == uint16_t(b));
+    }
+    CHECK(kernels::f32_to_bf16(1.00390625f) == 0x3F80);  // tie -> even
+    CHECK(kernels::f32_to_bf16(1.01171875f) == 0x3F82);  // tie -> even (up)
+    CHECK(kernels::f16_to_f32(0x3C00) == 1.0f);
+    CHECK(kernels::f16_to_f32(0xC000) == -2.0f);
+    CHECK(kernels::f16_to_f32(0x0001) == std::ldexp(1.0f, -24));
+    CHECK(kernels::f16_to_f32(0x7BFF) == 65504.0f);
+}
+
+static void test_hadamard() {
+    // Columns of the transform: H e_j / sqrt(128). Orthonormal, symmetric, matches (-1)^popcount(i&j).
+    std::vector<std::vector<float>> cols(128, std::vector<float>(128, 0.0f));
+    for (int j = 0; j < 128; ++j) {
+        cols[j][j] = 1.0f;
+        kernels::hadamard128(cols[j].data());
+        for (int i = 0; i < 128; ++i) {
+            const float ref = (__builtin_popcount(unsigned(i & j)) & 1 ? -1.0f : 1.0f) / std::sqrt(128.0f);
+            CHECK_MSG(std::fabs(cols[j][i] - ref) < 1e-7f, "H[%d][%d]", i, j);
+        }
+    }
+    double max_err = 0;
+    for (int a = 0; a < 128; ++a)
+        for (int b = 0; b < 128; ++b) {
+            double d = 0;
+            for (int i = 0; i < 128; ++i) d += double(cols[a][i]) * cols[b][i];
+            max_err = std::max(max_err, std::fabs(d - (a == b ? 1.0 : 0.0)));
+        }
+    CHECK_MSG(max_err < 1e-6, "H H^T != I: %g", max_err);
+    // Preserves dot products.
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd;
+    std::vector<float> x(128), y(128);
+    for (int i = 0; i < 128; ++i) { x[i] = nd(rng); y[i] = nd(rng); }
+    const double d0 = kernels::dot(x.data(), y.data(), 128);
+    kernels::hadamard128(x.data());
+    kernels::hadamard128(y.data());
+    CHECK(std::fabs(kernels::dot(x.data(), y.data(), 128) - d0) < 1e-4);
+}
+
+static void test_norms_softmax_matmul() {
+    const float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 2, 0.5f}, b[4] = {0, 1, 0, -1};
+    float y[4];
+    kernels::rmsnorm(x, w, y, 1, 4, 0.0f);
+    const float r = std::sqrt(7.5f);
+    CHECK(std::fabs(y[0] - 1 / r) < 1e-6f && std::fabs(y[2] - 6 / r) < 1e-6f && std::fabs(y[3] - 2 / r) < 1e-6f);
+    kernels::layernorm(x, w, b, y, 1, 4, 0.0f);
+    const float sd = std::sqrt(1.25f);
+    CHECK(std::fabs(y[0] - (-1.5f / sd)) < 1e-6f && std::fabs(y[1] - (-0.5f / sd + 1)) < 1e-6f);
+    CHECK(std::fabs(y[3] - (0.5f * 1.5f / sd - 1)) < 1e-6f);
+    float p[3] = {0.0f, std::log(3.0f), -INFINITY};
+    kernels::softmax(p, 3);
+    CHECK(std::fabs(p[0] - 0.25f) < 1e-6f && std::fabs(p[1] - 0.75f) < 1e-6f && p[2] == 0.0f);
+    const float A[6] = {1, 2, 3, 4, 5, 6}, W[6] = {1, 0, -1, 0.5f, 0.5f, 0.5f};
+    float C[4];
+    kernels::matmul(A, W, C, 2, 2, 3, 1);
+    CHECK(C[0] == -2 && C[1] == 3 && C[2] == -2 && C[3] == 7.5f);
+    CHECK(std::fabs(kernels::silu(1.0f) - 0.7310586f) < 1e-6f);
+}
+
+static void test_rope() {
+    Config c;
+    c.qk_rope_head_dim = 64;
+    c.rope_theta = 10000;
+    c.rope_factor = 4;
+    c.original_max_position_embeddings = 512;
+    c.beta_fast = 32;
+    c.beta_slow = 1;
+    Rope r;
+    r.init(c, true);
+    Rope plain;
+    plain.init(c, false);
+    // tiny: low = 3, high = 16: i <= 3 unchanged, i >= 16 divided by 4, in between blended.
+    for (int i = 0; i < 32; ++i) {
+        const double f = plain.freqs[i];
+        double ramp = std::min(1.0, std::max(0.0, (i - 3.0) / 13.0));
+        const double ref = f / 4 * ramp + f * (1 - ramp);
+        CHECK_MSG(std::fabs(r.freqs[i] - ref) <= 1e-6 * ref, "yarn freq %d", i);
+    }
+    CHECK(r.freqs[3] == plain.freqs[3] && std::fabs(r.freqs[20] - plain.freqs[20] / 4) < 1e-12f);
+    // Layouts: interleaved rotates (0,1); half-split rotates (0,32).
+    std::vector<float> a(64, 0.0f), b(64, 0.0f);
+    a[0] = 1;
+    b[0] = 1;
+    r.apply(a.data(), 1, true);
+    r.apply(b.data(), 1, false);
+    CHECK(std::fabs(a[0] - std::cos(1.0f)) < 1e-6f && std::fabs(a[1] - std::sin(1.0f)) < 1e-6f && a[32] == 0);
+    CHECK(std::fabs(b[0] - std::cos(1.0f)) < 1e-6f && std::fabs(b[32] - std::sin(1.0f)) < 1e-6f && b[1] == 0);
+}
+
+int main() {
+    test_e4m3();
+    test_bf16_f16();
+    test_hadamard();
+    test_norms_softmax_matmul();
+    test_rope();
+    return test_summary("test_kernels");
+}
