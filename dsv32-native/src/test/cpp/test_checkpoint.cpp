@@ -87,6 +87,24 @@ int main(int argc, char** argv) {
         CHECK_MSG(dsv32_model_open(dir.c_str(), nullptr, &m) == DSV32_OK, "%s", dsv32_last_error());
         dsv32_model_close(m);
     }
+    // Extra tensors (an MTP layer model.layers.{num_hidden_layers}.*) are ignored; an index.json with shards is read.
+    {
+        const std::string dir = g_work + "/mtp_and_index";
+        mkdir(dir.c_str(), 0755);
+        write_file(dir + "/config.json", g_config);
+        const std::string extra = ",\"model.layers.3.eh_proj.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+                                  std::to_string(p.data.size()) + "," + std::to_string(p.data.size() + 4) + "]}}";
+        std::string h = p.header.substr(0, p.header.rfind('}')) + extra;
+        write_file(dir + "/model-00001-of-00001.safetensors", join(h, p.data + std::string(4, '\0')));
+        write_file(dir + "/model.safetensors.index.json",
+                   "{\"metadata\": {}, \"weight_map\": {\"lm_head.weight\": \"model-00001-of-00001.safetensors\"}}");
+        dsv32_model* m = nullptr;
+        CHECK_MSG(dsv32_model_open(dir.c_str(), nullptr, &m) == DSV32_OK, "mtp_and_index: %s", dsv32_last_error());
+        dsv32_model_close(m);
+        write_file(dir + "/model.safetensors.index.json", "{\"weight_map\": {\"x\": \"missing-shard.safetensors\"}}");
+        CHECK(dsv32_model_open(dir.c_str(), nullptr, &m) == DSV32_ERR_CHECKPOINT);
+        CHECK(std::string(dsv32_last_error()).find("missing-shard.safetensors") != std::string::npos);
+    }
     expect_fail("truncated", g_config, g_st.substr(0, g_st.size() - 1000), {F, "past the end"});
     expect_fail("tiny_file", g_config, g_st.substr(0, 5), {F, "truncated"});
     expect_fail("header_past_eof", g_config, g_st.substr(0, 8) + p.header.substr(0, 100), {F, "header length"});

@@ -56,7 +56,7 @@ struct Weights {
 };
 
 // Loads and validates every tensor; throws std::runtime_error naming the file and tensor.
-Weights load_weights(const Config& cfg, const SafetensorsSet& st);
+Weights load_weights(const Config& cfg, const SafetensorsSet& st, const std::string& dir);
 
 // Per-sequence caches (one entry per processed position, per layer), f32.
 struct SeqCache {

@@ -22,7 +22,7 @@ Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_f
     ss << in.rdbuf();
     cfg_ = parse_config(ss.str(), cfg_path);
     SafetensorsSet st(dir);
-    w_ = load_weights(cfg_, st);  // dequantised copies: the mappings are released when st goes out of scope
+    w_ = load_weights(cfg_, st, dir);  // dequantised copies: the mappings are released when st goes out of scope
 
     max_seq_len_ = max_seq_len > 0 ? max_seq_len : cfg_.max_position_embeddings;
 #if defined(_OPENMP)

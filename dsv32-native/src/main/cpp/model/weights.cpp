@@ -13,6 +13,7 @@ namespace {
 struct Loader {
     const Config& cfg;
     const SafetensorsSet& st;
+    const std::string& dir;
 
     [[noreturn]] void fail(const TensorInfo* t, const std::string& name, const std::string& what) const {
         std::string file = t ? t->file->path() : std::string("checkpoint");
@@ -21,7 +22,7 @@ struct Loader {
 
     const TensorInfo& get(const std::string& name) const {
         const TensorInfo* t = st.find(name);
-        if (!t) throw std::runtime_error("checkpoint: missing tensor " + name);
+        if (!t) throw std::runtime_error(dir + ": missing tensor " + name + " (in no *.safetensors file)");
         return *t;
     }
 
@@ -112,8 +113,8 @@ struct Loader {
 
 }  // namespace
 
-Weights load_weights(const Config& c, const SafetensorsSet& st) {
-    Loader ld{c, st};
+Weights load_weights(const Config& c, const SafetensorsSet& st, const std::string& dir) {
+    Loader ld{c, st, dir};
     Weights w;
     const int64_t D = c.hidden_size, H = c.num_attention_heads;
     w.embed = ld.plain("model.embed_tokens.weight", c.vocab_size, D);
