@@ -14,7 +14,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code encode} (messages to prompt),
  * {@code parse} (model output to an assistant message), {@code tokenize} / {@code detokenize} (text to and from
- * token ids), {@code demo}.
+ * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code demo}.
  *
  * <p>Exit status: 0 success; {@value #EXIT_INPUT_ERROR} bad options or input the encoder/parser rejects (one-line
  * reason on stderr); 1 internal error. All text output is UTF-8 regardless of the locale.
@@ -22,9 +22,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "dsv32",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "DeepSeek-V3.2 tools: build prompts byte-exactly, parse model output, tokenize and detokenize.",
+        description = "DeepSeek-V3.2 tools: build prompts byte-exactly, parse model output, tokenize and detokenize, compute logits.",
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:success", "1:internal error", "2:invalid options, or input rejected by the encoder or parser"})
+        exitCodeList = {"0:success", "1:internal error", "2:invalid options, or input rejected by the encoder, parser or engine"})
 public final class Dsv32Cli {
     /** Exit status for bad options and rejected input. */
     public static final int EXIT_INPUT_ERROR = 2;
@@ -32,7 +32,7 @@ public final class Dsv32Cli {
     public static final int EXIT_INTERNAL_ERROR = 1;
 
     /** The subcommands, in help order. */
-    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "tokenize", "detokenize", "demo");
+    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "tokenize", "detokenize", "logits", "demo");
 
     /**
      * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
@@ -55,6 +55,7 @@ public final class Dsv32Cli {
                 case "parse" -> new ParseCommand(stdin);
                 case "tokenize" -> new TokenizeCommand(stdin);
                 case "detokenize" -> new DetokenizeCommand(stdin);
+                case "logits" -> new LogitsCommand(stdin);
                 case "demo" -> new DemoCommand();
                 default -> throw new IllegalArgumentException("no subcommand " + name);
             };

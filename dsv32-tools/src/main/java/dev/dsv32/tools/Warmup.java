@@ -41,6 +41,9 @@ final class Warmup {
                 {"tokenize", "--text-file", completion.toString()},
                 {"tokenize", "--count", "--text-file", completion.toString()},
                 {"detokenize", "--ids-file", ids.toString()},
+                // logits without a model: the command's own classes only (no native library is loaded)
+                {"logits", "--model", dir.resolve("no-model").toString(), "--ids-file", ids.toString(),
+                    "--out", dir.resolve("logits.npy").toString()},
                 {"demo"},
                 {"--help"},
                 {"--version"},
