@@ -4,6 +4,7 @@ import dev.dsv32.nativ.jni.Dsv32Native;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model_info;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_open_options;
+import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +34,11 @@ import org.bytedeco.javacpp.BytePointer;
  * an {@link IllegalStateException}.
  */
 public final class NativeModel implements AutoCloseable {
+    /** Frees models that were never closed, once unreachable (a safety net: close them). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private dsv32_model handle; // null once closed
+    private final Cleaner.Cleanable cleanable;
     private final Path dir;
     private final ModelInfo info;
     private final Map<NativeSequence, Boolean> sequences = new IdentityHashMap<>();
@@ -42,6 +47,21 @@ public final class NativeModel implements AutoCloseable {
         this.handle = handle;
         this.dir = dir;
         this.info = info;
+        this.cleanable = CLEANER.register(this, new Release(handle));
+    }
+
+    /** Closes the native model exactly once: from {@link #close()} or, for a leaked model, from the cleaner. */
+    private static final class Release implements Runnable {
+        private final dsv32_model handle;
+
+        Release(dsv32_model handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public void run() {
+            Dsv32Native.dsv32_model_close(handle);
+        }
     }
 
     /** Opens the checkpoint in {@code dir} with default options. */
@@ -176,8 +196,8 @@ public final class NativeModel implements AutoCloseable {
         if (handle == null) return;
         for (NativeSequence s : sequences.keySet()) s.markClosed();
         sequences.clear();
-        Dsv32Native.dsv32_model_close(handle);
         handle = null;
+        cleanable.clean(); // dsv32_model_close, once
     }
 
     @Override
