@@ -41,6 +41,11 @@ void truncate(dsv32::SeqCache* c, int len, const dsv32::Config& cfg) {
 
 }  // namespace
 
+namespace dsv32 {
+// The thread-local last error, for the C API functions in other files (sampling/sampling_api.cpp).
+void set_last_error(const std::string& msg) { g_last_error = msg; }
+}  // namespace dsv32
+
 extern "C" {
 
 int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_model** out) {

@@ -36,4 +36,18 @@ inline int dsv32_forward_flat(dsv32_model* model, const int32_t* entries, int32_
     return dsv32_forward(model, batch.data(), n_entries, logits, static_cast<size_t>(logits_len));
 }
 
+/* dsv32_sample on logits[offset .. offset+vocab) of an array of logits_len floats, with the params as scalars: one
+ * JNI call per sample, no struct set from Java. The range is checked here; everything else by dsv32_sample. */
+inline int dsv32_sample_flat(const float* logits, int64_t logits_len, int64_t offset, int32_t vocab, double temperature,
+                             double top_p, int32_t top_k, uint64_t* rng_state, int32_t* token_out) {
+    if (logits == nullptr || logits_len < 0 || offset < 0 || vocab <= 0 || offset > logits_len - vocab) {
+        return DSV32_ERR_INVALID_ARGUMENT;  // the Java layer checks all of this first
+    }
+    dsv32_sampling_params p;
+    p.temperature = temperature;
+    p.top_p = top_p;
+    p.top_k = top_k;
+    return dsv32_sample(logits + offset, vocab, &p, rng_state, token_out);
+}
+
 #endif /* DSV32_JNI_H */

@@ -81,6 +81,33 @@ int dsv32_forward(dsv32_model* model, const dsv32_batch_entry* entries, int32_t 
 /* The message of the last error on this thread ("" if none). Valid until the next call on this thread. */
 const char* dsv32_last_error(void);
 
+/* ---- Sampling (src/main/cpp/sampling/sampling.h has the exact algorithm) ----
+ * Order: greedy if temperature == 0 (argmax, the lowest id wins ties, the RNG is not used); else candidates =
+ * the finite logits ordered by logit descending then id ascending, top-k, w = exp((logit - max) / temperature)
+ * in double, top-p nucleus (the shortest prefix of the ordered candidates with mass >= top_p, at least one),
+ * renormalise, draw with one SplitMix64 output u in [0, 1) (first candidate whose running mass exceeds u * kept
+ * mass). A seed is the initial rng_state as is; the same seed gives the same tokens on every platform.
+ * Logits: NaN or +inf is an error; -inf excludes a token (not all may be -inf). */
+typedef struct dsv32_sampling_params {
+    double temperature; /* >= 0, finite; 0 = greedy (model card default 1.0) */
+    double top_p;       /* in (0, 1]; 1 = off (model card default 0.95) */
+    int32_t top_k;      /* >= 0; 0 = off */
+} dsv32_sampling_params;
+
+/* Samples one token from logits[0 .. vocab). rng_state (the SplitMix64 state) advances by exactly one step per
+ * non-greedy call; it may be NULL when temperature == 0. *token_out is set only on DSV32_OK. */
+int dsv32_sample(const float* logits, int32_t vocab, const dsv32_sampling_params* params, uint64_t* rng_state,
+                 int32_t* token_out);
+
+/* Samples n_rows rows of vocab logits (row-major) in order with the same params and RNG state:
+ * tokens_out[r] for row r (the same as n_rows calls of dsv32_sample). On error no row after the bad one is sampled. */
+int dsv32_sample_rows(const float* logits, int32_t n_rows, int32_t vocab, const dsv32_sampling_params* params,
+                      uint64_t* rng_state, int32_t* tokens_out);
+
+/* One SplitMix64 step (exposed for tests and bindings that reproduce the draws): advances *state, returns the
+ * output. */
+uint64_t dsv32_splitmix64_next(uint64_t* state);
+
 #ifdef __cplusplus
 }
 #endif

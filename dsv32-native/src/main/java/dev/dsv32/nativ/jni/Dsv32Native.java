@@ -148,6 +148,31 @@ public class Dsv32Native {
         public native dsv32_batch_entry tokens(@Cast("const int32_t*") org.bytedeco.javacpp.IntPointer v);
     }
 
+    /** {@code dsv32_sampling_params} (mapped for completeness; {@link #dsv32_sample_flat} is what the Java layer uses). */
+    public static class dsv32_sampling_params extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_sampling_params() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_sampling_params(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native double temperature();
+        public native dsv32_sampling_params temperature(double v);
+        public native double top_p();
+        public native dsv32_sampling_params top_p(double v);
+        public native int top_k();
+        public native dsv32_sampling_params top_k(int v);
+    }
+
     public static native int dsv32_model_open(@Cast("const char*") BytePointer dir, @Const dsv32_open_options options,
                                               @ByPtrPtr dsv32_model out);
 
@@ -178,4 +203,19 @@ public class Dsv32Native {
     public static native int dsv32_forward_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
                                                 @Cast("const int32_t*") int[] tokens, long tokensLen,
                                                 FloatBuffer logits, long logitsLen);
+
+    // --- sampling ---
+
+    public static native int dsv32_sample(@Const float[] logits, int vocab, @Const dsv32_sampling_params params,
+                                          @Cast("uint64_t*") long[] rngState, @Cast("int32_t*") int[] tokenOut);
+
+    public static native int dsv32_sample_rows(@Const float[] logits, int nRows, int vocab, @Const dsv32_sampling_params params,
+                                               @Cast("uint64_t*") long[] rngState, @Cast("int32_t*") int[] tokensOut);
+
+    public static native @Cast("uint64_t") long dsv32_splitmix64_next(@Cast("uint64_t*") long[] state);
+
+    /** One sample in one JNI call: {@code logits[offset .. offset+vocab)}, the params as scalars. */
+    public static native int dsv32_sample_flat(@Const float[] logits, long logitsLen, long offset, int vocab,
+                                               double temperature, double topP, int topK,
+                                               @Cast("uint64_t*") long[] rngState, @Cast("int32_t*") int[] tokenOut);
 }
