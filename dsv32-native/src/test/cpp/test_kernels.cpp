@@ -1,4 +1,5 @@
 // Kernel unit tests against scalar / hand-computed references.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -103,6 +104,93 @@ static void test_norms_softmax_matmul() {
     CHECK(std::fabs(kernels::silu(1.0f) - 0.7310586f) < 1e-6f);
 }
 
+// kernels::linear on FP8 block-scaled, BF16 and F32 weights: the scalar reference against a double-precision oracle
+// built from e4m3_to_f32 / bf16_to_f32, then every kernel path this CPU supports against the scalar reference.
+static void test_linear_paths() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd;
+    std::uniform_int_distribution<int> code(0, 255);
+    const int shapes[][3] = {{1, 37, 300}, {3, 130, 256}, {5, 16, 128}, {1, 5, 7}, {2, 260, 1000}};  // M, N, K
+    const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
+    const kernels::KernelPath saved = kernels::kernel_path();
+    for (const auto& sh : shapes) {
+        const int M = sh[0], N = sh[1], K = sh[2], sc = (K + 127) / 128;
+        std::vector<float> x(size_t(M) * K);
+        for (auto& v : x) v = nd(rng);
+        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
+        std::vector<float> wf(size_t(N) * K), scale(size_t((N + 127) / 128) * sc);
+        for (auto& c : w8) {
+            c = uint8_t(code(rng));
+            if ((c & 0x7F) == 0x7F) c ^= 1;  // no NaN codes
+        }
+        for (auto& v : scale) v = std::ldexp(1.0f, -(int(code(rng)) % 12));  // ue8m0-style scales
+        for (size_t i = 0; i < wf.size(); ++i) {
+            wf[i] = nd(rng);
+            const uint16_t b = kernels::f32_to_bf16(nd(rng));
+            wb[2 * i] = uint8_t(b & 0xFF);
+            wb[2 * i + 1] = uint8_t(b >> 8);
+        }
+        for (int type = 0; type < 3; ++type) {
+            kernels::WeightMat W;
+            W.type = kernels::WType(type);
+            W.out = N;
+            W.in = K;
+            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
+            W.scale = scale.data();
+            W.scale_cols = sc;
+            // oracle
+            std::vector<double> ref(size_t(M) * N);
+            std::vector<float> row(static_cast<size_t>(K));
+            for (int n = 0; n < N; ++n) {
+                for (int k = 0; k < K; ++k) {
+                    double v;
+                    if (type == 0) v = wf[size_t(n) * K + k];
+                    else if (type == 1) v = kernels::bf16_to_f32(uint16_t(wb[2 * (size_t(n) * K + k)] | (wb[2 * (size_t(n) * K + k) + 1] << 8)));
+                    else v = double(kernels::e4m3_to_f32(w8[size_t(n) * K + k])) * scale[size_t(n / 128) * sc + k / 128];
+                    row[size_t(k)] = float(v);
+                }
+                std::vector<float> dq(static_cast<size_t>(K));
+                kernels::dequant_row(W, n, 0, K, dq.data());
+                for (int k = 0; k < K; ++k) CHECK_MSG(dq[size_t(k)] == row[size_t(k)], "dequant_row type %d (%d,%d)", type, n, k);
+                const int k0 = K / 3, len = K - K / 3;  // a partial row too
+                kernels::dequant_row(W, n, k0, len, dq.data());
+                for (int k = 0; k < len; ++k) CHECK(dq[size_t(k)] == row[size_t(k0 + k)]);
+                for (int m = 0; m < M; ++m) {
+                    double s = 0;
+                    for (int k = 0; k < K; ++k) s += double(x[size_t(m) * K + k]) * row[size_t(k)];
+                    ref[size_t(m) * N + n] = s;
+                }
+            }
+            std::vector<float> yscalar;
+            for (kernels::KernelPath p : paths) {
+                if (!kernels::set_kernel_path(p)) {
+                    std::printf("kernel path %s: not supported here, skipped\n", kernels::kernel_path_name(p));
+                    continue;
+                }
+                for (int threads : {1, 3}) {
+                    std::vector<float> y(size_t(M) * N, NAN);
+                    kernels::linear(x.data(), W, y.data(), M, threads);
+                    double max_err = 0, max_ref = 1e-30;
+                    for (size_t i = 0; i < y.size(); ++i) {
+                        max_err = std::max(max_err, std::fabs(double(y[i]) - ref[i]));
+                        max_ref = std::max(max_ref, std::fabs(ref[i]));
+                    }
+                    CHECK_MSG(max_err <= 1e-5 * max_ref * std::sqrt(double(K)), "path %s type %d M%d N%d K%d: err %g (max %g)",
+                              kernels::kernel_path_name(p), type, M, N, K, max_err, max_ref);
+                    if (p == kernels::KernelPath::Scalar) yscalar = y;
+                    else
+                        for (size_t i = 0; i < y.size(); ++i)
+                            CHECK_MSG(std::fabs(y[i] - yscalar[i]) <= 1e-5f * float(max_ref), "path %s vs scalar, type %d", kernels::kernel_path_name(p), type);
+                }
+            }
+        }
+    }
+    kernels::set_kernel_path(saved);
+    std::printf("kernel paths: scalar yes, avx2 %s, avx512 %s; active %s\n",
+                kernels::kernel_path_supported(kernels::KernelPath::Avx2) ? "yes" : "no",
+                kernels::kernel_path_supported(kernels::KernelPath::Avx512) ? "yes" : "no", kernels::kernel_path_name(saved));
+}
+
 static void test_rope() {
     Config c;
     c.qk_rope_head_dim = 64;
@@ -139,5 +227,6 @@ int main() {
     test_hadamard();
     test_norms_softmax_matmul();
     test_rope();
+    test_linear_paths();
     return test_summary("test_kernels");
 }

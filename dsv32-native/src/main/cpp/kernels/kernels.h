@@ -16,6 +16,36 @@ float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float v);  // round to nearest even; NaN stays NaN
 float f16_to_f32(uint16_t bits);
 
+// A weight matrix [out, in] as it lies in the checkpoint (zero-copy view into the mmap'd file, or owned f32):
+//   F32:  float[out*in];  BF16: uint16 bf16 bits [out*in] (little-endian, any alignment);
+//   FP8:  e4m3 bytes [out*in] with f32 block scales scale[(r/128)*scale_cols + c/128] (weight_scale_inv).
+// Dequantised value of (r, c): F32 as is; BF16 exact; FP8 e4m3(code) * scale, one f32 rounding (exact for the
+// ue8m0 power-of-two scales) -- the same values the slice-1 loader stored.
+enum class WType : int { F32 = 0, BF16 = 1, FP8 = 2 };
+struct WeightMat {
+    WType type = WType::F32;
+    int out = 0, in = 0;
+    const void* data = nullptr;
+    const float* scale = nullptr;  // FP8 only
+    int scale_cols = 0;            // FP8 only: ceil(in / 128)
+    size_t nbytes() const;         // bytes of weight data (+ scales) one full pass reads
+};
+// out[0..len) = dequantised W[n, k0 .. k0+len).
+void dequant_row(const WeightMat& w, int n, int k0, int len, float* out);
+// y[m, n] = sum_k x[m, k] * W[n, k]  (x [M, in], y [M, out]), dequantising on the fly; parallel over rows of W
+// with n_threads OpenMP threads. Dispatches to the kernel path selected by kernel_path().
+void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads);
+// The scalar reference of linear (rows [n0, n1) of W only; single thread).
+void linear_rows_scalar(const float* x, const WeightMat& w, float* y, int M, int n0, int n1);
+
+// Kernel paths (runtime dispatch). DSV32_KERNELS=scalar|avx2|avx512|auto (default auto = best supported).
+enum class KernelPath : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+bool kernel_path_supported(KernelPath p);  // compiled in and supported by this CPU
+KernelPath kernel_path();                  // the active path
+// Forces a path (tests); returns false (and changes nothing) when unsupported.
+bool set_kernel_path(KernelPath p);
+const char* kernel_path_name(KernelPath p);
+
 // y[m, n] = sum_k x[m, k] * w[n, k]  (x [M,K], w [N,K], y [M,N]); parallel over rows of w.
 void matmul(const float* x, const float* w, float* y, int M, int N, int K, int n_threads);
 float dot(const float* a, const float* b, int n);

@@ -9,7 +9,7 @@
 namespace dsv32 {
 
 void Model::linear(const Linear& L, const float* x, int S, float* y) const {
-    kernels::matmul(x, L.w.data(), y, S, L.out, L.in, n_threads_);
+    kernels::linear(x, L.mat(), y, S, n_threads_);
 }
 
 void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const {
@@ -72,16 +72,19 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
         // Absorbed form: q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t).
         const int kvw = dn + dv;
         const std::vector<int>& keys = sel[0];
-        std::vector<float> qlat(static_cast<size_t>(kvr)), olat(static_cast<size_t>(kvr)), p(keys.size());
+        const kernels::WeightMat wkv_b = L.wkv_b.mat();
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(n_threads_) if (H > 1 && int64_t(H) * kvw * kvr > 200000)
+#endif
         for (int h = 0; h < H; ++h) {
+            std::vector<float> qlat(static_cast<size_t>(kvr)), olat(static_cast<size_t>(kvr)), p(keys.size()), wr(static_cast<size_t>(kvr));
             const float* qh = q.data() + size_t(h) * dq;
-            const float* wuk = L.wkv_b.w.data() + size_t(h) * kvw * kvr;  // rows h*kvw .. +dn
-            const float* wuv = wuk + size_t(dn) * kvr;                      // rows h*kvw+dn .. +dv
-            std::fill(qlat.begin(), qlat.end(), 0.0f);
+            const int wuk = h * kvw;      // rows h*kvw .. +dn of wkv_b
+            const int wuv = wuk + dn;     // rows h*kvw+dn .. +dv
             for (int d = 0; d < dn; ++d) {
                 const float qd = qh[d];
-                const float* wr = wuk + size_t(d) * kvr;
-                for (int r = 0; r < kvr; ++r) qlat[size_t(r)] += qd * wr[r];
+                kernels::dequant_row(wkv_b, wuk + d, 0, kvr, wr.data());
+                for (int r = 0; r < kvr; ++r) qlat[size_t(r)] += qd * wr[size_t(r)];
             }
             for (size_t j = 0; j < keys.size(); ++j) {
                 const int t = keys[j];
@@ -89,13 +92,15 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
                         kernels::dot(qh + dn, c->k_pe.data() + size_t(t) * dr, dr)) * scale;
             }
             kernels::softmax(p.data(), int(p.size()));
-            std::fill(olat.begin(), olat.end(), 0.0f);
             for (size_t j = 0; j < keys.size(); ++j) {
                 const float* ct = c->latent.data() + size_t(keys[j]) * kvr;
                 for (int r = 0; r < kvr; ++r) olat[size_t(r)] += p[j] * ct[r];
             }
             float* oh = o.data() + size_t(h) * dv;
-            for (int d = 0; d < dv; ++d) oh[d] = kernels::dot(wuv + size_t(d) * kvr, olat.data(), kvr);
+            for (int d = 0; d < dv; ++d) {
+                kernels::dequant_row(wkv_b, wuv + d, 0, kvr, wr.data());
+                oh[d] = kernels::dot(wr.data(), olat.data(), kvr);
+            }
         }
     }
     linear(L.wo, o.data(), S, out);

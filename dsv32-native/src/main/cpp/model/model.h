@@ -1,7 +1,8 @@
 // model.h: the f32 reference engine (internal C++ API; the C API in api.cpp wraps it).
 //
-// Slice 1: every weight is dequantised to f32 at load (W = W8 * scale_inv[r/128][c/128]); fine for the tiny/mini
-// configs, not for 671B (that needs on-the-fly FP8 GEMMs). Activations, caches, scores and softmax are f32.
+// Weights stay as stored: FP8 e4m3 bytes and BF16 matrices are zero-copy views into the mmap'd checkpoint (the
+// Model keeps the mappings alive), dequantised on the fly inside kernels::linear (W = W8 * scale_inv[r/128][c/128],
+// the same values the slice-1 loader stored). Activations, caches, scores and softmax are f32.
 #ifndef DSV32_MODEL_MODEL_H
 #define DSV32_MODEL_MODEL_H
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "dsv32/config.h"
+#include "kernels/kernels.h"
 
 namespace dsv32 {
 
@@ -23,9 +25,22 @@ enum DebugFlags {
     DEBUG_NO_GATE_BIAS = 4,
 };
 
-struct Linear {  // y = W x, W [out, in] f32 row-major
+struct Linear {  // y = W x, W [out, in] row-major, in its checkpoint dtype
     int out = 0, in = 0;
-    std::vector<float> w;
+    kernels::WType type = kernels::WType::F32;
+    const void* raw = nullptr;  // FP8 / BF16: the tensor's bytes inside the mapping
+    std::vector<float> f32;     // F32 / F16 sources: an owned f32 copy
+    std::vector<float> scale;   // FP8: weight_scale_inv [ceil(out/128), ceil(in/128)]
+    kernels::WeightMat mat() const {
+        kernels::WeightMat m;
+        m.type = type;
+        m.out = out;
+        m.in = in;
+        m.data = type == kernels::WType::F32 ? static_cast<const void*>(f32.data()) : raw;
+        m.scale = scale.empty() ? nullptr : scale.data();
+        m.scale_cols = (in + 127) / 128;
+        return m;
+    }
 };
 
 struct Ffn {  // SwiGLU: w2(silu(w1 x) * w3 x)
@@ -49,7 +64,7 @@ struct LayerWeights {
 };
 
 struct Weights {
-    std::vector<float> embed;  // [vocab, dim]
+    Linear embed;              // [vocab, dim] (rows read by dequant_row)
     std::vector<float> norm;   // [dim]
     Linear head;               // [vocab, dim]
     std::vector<LayerWeights> layers;
@@ -87,6 +102,8 @@ public:
     const Config& config() const { return cfg_; }
     int max_seq_len() const { return max_seq_len_; }
     int n_threads() const { return n_threads_; }
+    // Bytes of weights one decode step reads (every matrix once, routed experts: only the active ones).
+    double decode_weight_bytes() const;
     float softmax_scale() const { return softmax_scale_; }
     const Rope& rope() const { return rope_; }
 
@@ -105,6 +122,7 @@ private:
     void linear(const Linear& L, const float* x, int S, float* y) const;
 
     Config cfg_;
+    std::shared_ptr<const SafetensorsSet> st_;  // the mappings the weights point into
     Weights w_;
     Rope rope_;
     int max_seq_len_;

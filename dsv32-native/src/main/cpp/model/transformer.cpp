@@ -1,4 +1,5 @@
 // transformer.cpp: model construction and the forward pass (architecture.md §5), f32 numerics.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -21,8 +22,8 @@ Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_f
     std::stringstream ss;
     ss << in.rdbuf();
     cfg_ = parse_config(ss.str(), cfg_path);
-    SafetensorsSet st(dir);
-    w_ = load_weights(cfg_, st, dir);  // dequantised copies: the mappings are released when st goes out of scope
+    st_ = std::make_shared<const SafetensorsSet>(dir);
+    w_ = load_weights(cfg_, *st_, dir);  // views into st_'s mappings (kept for the model's lifetime)
 
     max_seq_len_ = max_seq_len > 0 ? max_seq_len : cfg_.max_position_embeddings;
 #if defined(_OPENMP)
@@ -46,10 +47,8 @@ void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits
     const float eps = float(cfg_.rms_norm_eps);
     if (cache->layers.size() != size_t(cfg_.num_hidden_layers)) cache->layers.resize(size_t(cfg_.num_hidden_layers));
     std::vector<float> h(size_t(S) * D), xn(size_t(S) * D), t(size_t(S) * D);
-    for (int s = 0; s < S; ++s) {
-        const float* e = w_.embed.data() + size_t(tokens[s]) * D;
-        std::copy(e, e + D, h.data() + size_t(s) * D);
-    }
+    const kernels::WeightMat embed = w_.embed.mat();
+    for (int s = 0; s < S; ++s) kernels::dequant_row(embed, tokens[s], 0, D, h.data() + size_t(s) * D);
     for (int l = 0; l < cfg_.num_hidden_layers; ++l) {
         const LayerWeights& L = w_.layers[size_t(l)];
         kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), S, D, eps);
@@ -60,8 +59,25 @@ void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits
         for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
     }
     kernels::rmsnorm(h.data(), w_.norm.data(), xn.data(), S, D, eps);
-    kernels::matmul(xn.data(), w_.head.w.data(), logits, S, V, D, n_threads_);
+    kernels::linear(xn.data(), w_.head.mat(), logits, S, n_threads_);
+    (void)V;
     cache->len = start + S;
+}
+
+double Model::decode_weight_bytes() const {
+    auto b = [](const Linear& L) { return double(L.mat().nbytes()); };
+    auto f = [&](const Ffn& x) { return b(x.w1) + b(x.w2) + b(x.w3); };
+    double t = double(w_.embed.mat().nbytes()) / std::max(1, cfg_.vocab_size) + b(w_.head);
+    for (const LayerWeights& L : w_.layers) {
+        t += b(L.wq_a) + b(L.wq_b) + b(L.wkv_a) + b(L.wkv_b) + b(L.wo) + b(L.idx_wq_b) + b(L.idx_wk) + b(L.idx_wproj);
+        if (!L.moe) {
+            t += f(L.dense);
+        } else {
+            t += b(L.gate) + f(L.shared);
+            if (!L.experts.empty()) t += f(L.experts[0]) * cfg_.num_experts_per_tok;
+        }
+    }
+    return t;
 }
 
 }  // namespace dsv32

@@ -65,14 +65,28 @@ struct Loader {
         return v;
     }
 
+    // The tensor as a Linear: BF16 / FP8 zero-copy (into the mapping), F32 / F16 as an owned f32 copy.
+    static void view(const TensorInfo& t, int64_t out, int64_t in, Linear* L) {
+        L->out = int(out);
+        L->in = int(in);
+        if (t.dtype == DType::BF16 || t.dtype == DType::F8_E4M3) {
+            L->type = t.dtype == DType::BF16 ? kernels::WType::BF16 : kernels::WType::FP8;
+            L->raw = t.data;
+        } else {
+            L->type = kernels::WType::F32;
+            L->f32.resize(size_t(out * in));
+            to_f32(t, L->f32.data());
+        }
+    }
+
     // A plain (unquantised) matrix [out, in]: BF16, F16 or F32.
-    std::vector<float> plain(const std::string& name, int64_t out, int64_t in) const {
+    Linear plain(const std::string& name, int64_t out, int64_t in) const {
         const TensorInfo& t = get(name);
         if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected BF16, F16 or F32)");
         check_shape(t, {out, in});
-        std::vector<float> v(size_t(out * in));
-        to_f32(t, v.data());
-        return v;
+        Linear L;
+        view(t, out, in, &L);
+        return L;
     }
 
     // A projection: F8_E4M3 with weight_scale_inv [ceil(out/128), ceil(in/128)] f32, or BF16/F16/F32 without scale.
@@ -81,10 +95,7 @@ struct Loader {
         const TensorInfo& t = get(name);
         check_shape(t, {out, in});
         Linear L;
-        L.out = int(out);
-        L.in = int(in);
-        L.w.resize(size_t(out * in));
-        to_f32(t, L.w.data());
+        view(t, out, in, &L);
         if (t.dtype == DType::F8_E4M3) {
             const std::string sname = prefix + ".weight_scale_inv";
             const TensorInfo* s = st.find(sname);
@@ -92,10 +103,8 @@ struct Loader {
             const int64_t br = (out + 127) / 128, bc = (in + 127) / 128;
             if (s->dtype == DType::F8_E4M3) fail(s, sname, std::string("dtype ") + dtype_name(s->dtype) + " (expected F32)");
             check_shape(*s, {br, bc});
-            std::vector<float> sc(size_t(br * bc));
-            to_f32(*s, sc.data());
-            for (int64_t r = 0; r < out; ++r)
-                for (int64_t c = 0; c < in; ++c) L.w[size_t(r * in + c)] *= sc[size_t((r / 128) * bc + c / 128)];
+            L.scale.resize(size_t(br * bc));
+            to_f32(*s, L.scale.data());
         } else if (cfg.fp8_weights && st.find(prefix + ".weight_scale_inv")) {
             fail(&t, name, std::string("has a weight_scale_inv but dtype ") + dtype_name(t.dtype) + " (expected F8_E4M3)");
         }
@@ -119,9 +128,7 @@ Weights load_weights(const Config& c, const SafetensorsSet& st, const std::strin
     const int64_t D = c.hidden_size, H = c.num_attention_heads;
     w.embed = ld.plain("model.embed_tokens.weight", c.vocab_size, D);
     w.norm = ld.vec("model.norm.weight", D);
-    w.head.out = c.vocab_size;
-    w.head.in = int(D);
-    w.head.w = ld.plain("lm_head.weight", c.vocab_size, D);
+    w.head = ld.plain("lm_head.weight", c.vocab_size, D);
     for (int l = 0; l < c.num_hidden_layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         LayerWeights L;
@@ -145,9 +152,7 @@ Weights load_weights(const Config& c, const SafetensorsSet& st, const std::strin
             L.dense = ld.ffn(p + "mlp", D, c.intermediate_size);
         } else {
             L.moe = true;
-            L.gate.out = c.n_routed_experts;
-            L.gate.in = int(D);
-            L.gate.w = ld.plain(p + "mlp.gate.weight", c.n_routed_experts, D);
+            L.gate = ld.plain(p + "mlp.gate.weight", c.n_routed_experts, D);
             if (c.gate_bias) L.gate_bias = ld.vec(p + "mlp.gate.e_score_correction_bias", c.n_routed_experts);
             for (int e = 0; e < c.n_routed_experts; ++e)
                 L.experts.push_back(ld.ffn(p + "mlp.experts." + std::to_string(e), D, c.moe_intermediate_size));

@@ -1,0 +1,159 @@
+// linear.cpp: y = x W^T over weights kept as stored (FP8 block-scaled, BF16, F32), dequantised on the fly.
+// The scalar reference lives here beside the dispatcher; the AVX2+FMA and AVX-512 row kernels are in
+// linear_avx2.cpp / linear_avx512.cpp (compiled with per-file -m flags, chosen at run time).
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/linear_isa.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace dsv32 {
+namespace kernels {
+
+size_t WeightMat::nbytes() const {
+    const size_t n = size_t(out) * size_t(in);
+    switch (type) {
+        case WType::F32: return 4 * n;
+        case WType::BF16: return 2 * n;
+        case WType::FP8: return n + 4 * size_t((out + 127) / 128) * size_t(scale_cols);
+    }
+    return 0;
+}
+
+void dequant_row(const WeightMat& w, int n, int k0, int len, float* out) {
+    const size_t base = size_t(n) * size_t(w.in) + size_t(k0);
+    switch (w.type) {
+        case WType::F32:
+            std::memcpy(out, static_cast<const float*>(w.data) + base, sizeof(float) * size_t(len));
+            break;
+        case WType::BF16: {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * base;
+            for (int i = 0; i < len; ++i) out[i] = bf16_to_f32(uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
+            break;
+        }
+        case WType::FP8: {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + base;
+            const float* tab = e4m3_table();
+            const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+            for (int i = 0; i < len; ++i) out[i] = tab[p[i]] * srow[(k0 + i) / 128];
+            break;
+        }
+    }
+}
+
+void linear_rows_scalar(const float* x, const WeightMat& w, float* y, int M, int n0, int n1) {
+    const int K = w.in, N = w.out;
+    thread_local std::vector<float> row;
+    if (w.type == WType::F32) {
+        for (int n = n0; n < n1; ++n) {
+            const float* wr = static_cast<const float*>(w.data) + size_t(n) * K;
+            for (int m = 0; m < M; ++m) y[size_t(m) * N + n] = dot(x + size_t(m) * K, wr, K);
+        }
+        return;
+    }
+    row.resize(size_t(K));
+    for (int n = n0; n < n1; ++n) {
+        dequant_row(w, n, 0, K, row.data());
+        for (int m = 0; m < M; ++m) y[size_t(m) * N + n] = dot(x + size_t(m) * K, row.data(), K);
+    }
+}
+
+// ---- kernel path selection ----
+
+namespace {
+
+bool cpu_has(KernelPath p) {
+#if defined(DSV32_X86_KERNELS)
+    __builtin_cpu_init();
+    switch (p) {
+        case KernelPath::Scalar: return true;
+        case KernelPath::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        case KernelPath::Avx512:
+            return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return false;
+#else
+    return p == KernelPath::Scalar;
+#endif
+}
+
+KernelPath initial_path() {
+    KernelPath best = cpu_has(KernelPath::Avx512) ? KernelPath::Avx512 : cpu_has(KernelPath::Avx2) ? KernelPath::Avx2 : KernelPath::Scalar;
+    const char* env = std::getenv("DSV32_KERNELS");
+    if (!env || !*env) return best;
+    const std::string e(env);
+    KernelPath want = best;
+    if (e == "scalar") want = KernelPath::Scalar;
+    else if (e == "avx2") want = KernelPath::Avx2;
+    else if (e == "avx512") want = KernelPath::Avx512;
+    // "auto" or anything else: best. A forced path the CPU lacks falls back to the best supported one.
+    return cpu_has(want) ? want : best;
+}
+
+KernelPath& active() {
+    static KernelPath p = initial_path();
+    return p;
+}
+
+}  // namespace
+
+bool kernel_path_supported(KernelPath p) { return cpu_has(p); }
+KernelPath kernel_path() { return active(); }
+bool set_kernel_path(KernelPath p) {
+    if (!cpu_has(p)) return false;
+    active() = p;
+    return true;
+}
+const char* kernel_path_name(KernelPath p) {
+    switch (p) {
+        case KernelPath::Scalar: return "scalar";
+        case KernelPath::Avx2: return "avx2";
+        case KernelPath::Avx512: return "avx512";
+    }
+    return "?";
+}
+
+void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
+    const int N = w.out, K = w.in;
+    const KernelPath path = kernel_path();
+    constexpr int TILE = 16;  // rows of W per task (a multiple of the SIMD kernels' 4-row tiles)
+    const int tiles = (N + TILE - 1) / TILE;
+    const bool par = n_threads > 1 && int64_t(M) * N * K > 100000;
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (par)
+#endif
+    {
+        thread_local std::vector<float> scratch;
+        float* sp = nullptr;
+        if (path != KernelPath::Scalar) {
+            const size_t need = 4 * (size_t(K) + 16) + 16;
+            if (scratch.size() < need) scratch.resize(need);
+            sp = scratch.data();
+            while (reinterpret_cast<uintptr_t>(sp) % 64) ++sp;
+        }
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int t = 0; t < tiles; ++t) {
+            const int n0 = t * TILE, n1 = n0 + TILE < N ? n0 + TILE : N;
+            switch (path) {
+#if defined(DSV32_X86_KERNELS)
+                case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp); break;
+                case KernelPath::Avx2: linear_rows_avx2(x, w, y, M, n0, n1, sp); break;
+#endif
+                default: linear_rows_scalar(x, w, y, M, n0, n1); break;
+            }
+        }
+    }
+    (void)par;
+}
+
+}  // namespace kernels
+}  // namespace dsv32
