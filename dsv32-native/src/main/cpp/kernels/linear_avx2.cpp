@@ -71,10 +71,74 @@ void dots(const float* x, int M, int K, int N, const float* rows, int ld, int n,
     }
 }
 
+// 16 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
+inline void fp8x16(const uint8_t* p, __m256* lo, __m256* hi) {
+    const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i h = _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi16(v, 8), _mm256_set1_epi16(short(0x8000))),
+                                      _mm256_slli_epi16(_mm256_and_si256(v, _mm256_set1_epi16(0x7F)), 7));
+    *lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
+    *hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
+}
+
+// Decode (M == 1): as gemv_rows in linear_avx512.cpp.
+void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
+    const int K = w.in;
+    for (int n = n0; n < n1; ++n) {
+        float s = 0;
+        int k = 0;
+        if (w.type == WType::FP8) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * size_t(K);
+            const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+            __m256 tot = _mm256_setzero_ps();
+            for (; k + 128 <= K; k += 128) {
+                __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                for (int j = 0; j < 128; j += 16) {
+                    __m256 lo, hi;
+                    fp8x16(p + k + j, &lo, &hi);
+                    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + j), lo, a0);
+                    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + j + 8), hi, a1);
+                }
+                tot = _mm256_fmadd_ps(_mm256_add_ps(a0, a1), _mm256_set1_ps(srow[k / 128] * 256.0f), tot);
+            }
+            s = hsum(tot);
+        } else if (w.type == WType::BF16) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * size_t(K);
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            for (; k + 16 <= K; k += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), bf16x8(p + 2 * size_t(k)), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), bf16x8(p + 2 * size_t(k) + 16), a1);
+            }
+            s = hsum(_mm256_add_ps(a0, a1));
+        } else {
+            const float* p = static_cast<const float*>(w.data) + size_t(n) * size_t(K);
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            for (; k + 16 <= K; k += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(p + k), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k + 8), _mm256_loadu_ps(p + k + 8), a1);
+            }
+            s = hsum(_mm256_add_ps(a0, a1));
+        }
+        if (k < K) {  // tail: scalar reference dequantisation
+            float t[128];
+            while (k < K) {
+                const int len = K - k < 128 ? K - k : 128;
+                dequant_row(w, n, k, len, t);
+                for (int i = 0; i < len; ++i) s += x[k + i] * t[i];
+                k += len;
+            }
+        }
+        y[n] = s;
+    }
+}
+
 }  // namespace
 
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
     const int K = w.in, N = w.out;
+    if (M == 1) {
+        gemv_rows(x, w, y, n0, n1);
+        return;
+    }
     const int ld = (K + 15) & ~15;
     for (int n = n0; n < n1; n += 4) {
         const int R = n1 - n < 4 ? n1 - n : 4;

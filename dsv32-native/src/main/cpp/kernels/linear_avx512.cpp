@@ -70,10 +70,75 @@ void dots(const float* x, int M, int K, int N, const float* rows, int ld, int n,
     }
 }
 
+// 32 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
+inline void fp8x32(const uint8_t* p, __m512* lo, __m512* hi) {
+    const __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i h = _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi16(v, 8), _mm512_set1_epi16(short(0x8000))),
+                                      _mm512_slli_epi16(_mm512_and_si512(v, _mm512_set1_epi16(0x7F)), 7));
+    *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
+    *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+}
+
+// Decode (M == 1): y[n] = W[n, :] . x straight from the stored bytes, no scratch. FP8: per 128-block the codes'
+// f16 values are accumulated, then scaled by scale * 256 once per block (exact for ue8m0 power-of-two scales).
+void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
+    const int K = w.in;
+    for (int n = n0; n < n1; ++n) {
+        float s = 0;
+        int k = 0;
+        if (w.type == WType::FP8) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * size_t(K);
+            const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+            __m512 tot = _mm512_setzero_ps();
+            for (; k + 128 <= K; k += 128) {
+                __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+                for (int j = 0; j < 128; j += 32) {
+                    __m512 lo, hi;
+                    fp8x32(p + k + j, &lo, &hi);
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + j), lo, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + j + 16), hi, a1);
+                }
+                tot = _mm512_fmadd_ps(_mm512_add_ps(a0, a1), _mm512_set1_ps(srow[k / 128] * 256.0f), tot);
+            }
+            s = _mm512_reduce_add_ps(tot);
+        } else if (w.type == WType::BF16) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * size_t(K);
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            for (; k + 32 <= K; k += 32) {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), bf16x16(p + 2 * size_t(k)), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16), bf16x16(p + 2 * size_t(k) + 32), a1);
+            }
+            s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+        } else {
+            const float* p = static_cast<const float*>(w.data) + size_t(n) * size_t(K);
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            for (; k + 32 <= K; k += 32) {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), _mm512_loadu_ps(p + k), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(p + k + 16), a1);
+            }
+            s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+        }
+        if (k < K) {  // tail (K not a multiple of the block): scalar reference dequantisation
+            float t[128];
+            while (k < K) {
+                const int len = K - k < 128 ? K - k : 128;
+                dequant_row(w, n, k, len, t);
+                for (int i = 0; i < len; ++i) s += x[k + i] * t[i];
+                k += len;
+            }
+        }
+        y[n] = s;
+    }
+}
+
 }  // namespace
 
 void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
     const int K = w.in, N = w.out;
+    if (M == 1) {
+        gemv_rows(x, w, y, n0, n1);
+        return;
+    }
     const int ld = (K + 15) & ~15;
     for (int n = n0; n < n1; n += 4) {
         const int R = n1 - n < 4 ? n1 - n : 4;
