@@ -14,7 +14,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 /**
  * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code encode} (messages to prompt),
  * {@code parse} (model output to an assistant message), {@code tokenize} / {@code detokenize} (text to and from
- * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code demo}.
+ * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code make-tiny} (synthetic checkpoints),
+ * {@code bench} (engine speed against the memory-bandwidth roofline), {@code demo}.
  *
  * <p>Exit status: 0 success; {@value #EXIT_INPUT_ERROR} bad options or input the encoder/parser rejects (one-line
  * reason on stderr); 1 internal error. All text output is UTF-8 regardless of the locale.
@@ -32,7 +33,7 @@ public final class Dsv32Cli {
     public static final int EXIT_INTERNAL_ERROR = 1;
 
     /** The subcommands, in help order. */
-    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "tokenize", "detokenize", "logits", "demo");
+    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "tokenize", "detokenize", "logits", "make-tiny", "bench", "demo");
 
     /**
      * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
@@ -56,6 +57,8 @@ public final class Dsv32Cli {
                 case "tokenize" -> new TokenizeCommand(stdin);
                 case "detokenize" -> new DetokenizeCommand(stdin);
                 case "logits" -> new LogitsCommand(stdin);
+                case "make-tiny" -> new MakeTinyCommand();
+                case "bench" -> new BenchCommand();
                 case "demo" -> new DemoCommand();
                 default -> throw new IllegalArgumentException("no subcommand " + name);
             };

@@ -44,6 +44,8 @@ final class Warmup {
                 // logits without a model: the command's own classes only (no native library is loaded)
                 {"logits", "--model", dir.resolve("no-model").toString(), "--ids-file", ids.toString(),
                     "--out", dir.resolve("logits.npy").toString()},
+                {"make-tiny", "--help"},
+                {"bench", "--help"},
                 {"demo"},
                 {"--help"},
                 {"--version"},

@@ -1,0 +1,331 @@
+package dev.dsv32.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.dsv32.nativ.BatchEntry;
+import dev.dsv32.nativ.NativeModel;
+import dev.dsv32.nativ.NativeOptions;
+import dev.dsv32.nativ.NativeSequence;
+import dev.dsv32.nativ.Numerics;
+import dev.dsv32.nativ.synth.SynthConfig;
+import dev.dsv32.nativ.synth.SyntheticCheckpoint;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code dsv32 bench}: CPU speed of the native engine on one checkpoint (by default the synthetic {@code mini},
+ * generated into the model cache on first use), next to the machine's memory bandwidth and the decode roofline.
+ */
+@Command(name = "bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Measure the native engine: prefill tokens/s, decode tokens/s at batch 1 and 4 and several contexts, peak",
+            "RSS, and the machine's memory bandwidth (STREAM-triad-like), with decode speed as a fraction of the",
+            "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV).",
+            "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
+            "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Prints a markdown table."
+        })
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint directory (default: the synthetic --config model from the cache)")
+    String model;
+
+    @Option(names = "--config", paramLabel = "NAME", completionCandidates = MakeTinyCommand.ConfigCandidates.class,
+            description = "Synthetic model when no --model: tiny, tiny_mp2, tiny_chat or mini (default: mini; tiny with --quick)")
+    String config;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the synthetic model (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--numerics", paramLabel = "MODE", converter = LogitsCommand.NumericsConverter.class,
+            completionCandidates = LogitsCommand.NumericsCandidates.class, description = "f32 or fp8 (default: the model's)")
+    Numerics numerics;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Engine and bandwidth threads (default: all cores)")
+    int threads;
+
+    @Option(names = "--quick", description = "A reduced matrix for tests and CI (prefill 64/256, context 128, 8 decode steps, small bandwidth arrays)")
+    boolean quick;
+
+    @Option(names = "--prefill", split = ",", paramLabel = "N", description = "Prefill lengths (default: 512,2048)")
+    int[] prefill;
+
+    @Option(names = "--contexts", split = ",", paramLabel = "L", description = "Decode contexts (default: 1024,4096)")
+    int[] contexts;
+
+    @Option(names = "--batches", split = ",", paramLabel = "B", description = "Decode batch sizes (default: 1,4)")
+    int[] batches;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Timed decode steps per cell (default: 32)")
+    Integer steps;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Prefill chunk used to build decode contexts (bounds the logits buffer). */
+    private static final int CONTEXT_CHUNK = 512;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (threads < 0) throw new CliException("--threads " + threads + ": must be at least 0");
+        int[] pre = prefill != null ? prefill : quick ? new int[] {64, 256} : new int[] {512, 2048};
+        int[] ctxs = contexts != null ? contexts : quick ? new int[] {128} : new int[] {1024, 4096};
+        int[] bs = batches != null ? batches : new int[] {1, 4};
+        int nSteps = steps != null ? steps : quick ? 8 : 32;
+        for (int[] a : List.of(pre, ctxs, bs)) for (int x : a) if (x < 1) throw new CliException("lengths, contexts and batches must be at least 1");
+        if (nSteps < 1) throw new CliException("--steps " + nSteps + ": must be at least 1");
+        Arrays.sort(ctxs);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int nThreads = threads > 0 ? threads : cores;
+
+        Path dir;
+        String modelName;
+        if (model != null) {
+            if (config != null) throw new CliException("give --model or --config, not both");
+            dir = Path.of(model);
+            if (!Files.isDirectory(dir)) throw new CliException(model + ": no such model directory");
+            modelName = dir.getFileName().toString();
+        } else {
+            SynthConfig c = SynthConfig.of(config != null ? config : quick ? "tiny" : "mini");
+            long t0 = System.nanoTime();
+            Path cached = SyntheticCheckpoint.cacheRoot().resolve("models").resolve(c.id + "-seed" + seed);
+            boolean existed = Files.isRegularFile(cached.resolve(SyntheticCheckpoint.WEIGHTS_FILE));
+            dir = SyntheticCheckpoint.cached(c, seed);
+            if (!existed) {
+                spec.commandLine().getErr().printf(Locale.ROOT, "dsv32 bench: generated %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
+                spec.commandLine().getErr().flush();
+            }
+            modelName = c.id + " (seed " + seed + ")";
+        }
+        Path cfgFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new CliException(dir + ": no config.json");
+        JsonNode cfg = Json.MAPPER.readTree(cfgFile.toFile());
+        DecodeRoofline roof = new DecodeRoofline(cfg);
+
+        int maxBatch = Arrays.stream(bs).max().getAsInt();
+        int maxPre = Arrays.stream(pre).max().getAsInt();
+        int maxPos = Math.max(maxPre, ctxs[ctxs.length - 1] + (nSteps + 1) * bs.length) + 8;
+        NativeOptions opts = NativeOptions.defaults()
+                .withNumerics(numerics == null ? Numerics.DEFAULT : numerics)
+                .withThreads(threads)
+                .withMaxSeqLen(maxPos)
+                .withMaxSequences(maxBatch + 1);
+        List<Row> rows = new ArrayList<>();
+        double loadSecs;
+        long rssAfterLoad;
+        long peakRss;
+        Numerics used;
+        long t0 = System.nanoTime();
+        try (NativeModel m = NativeModel.open(dir, opts)) {
+            loadSecs = (System.nanoTime() - t0) / 1e9;
+            rssAfterLoad = procStatusKb("VmRSS");
+            used = m.info().numerics();
+            int vocab = m.info().vocabSize();
+            long bufRows = Math.max(maxPre, CONTEXT_CHUNK);
+            FloatBuffer logits = ByteBuffer.allocateDirect(Math.toIntExact(bufRows * vocab * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            Ids ids = new Ids(seed, vocab);
+            // warm-up: threads, caches, first-touch of the weights
+            try (NativeSequence s = m.openSequence()) {
+                forward(m, List.of(BatchEntry.of(s, ids.next(16))), logits);
+                for (int i = 0; i < 2; i++) forward(m, List.of(BatchEntry.of(s, ids.next(1))), logits);
+            }
+            for (int p : pre) {
+                try (NativeSequence s = m.openSequence()) {
+                    int[] t = ids.next(p);
+                    long a = System.nanoTime();
+                    forward(m, List.of(BatchEntry.of(s, t)), logits);
+                    double secs = (System.nanoTime() - a) / 1e9;
+                    rows.add(new Row("prefill", 1, p, p / secs, secs * 1000 / p, Double.NaN));
+                }
+            }
+            List<NativeSequence> seqs = new ArrayList<>();
+            try {
+                for (int i = 0; i < maxBatch; i++) seqs.add(m.openSequence());
+                for (int ctx : ctxs) {
+                    for (NativeSequence s : seqs) {
+                        while (s.position() < ctx) {
+                            int n = Math.min(CONTEXT_CHUNK, ctx - s.position());
+                            forward(m, List.of(BatchEntry.of(s, ids.next(n))), logits);
+                        }
+                    }
+                    for (int b : bs) {
+                        List<NativeSequence> group = seqs.subList(0, b);
+                        step(m, group, ids, logits); // untimed: first decode step after the prefill
+                        long a = System.nanoTime();
+                        for (int i = 0; i < nSteps; i++) step(m, group, ids, logits);
+                        double secs = (System.nanoTime() - a) / 1e9;
+                        double tps = (double) b * nSteps / secs;
+                        rows.add(new Row("decode", b, ctx, tps, secs * 1000 / nSteps, roof.stepBytes(b, ctx)));
+                    }
+                }
+            } finally {
+                for (NativeSequence s : seqs) s.close();
+            }
+            peakRss = procStatusKb("VmHWM");
+        }
+        // the bandwidth test runs last, so that its arrays do not count in the engine's peak RSS
+        long n = quick ? 4L << 20 : 32L << 20;
+        Bandwidth bw = Bandwidth.measure((int) n, nThreads, quick ? 3 : 5);
+
+        out.printf(Locale.ROOT, "## dsv32 bench: %s%n%n", modelName);
+        out.printf(Locale.ROOT, "- model: %s (%s, vocab %d, hidden %d, %d layers)%n", dir.toAbsolutePath().normalize(),
+                cfg.path("model_type").asText("?"), cfg.get("vocab_size").asInt(), cfg.get("hidden_size").asInt(), cfg.get("num_hidden_layers").asInt());
+        out.printf(Locale.ROOT, "- machine: %s, %d cores, %s; %s, %s%n", cpuModel(), cores, memTotal(),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), LocalDate.now(ZoneOffset.UTC));
+        out.printf(Locale.ROOT, "- engine: numerics %s, %d threads; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
+                used.name().toLowerCase(Locale.ROOT), nThreads, loadSecs, mib(rssAfterLoad * 1024), mib(peakRss * 1024));
+        out.printf(Locale.ROOT, "- memory bandwidth: %.1f GB/s (triad a[i] = b[i] + s*c[i], 3 x %d MiB, %d threads, best of %d)%n",
+                bw.bestGBs(), n * 8 >> 20, nThreads, bw.runs());
+        out.printf(Locale.ROOT, "- roofline bytes/token at batch 1: %.1f MB weights (dense+attention %.1f MB incl. head %.1f MB, routed experts %d/%d = %.1f MB) + KV%n",
+                roof.stepBytes(1, 0) / 1e6, roof.denseBytes / 1e6, roof.headBytes / 1e6, roof.expertsPerToken, roof.experts,
+                roof.moeLayers * roof.expertsTouched(1) * roof.expertBytes / 1e6);
+        out.println();
+        out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (Row r : rows) {
+            if (r.phase.equals("prefill")) {
+                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - |%n", r.len, r.tps, r.msPerStep * r.len);
+            } else {
+                double rt = r.batch * bw.bestGBs() * 1e9 / r.stepBytes;
+                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% |%n", r.batch, r.len, r.tps,
+                        r.msPerStep, r.stepBytes / 1e6, rt, 100 * r.tps / rt);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private record Row(String phase, int batch, int len, double tps, double msPerStep, double stepBytes) {}
+
+    private static void step(NativeModel m, List<NativeSequence> group, Ids ids, FloatBuffer logits) {
+        List<BatchEntry> batch = new ArrayList<>(group.size());
+        for (NativeSequence s : group) batch.add(BatchEntry.of(s, ids.next(1)));
+        forward(m, batch, logits);
+    }
+
+    private static void forward(NativeModel m, List<BatchEntry> batch, FloatBuffer logits) {
+        logits.clear();
+        m.forward(batch, logits);
+    }
+
+    /** Deterministic pseudo-random token ids (teacher forcing: the benchmark does not sample). */
+    private static final class Ids {
+        private long state;
+        private final int vocab;
+
+        Ids(long seed, int vocab) {
+            this.state = seed * 0x9E3779B97F4A7C15L + 12345;
+            this.vocab = vocab;
+        }
+
+        int[] next(int n) {
+            int[] t = new int[n];
+            for (int i = 0; i < n; i++) {
+                state = state * 6364136223846793005L + 1442695040888963407L;
+                t[i] = (int) Long.remainderUnsigned(state >>> 17, vocab);
+            }
+            return t;
+        }
+    }
+
+    /** STREAM-triad-like bandwidth: a[i] = b[i] + s*c[i] over arrays far larger than the caches, 24 bytes per element. */
+    record Bandwidth(double bestGBs, int runs) {
+        static Bandwidth measure(int n, int threads, int runs) throws Exception {
+            double[] a = new double[n], b = new double[n], c = new double[n];
+            Arrays.fill(b, 1.0);
+            Arrays.fill(c, 2.0);
+            int t = Math.max(1, threads);
+            double best = 0;
+            for (int r = 0; r < runs + 1; r++) { // the first run warms up the JIT and faults the pages in
+                CyclicBarrier start = new CyclicBarrier(t);
+                CountDownLatch done = new CountDownLatch(t);
+                long[] begin = new long[t], end = new long[t];
+                for (int k = 0; k < t; k++) {
+                    int from = (int) ((long) n * k / t), to = (int) ((long) n * (k + 1) / t), id = k;
+                    Thread th = new Thread(() -> {
+                        try {
+                            start.await();
+                            begin[id] = System.nanoTime();
+                            triad(a, b, c, 3.0, from, to);
+                            end[id] = System.nanoTime();
+                        } catch (Exception ignored) {
+                            // not reached: the barrier is never broken
+                        } finally {
+                            done.countDown();
+                        }
+                    }, "dsv32-bench-triad");
+                    th.setDaemon(true);
+                    th.start();
+                }
+                done.await();
+                // from the first thread's start to the last one's end (each thread times itself: the main thread may
+                // not even be scheduled while the workers run)
+                double secs = (Arrays.stream(end).max().getAsLong() - Arrays.stream(begin).min().getAsLong()) / 1e9;
+                if (r > 0) best = Math.max(best, 24.0 * n / secs / 1e9);
+            }
+            if (a[n / 2] != 7.0) throw new IllegalStateException("triad check failed");
+            return new Bandwidth(best, runs);
+        }
+
+        private static void triad(double[] a, double[] b, double[] c, double s, int from, int to) {
+            for (int i = from; i < to; i++) a[i] = b[i] + s * c[i];
+        }
+    }
+
+    static long procStatusKb(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).strip();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static String memTotal() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) return mib(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024) + " RAM";
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return "? RAM";
+    }
+
+    private static String mib(long bytes) {
+        if (bytes < 0) return "n/a";
+        return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30))
+                : String.format(Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
+    }
+}

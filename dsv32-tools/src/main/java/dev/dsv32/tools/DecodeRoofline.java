@@ -1,0 +1,76 @@
+package dev.dsv32.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Bytes one decode step must read from memory, from a checkpoint's config.json, for the bandwidth roofline
+ * (tok/s ≤ bandwidth / bytes per token). Weights are counted in their checkpoint format: FP8 e4m3 projections plus
+ * their f32 block scales, bf16 embedding row, gate, indexer {@code weights_proj} and head, f32 norms. Per step of a
+ * batch of B tokens (one per sequence, each at context L):
+ * <ul>
+ *   <li>dense weights (attention with its indexer, dense MLP layers, shared experts, gates, norms, head): once;</li>
+ *   <li>routed experts: the expected number of distinct experts the B tokens pick, E·(1 − (1 − k/E)^B) per MoE layer
+ *       (uniform routing; k = num_experts_per_tok, E = n_routed_experts), so k experts at B = 1;</li>
+ *   <li>KV cache, per token and layer: every cached indexer key (index_head_dim FP8 bytes + one f32 scale) and the
+ *       min(L, index_topk) selected latent entries ((kv_lora_rank + qk_rope_head_dim) bf16), the demo's format.</li>
+ * </ul>
+ */
+final class DecodeRoofline {
+    final long denseBytes, expertBytes, headBytes;
+    final int moeLayers, experts, expertsPerToken, layers, hidden, indexDim, indexTopk, kvEntry;
+
+    DecodeRoofline(JsonNode c) {
+        int h = c.get("hidden_size").asInt(), v = c.get("vocab_size").asInt();
+        layers = c.get("num_hidden_layers").asInt();
+        int dense = Math.min(layers, c.get("first_k_dense_replace").asInt());
+        int qr = c.get("q_lora_rank").asInt(), kvr = c.get("kv_lora_rank").asInt();
+        int dn = c.get("qk_nope_head_dim").asInt(), dr = c.get("qk_rope_head_dim").asInt(), dv = c.get("v_head_dim").asInt();
+        int nh = c.get("num_attention_heads").asInt();
+        int ih = c.get("index_n_heads").asInt();
+        indexDim = c.get("index_head_dim").asInt();
+        indexTopk = c.get("index_topk").asInt();
+        experts = c.get("n_routed_experts").asInt();
+        expertsPerToken = c.get("num_experts_per_tok").asInt();
+        int shared = c.get("n_shared_experts").asInt();
+        int inter = c.get("intermediate_size").asInt(), moeInter = c.get("moe_intermediate_size").asInt();
+        hidden = h;
+        moeLayers = layers - dense;
+        long attn = fp8(qr, h) + fp8((long) nh * (dn + dr), qr) + fp8(kvr + dr, h) + fp8((long) nh * (dn + dv), kvr)
+                + fp8(h, (long) nh * dv) + fp8((long) ih * indexDim, qr) + fp8(indexDim, h) + (long) ih * h * 2
+                + 4L * (2L * h + qr + kvr + 2L * indexDim);
+        long moeFixed = (long) experts * h * 2 + experts * 4L + ffn((long) moeInter * shared, h);
+        expertBytes = ffn(moeInter, h);
+        headBytes = (long) v * h * 2;
+        denseBytes = layers * attn + dense * ffn(inter, h) + moeLayers * moeFixed + 4L * h + headBytes;
+        kvEntry = (kvr + dr) * 2;
+    }
+
+    private static long fp8(long out, long in) {
+        return out * in + ((out + 127) / 128) * ((in + 127) / 128) * 4;
+    }
+
+    private static long ffn(long width, long h) {
+        return 2 * fp8(width, h) + fp8(h, width);
+    }
+
+    /** Expected distinct routed experts per MoE layer for a batch of {@code batch} tokens. */
+    double expertsTouched(int batch) {
+        return experts * (1 - Math.pow(1 - (double) expertsPerToken / experts, batch));
+    }
+
+    /** KV bytes one token reads at context {@code ctx}, all layers. */
+    long kvBytes(int ctx) {
+        return (long) layers * ((long) ctx * (indexDim + 4) + (long) Math.min(ctx, indexTopk) * kvEntry);
+    }
+
+    /** Bytes read by one decode step of {@code batch} sequences at context {@code ctx}. */
+    double stepBytes(int batch, int ctx) {
+        return denseBytes + (double) moeLayers * expertsTouched(batch) * expertBytes + (long) batch * hidden * 2
+                + (double) batch * kvBytes(ctx);
+    }
+
+    /** The bandwidth bound in tokens/s for that step at {@code bytesPerSecond}. */
+    double tokensPerSecond(int batch, int ctx, double bytesPerSecond) {
+        return batch * bytesPerSecond / stepBytes(batch, ctx);
+    }
+}
