@@ -54,9 +54,7 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     if (!dir || !*dir) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: dir is NULL or empty");
     dsv32_open_options o{};
     if (options) o = *options;
-    if (o.numerics == DSV32_NUMERICS_FP8)
-        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: numerics FP8 is not implemented yet (use F32)");
-    if (o.numerics != DSV32_NUMERICS_DEFAULT && o.numerics != DSV32_NUMERICS_F32)
+    if (o.numerics != DSV32_NUMERICS_DEFAULT && o.numerics != DSV32_NUMERICS_F32 && o.numerics != DSV32_NUMERICS_FP8)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown numerics " + std::to_string(o.numerics));
     if (o.mp < 0 || o.mp > 1024) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad mp " + std::to_string(o.mp));
     if (o.max_seq_len < 0) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative max_seq_len");
@@ -68,6 +66,10 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     try {
         auto m = std::make_unique<dsv32_model>();
         m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags);
+        if (o.numerics == DSV32_NUMERICS_FP8) {
+            m->model->set_fp8_numerics(true);
+            m->numerics = DSV32_NUMERICS_FP8;
+        }
         m->mp = o.mp > 1 ? o.mp : 1;
         m->max_sequences = o.max_sequences > 0 ? o.max_sequences : 8;
         m->seqs.resize(size_t(m->max_sequences));

@@ -191,6 +191,111 @@ static void test_linear_paths() {
                 kernels::kernel_path_supported(kernels::KernelPath::Avx512) ? "yes" : "no", kernels::kernel_path_name(saved));
 }
 
+// e4m3 rounding against a brute-force oracle: nearest finite value, ties to the even code, saturation at 448.
+static uint8_t e4m3_oracle(double v) {
+    if (std::isnan(v)) return 0x7F;
+    const uint8_t sign = std::signbit(v) ? 0x80 : 0;
+    double a = std::fabs(v);
+    if (a > 448) a = 448;
+    int best = 0;
+    double bd = 1e300;
+    for (int c = 0; c <= 0x7E; ++c) {
+        const double d = std::fabs(double(kernels::e4m3_to_f32(uint8_t(c))) - a);
+        if (d < bd || (d == bd && (c & 1) == 0)) {
+            bd = d;
+            best = c;
+        }
+    }
+    return uint8_t(sign | best);
+}
+
+static void test_fp8_primitives() {
+    for (int c = 0; c < 256; ++c) {  // every code round-trips (NaN codes stay NaN codes)
+        const float v = kernels::e4m3_to_f32(uint8_t(c));
+        if ((c & 0x7F) == 0x7F) CHECK((kernels::f32_to_e4m3(v) & 0x7F) == 0x7F);  // NaN stays a NaN code
+        else CHECK_MSG(kernels::f32_to_e4m3(v) == uint8_t(c), "code 0x%02x", c);
+    }
+    for (int c = 0; c < 0x7E; ++c) {  // midpoints and near-midpoints between neighbours
+        const double a = kernels::e4m3_to_f32(uint8_t(c)), b = kernels::e4m3_to_f32(uint8_t(c + 1));
+        for (double t : {0.5, 0.499, 0.501, 0.25, 0.75})
+            for (double sg : {1.0, -1.0}) {
+                const float v = float(sg * (a + (b - a) * t));
+                CHECK_MSG(kernels::f32_to_e4m3(v) == e4m3_oracle(v), "%g -> 0x%02x, oracle 0x%02x", double(v), kernels::f32_to_e4m3(v), e4m3_oracle(v));
+            }
+    }
+    CHECK(kernels::f32_to_e4m3(448.0f) == 0x7E && kernels::f32_to_e4m3(464.0f) == 0x7E && kernels::f32_to_e4m3(1e30f) == 0x7E);
+    CHECK(kernels::f32_to_e4m3(-1e30f) == 0xFE && kernels::f32_to_e4m3(INFINITY) == 0x7E);
+    CHECK((kernels::f32_to_e4m3(NAN) & 0x7F) == 0x7F);
+    CHECK(kernels::f32_to_e4m3(std::ldexp(1.0f, -10)) == 0x00);        // half the smallest subnormal: tie -> 0
+    CHECK(kernels::f32_to_e4m3(3 * std::ldexp(1.0f, -10)) == 0x02);    // 1.5 * 2^-9: tie -> 2 (even)
+    CHECK(kernels::f32_to_e4m3(std::ldexp(1.0f, -20)) == 0x00 && kernels::f32_to_e4m3(-std::ldexp(1.0f, -20)) == 0x80);
+    CHECK(kernels::f32_to_e4m3(1.0625f) == 0x38 && kernels::f32_to_e4m3(1.1875f) == 0x3A);  // ties to even
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd;
+    for (int i = 0; i < 20000; ++i) {
+        const float v = nd(rng) * std::ldexp(1.0f, int(rng() % 24) - 12);
+        CHECK_MSG(kernels::f32_to_e4m3(v) == e4m3_oracle(v), "%g", double(v));
+    }
+    // act_quant: power-of-two scales s >= amax/448 (ue8m0), plain s = amax/448; codes = oracle(x / s).
+    const int rows = 3, n = 256;
+    std::vector<float> x(size_t(rows) * n), s(size_t(rows) * 2), s2(size_t(rows) * 2);
+    std::vector<uint8_t> q(x.size()), q2(x.size());
+    for (auto& v : x) v = nd(rng) * 3;
+    x[5] = 1000;           // an outlier in block 0 of row 0
+    for (int i = 0; i < 128; ++i) x[size_t(n) + 128 + i] = 0;  // an all-zero block: amax floor 1e-4
+    kernels::act_quant(x.data(), rows, n, true, q.data(), s.data());
+    kernels::act_quant(x.data(), rows, n, false, q2.data(), s2.data());
+    for (int r = 0; r < rows; ++r)
+        for (int b = 0; b < 2; ++b) {
+            double amax = 1e-4;
+            for (int i = 0; i < 128; ++i) amax = std::max(amax, double(std::fabs(x[size_t(r) * n + b * 128 + i])));
+            const float plain = float(amax) * (1.0f / 448.0f);
+            const float sc = s[size_t(r) * 2 + b];
+            int e;
+            CHECK_MSG(std::frexp(sc, &e) == 0.5f && sc >= plain && sc < 2 * plain, "ue8m0 scale %g for amax %g", double(sc), amax);
+            CHECK(s2[size_t(r) * 2 + b] == plain);
+            for (int i = 0; i < 128; ++i) {
+                const size_t j = size_t(r) * n + b * 128 + i;
+                CHECK(q[j] == e4m3_oracle(double(x[j] / sc)));
+                CHECK(q2[j] == e4m3_oracle(double(x[j] / plain)));
+            }
+        }
+    // Round trip == dequantised act_quant.
+    std::vector<float> xr = x;
+    kernels::act_quant_roundtrip(xr.data(), rows, n, true);
+    for (size_t j = 0; j < x.size(); ++j) CHECK(xr[j] == kernels::e4m3_to_f32(q[j]) * s[j / 128]);
+    // fp8_gemm reference (per-K-block promotion, bf16 out) vs a double oracle, and the engine's linear_fp8 vs it.
+    const int N = 130, K = 256, M = rows;
+    std::vector<uint8_t> w8(size_t(N) * K);
+    for (auto& c : w8) c = uint8_t(rng() & 0xBF);
+    std::vector<float> ws(size_t((N + 127) / 128) * 2);
+    for (auto& v : ws) v = std::ldexp(1.0f, -int(rng() % 8));
+    kernels::WeightMat W;
+    W.type = kernels::WType::FP8;
+    W.out = N;
+    W.in = K;
+    W.data = w8.data();
+    W.scale = ws.data();
+    W.scale_cols = 2;
+    std::vector<float> c(size_t(M) * N), c2(size_t(M) * N);
+    kernels::fp8_gemm_ref(q.data(), s.data(), W, c.data(), M);
+    kernels::linear_fp8(x.data(), W, c2.data(), M, 2);
+    for (int m = 0; m < M; ++m)
+        for (int j = 0; j < N; ++j) {
+            double ref = 0, mag = 0;
+            for (int k = 0; k < K; ++k) {
+                const double t = double(kernels::e4m3_to_f32(q[size_t(m) * K + k])) * s[size_t(m) * 2 + k / 128] *
+                                 kernels::e4m3_to_f32(w8[size_t(j) * K + k]) * ws[size_t(j / 128) * 2 + k / 128];
+                ref += t;
+                mag += std::fabs(t);
+            }
+            const double cv = c[size_t(m) * N + j], c2v = c2[size_t(m) * N + j];
+            CHECK_MSG(std::fabs(cv - ref) <= std::ldexp(std::fabs(ref), -8) + 1e-6 * mag, "fp8_gemm_ref %g vs %g", cv, ref);
+            CHECK_MSG(std::fabs(c2v - cv) <= std::ldexp(std::fabs(cv), -7) + 1e-6 * mag, "linear_fp8 %g vs fp8_gemm_ref %g", c2v, cv);
+            CHECK(kernels::bf16_to_f32(kernels::f32_to_bf16(float(c2v))) == float(c2v));
+        }
+}
+
 static void test_rope() {
     Config c;
     c.qk_rope_head_dim = 64;
@@ -228,5 +333,6 @@ int main() {
     test_norms_softmax_matmul();
     test_rope();
     test_linear_paths();
+    test_fp8_primitives();
     return test_summary("test_kernels");
 }

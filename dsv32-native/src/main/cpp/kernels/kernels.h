@@ -60,6 +60,24 @@ void softmax(float* x, int n);
 void hadamard128(float* x);
 float silu(float z);
 
+// ---- FP8 numerics primitives (architecture.md §3; the official demo's act_quant / fp8_gemm / fp8_index) ----
+// f32 -> float8_e4m3fn: clamp to +-448 (saturation), round to nearest even, subnormals down to 2^-9; NaN -> 0x7F|sign.
+uint8_t f32_to_e4m3(float v);
+// bf16 round trip of a buffer (round to nearest even), in place.
+void round_bf16(float* x, size_t n);
+// act_quant over rows of n (n % 128 == 0): per 128-block amax = max(max|x|, 1e-4), s = amax * f32(1/448), with
+// ue8m0 s = 2^ceil(log2 s) (from the bits); q = e4m3(clamp(x / s, -448, 448)). codes [rows, n], scales [rows, n/128].
+void act_quant(const float* x, int rows, int n, bool ue8m0, uint8_t* codes, float* scales);
+// The act_quant round trip, in place: x = e4m3(x / s) * s (what an FP8 consumer of x sees).
+void act_quant_roundtrip(float* x, int rows, int n, bool ue8m0);
+// Scalar reference fp8_gemm: C[m, n] = bf16( sum_kb (sum_{k in kb} a8[m,k] b8[n,k]) * a_s[m,kb] * b_s[n/128,kb] ),
+// each 128-wide K block summed in f32, then scaled and added to an f32 accumulator (per-K-block promotion).
+// a8 [M, K] codes, a_s [M, K/128]; b is an FP8 WeightMat [N, K]. K % 128 == 0.
+void fp8_gemm_ref(const uint8_t* a8, const float* a_s, const WeightMat& b, float* c, int M);
+// The engine's fp8-mode linear: x [M, K] -> act_quant round trip (ue8m0) -> linear -> bf16. Equals fp8_gemm_ref up
+// to f32 summation order (the dequantised activations e4m3 * 2^k are exact). Non-FP8 W: bf16(x) W -> bf16.
+void linear_fp8(const float* x, const WeightMat& w, float* y, int M, int n_threads);
+
 }  // namespace kernels
 }  // namespace dsv32
 

@@ -33,6 +33,12 @@ void Model::indexer(int l, const float* x, const float* qr, int S, int start, Se
         float* ks = k.data() + size_t(s) * hd;
         rope_.apply(ks, pos, inter);
         kernels::hadamard128(ks);
+        if (fp8_ && hd % 128 == 0) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
+            bf16(q.data() + size_t(s) * nh * hd, size_t(nh) * hd);
+            kernels::act_quant_roundtrip(q.data() + size_t(s) * nh * hd, nh, hd, true);
+            bf16(ks, size_t(hd));
+            kernels::act_quant_roundtrip(ks, 1, hd, true);
+        }
     }
     c->idx_k.insert(c->idx_k.end(), k.begin(), k.end());
 

@@ -9,7 +9,9 @@
 namespace dsv32 {
 
 void Model::linear(const Linear& L, const float* x, int S, float* y) const {
-    kernels::linear(x, L.mat(), y, S, n_threads_);
+    const kernels::WeightMat m = L.mat();
+    if (fp8_ && m.type == kernels::WType::FP8) kernels::linear_fp8(x, m, y, S, n_threads_);
+    else kernels::linear(x, m, y, S, n_threads_);  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
 }
 
 void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const {
@@ -22,6 +24,7 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
     std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr), q(size_t(S) * H * dq);
     linear(L.wq_a, x, S, qa.data());
     kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
+    bf16(qr.data(), qr.size());
     linear(L.wq_b, qr.data(), S, q.data());
     std::vector<float> kv(size_t(S) * (kvr + dr)), lat(size_t(S) * kvr);
     linear(L.wkv_a, x, S, kv.data());
@@ -31,6 +34,11 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
         float* row = kv.data() + size_t(s) * (kvr + dr);
         kernels::rmsnorm(row, L.kv_norm.data(), lat.data() + size_t(s) * kvr, 1, kvr, eps);
         rope_.apply(row + kvr, pos, true);
+        if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
+            bf16(lat.data() + size_t(s) * kvr, size_t(kvr));
+            if (kvr % 128 == 0) kernels::act_quant_roundtrip(lat.data() + size_t(s) * kvr, 1, kvr, true);
+            bf16(row + kvr, size_t(dr));
+        }
         c->latent.insert(c->latent.end(), lat.data() + size_t(s) * kvr, lat.data() + size_t(s + 1) * kvr);
         c->k_pe.insert(c->k_pe.end(), row + kvr, row + kvr + dr);
     }
@@ -103,6 +111,7 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
             }
         }
     }
+    bf16(o.data(), o.size());
     linear(L.wo, o.data(), S, out);
 }
 

@@ -102,6 +102,10 @@ public:
     const Config& config() const { return cfg_; }
     int max_seq_len() const { return max_seq_len_; }
     int n_threads() const { return n_threads_; }
+    // fp8 numerics (the official demo's): bf16 activations, act_quant (ue8m0) before every FP8 GEMM with bf16
+    // output, FP8 round trip of the cached latent, FP8 indexer q/k. Off = f32 numerics (the golden reference).
+    void set_fp8_numerics(bool on) { fp8_ = on; }
+    bool fp8_numerics() const { return fp8_; }
     // Bytes of weights one decode step reads (every matrix once, routed experts: only the active ones).
     double decode_weight_bytes() const;
     float softmax_scale() const { return softmax_scale_; }
@@ -129,6 +133,10 @@ private:
     int n_threads_;
     int debug_flags_;
     float softmax_scale_;
+    bool fp8_ = false;
+    void bf16(float* x, size_t n) const {  // fp8 numerics: activations are bf16
+        if (fp8_) kernels::round_bf16(x, n);
+    }
 };
 
 }  // namespace dsv32

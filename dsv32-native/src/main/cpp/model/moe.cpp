@@ -14,6 +14,7 @@ void Model::swiglu(const Ffn& f, const float* x, int S, float* out) const {
     linear(f.w1, x, S, a.data());
     linear(f.w3, x, S, b.data());
     for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::silu(a[i]) * b[i];
+    bf16(a.data(), a.size());
     linear(f.w2, a.data(), S, out);
 }
 

@@ -52,13 +52,18 @@ void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits
     for (int l = 0; l < cfg_.num_hidden_layers; ++l) {
         const LayerWeights& L = w_.layers[size_t(l)];
         kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), S, D, eps);
+        bf16(xn.data(), xn.size());
         attention(l, xn.data(), S, start, &cache->layers[size_t(l)], t.data());
         for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
+        bf16(h.data(), h.size());  // fp8 numerics: the residual stream is bf16
         kernels::rmsnorm(h.data(), L.ffn_norm.data(), xn.data(), S, D, eps);
+        bf16(xn.data(), xn.size());
         ffn(l, xn.data(), S, t.data());
         for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
+        bf16(h.data(), h.size());
     }
     kernels::rmsnorm(h.data(), w_.norm.data(), xn.data(), S, D, eps);
+    bf16(xn.data(), xn.size());
     kernels::linear(xn.data(), w_.head.mat(), logits, S, n_threads_);
     (void)V;
     cache->len = start + S;

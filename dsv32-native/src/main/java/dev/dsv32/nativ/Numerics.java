@@ -2,7 +2,7 @@ package dev.dsv32.nativ;
 
 /** Numerics mode of the native engine ({@code enum dsv32_numerics}). */
 public enum Numerics {
-    /** The checkpoint's own: FP8 for an FP8 checkpoint, F32 otherwise. */
+    /** The engine default: {@link #F32}, the numerics the golden references are checked in. */
     DEFAULT(0),
     /** Dequantised weights, f32 everywhere (the reference for the golden logits). */
     F32(1),

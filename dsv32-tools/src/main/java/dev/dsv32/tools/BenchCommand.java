@@ -144,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
             Ids ids = new Ids(seed, vocab);
             // warm-up: threads, caches, first-touch of the weights
             try (NativeSequence s = m.openSequence()) {
-                forward(m, List.of(BatchEntry.of(s, ids.next(16))), logits);
+                forward(m, List.of(BatchEntry.of(s, ids.next(Math.min(maxPre, 128)))), logits);
                 for (int i = 0; i < 2; i++) forward(m, List.of(BatchEntry.of(s, ids.next(1))), logits);
             }
             for (int p : pre) {

@@ -197,7 +197,7 @@ class SyntheticCheckpointTest {
         for (SynthConfig c : List.of(SynthConfig.TINY, SynthConfig.TINY_MP2)) {
             Path d = make(tmp.resolve(c.id), c, 11);
             for (int mp : c == SynthConfig.TINY_MP2 ? new int[] {1, 2} : new int[] {1}) {
-                for (Numerics n : List.of(Numerics.F32)) { // FP8 numerics: once the engine has them
+                for (Numerics n : List.of(Numerics.F32, Numerics.FP8)) {
                     NativeOptions o = NativeOptions.defaults().withNumerics(n).withMp(mp).withMaxSeqLen(128);
                     try (NativeModel m = NativeModel.open(d, o); NativeSequence s = m.openSequence()) {
                         assertEquals(512, m.info().vocabSize());
