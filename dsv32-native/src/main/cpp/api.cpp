@@ -63,9 +63,19 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     if (o.n_threads < 0 || o.n_threads > 4096) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad n_threads");
     if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS))
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown debug_flags bits");
+    dsv32::Progress progress;
+    if (o.progress) {
+        progress = [&o](const char* stage, int64_t done, int64_t total) {
+            try {
+                o.progress(o.progress_user, stage, done, total);
+            } catch (...) {
+                // A throwing callback must not break the load (dsv32.h); nothing to report it to.
+            }
+        };
+    }
     try {
         auto m = std::make_unique<dsv32_model>();
-        m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags);
+        m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp > 1 ? o.mp : 1, progress);
         if (o.numerics == DSV32_NUMERICS_FP8) {
             m->model->set_fp8_numerics(true);
             m->numerics = DSV32_NUMERICS_FP8;
@@ -77,6 +87,8 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         return ok();
     } catch (const std::bad_alloc&) {
         return fail(DSV32_ERR_CAPACITY, std::string("dsv32_model_open: out of memory loading ") + dir);
+    } catch (const dsv32::ShardError& e) {  // an option the checkpoint cannot take (mp that does not split it)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, std::string("dsv32_model_open: ") + dir + ": " + e.what());
     } catch (const std::exception& e) {
         return fail(DSV32_ERR_CHECKPOINT, e.what());
     } catch (...) {

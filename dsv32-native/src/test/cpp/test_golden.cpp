@@ -5,6 +5,11 @@
 //   test_golden api DIR                 C API argument validation
 //   test_golden ids DIR CASE OUT.json   writes the case's ids (for the CLI test)
 //   test_golden npy REF.npy OURS.npy    compares two logit files with the pass rule
+//   test_golden mpeq DIR CASE MP [f32|fp8]  the case at mp=MP against mp=1: f32 within 1e-5 relative; fp8 finite
+//   test_golden mpbf16 DIR CASE MP WORK  as mpeq on a BF16 copy of DIR's checkpoint written to WORK
+//   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
+//   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
+// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -12,6 +17,7 @@
 #include <set>
 
 #include "checkpoint/json.h"
+#include "checkpoint/safetensors.h"
 #include "dsv32/dsv32.h"
 #include "model/model.h"
 #include "kernels/kernels.h"
@@ -22,6 +28,7 @@ using dsv32::Json;
 namespace {
 
 int32_t g_numerics = DSV32_NUMERICS_F32;
+int32_t g_mp = 1;
 
 struct Case {
     std::string name;
@@ -54,6 +61,7 @@ std::vector<float> run(const std::string& dir, const Case& k, int chunk, int deb
     dsv32_open_options o{};
     o.numerics = g_numerics;
     o.debug_flags = debug_flags;
+    o.mp = g_mp;
     dsv32_model* m = nullptr;
     if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
     dsv32_model_info info;
@@ -172,7 +180,7 @@ int cmd_topk(const std::string& dir) {
     Case k = load_case(dir, "prefill_100");
     Json ref = Json::parse(read_file(dir + "/prefill_100.topk.f32.json"));
     std::map<std::pair<int, int>, std::vector<int>> got;
-    dsv32::Model model(dir, 0, 0, 0);
+    dsv32::Model model(dir, 0, 0, 0, g_mp);
     model.topk_observer = [&](int l, int pos, const std::vector<int>& keys) { got[{l, pos}] = keys; };
     dsv32::SeqCache cache;
     std::vector<float> logits(k.tokens[0].size() * size_t(model.config().vocab_size));
@@ -272,6 +280,161 @@ int cmd_api(const std::string& dir) {
     return test_summary("test_golden api");
 }
 
+// mp=MP against mp=1 on the same case. f32: the same computation up to the order of f32 sums (the partial
+// outputs of wo / w2 / the MoE are added across ranks), so max|diff| <= 1e-5 * max|logit|. fp8 numerics are chaotic
+// on random tiny weights (README), so there only finiteness and agreement far above chance are required.
+int mp_compare(const std::string& dir, const Case& k, int mp, const std::string& numerics) {
+    const std::string& name = k.name;
+    int V = 0;
+    g_numerics = numerics == "fp8" ? DSV32_NUMERICS_FP8 : DSV32_NUMERICS_F32;
+    g_mp = 1;
+    const std::vector<float> one = run(dir, k, 0, 0, &V);
+    g_mp = mp;
+    const std::vector<float> many = run(dir, k, 0, 0, &V);
+    g_mp = 1;
+    g_numerics = DSV32_NUMERICS_F32;
+    CHECK(one.size() == many.size());
+    if (one.size() != many.size()) return test_summary("test_golden mpeq");
+    bool finite = true;
+    for (float v : many) finite = finite && std::isfinite(v);
+    CHECK_MSG(finite, "mp=%d logits not finite", mp);
+    Metrics m = compare(one, many, V);
+    print(name + " mp=" + std::to_string(mp) + " vs mp=1 (" + numerics + ")", m);
+    if (numerics == "fp8") {
+        CHECK_MSG(m.top1 >= 0.5, "fp8 mp=%d top-1 agreement with mp=1 %.4f", mp, m.top1);
+    } else {
+        CHECK_MSG(m.max_rel <= 1e-5, "mp=%d vs mp=1: max|diff|/max|logit| %.3e > 1e-5", mp, m.max_rel);
+        CHECK_MSG(m.top1 >= 0.99, "mp=%d vs mp=1: top-1 %.4f", mp, m.top1);
+    }
+    // The model reports the mp it runs at.
+    dsv32_open_options o{};
+    o.mp = mp;
+    dsv32_model* mdl = nullptr;
+    CHECK(dsv32_model_open(dir.c_str(), &o, &mdl) == DSV32_OK);
+    dsv32_model_info info{};
+    CHECK(mdl && dsv32_model_get_info(mdl, &info) == DSV32_OK && info.mp == mp);
+    dsv32_model_close(mdl);
+    return test_summary("test_golden mpeq");
+}
+
+int cmd_mpeq(const std::string& dir, const std::string& name, int mp, const std::string& numerics) {
+    return mp_compare(dir, load_case(dir, name), mp, numerics);
+}
+
+// Writes a BF16 copy of the checkpoint in dir to work (FP8 weights dequantised with their block scales and rounded
+// to bf16, no weight_scale_inv; everything else as is; config.json copied): a checkpoint with no FP8 block
+// constraint on the split, as the BF16 variant of §2.3.
+void write_bf16_copy(const std::string& dir, const std::string& work) {
+    dsv32::SafetensorsSet st(dir);
+    std::string header = "{", data;
+    for (const auto& kv : st.tensors()) {
+        const dsv32::TensorInfo& t = kv.second;
+        const std::string& name = kv.first;
+        if (name.size() > 17 && name.compare(name.size() - 17, 17, ".weight_scale_inv") == 0) continue;
+        const size_t b = data.size();
+        std::string dtype = dsv32::dtype_name(t.dtype);
+        if (t.dtype == dsv32::DType::F8_E4M3) {
+            const dsv32::TensorInfo* sc = st.find(name.substr(0, name.size() - 7) + ".weight_scale_inv");
+            if (!sc || t.shape.size() != 2) throw std::runtime_error(name + ": FP8 without a 2-D scale");
+            const int64_t R = t.shape[0], C = t.shape[1], SC = sc->shape[1];
+            for (int64_t r = 0; r < R; ++r)
+                for (int64_t c = 0; c < C; ++c) {
+                    float s;
+                    std::memcpy(&s, sc->data + 4 * ((r / 128) * SC + c / 128), 4);
+                    const uint16_t v = dsv32::kernels::f32_to_bf16(dsv32::kernels::e4m3_to_f32(t.data[r * C + c]) * s);
+                    data.push_back(char(v & 0xFF));
+                    data.push_back(char(v >> 8));
+                }
+            dtype = "BF16";
+        } else {
+            data.append(reinterpret_cast<const char*>(t.data), t.nbytes);
+        }
+        std::string shape;
+        for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? "," : "") + std::to_string(t.shape[i]);
+        header += (header.size() > 1 ? "," : "") + std::string("\"") + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + shape +
+                  "],\"data_offsets\":[" + std::to_string(b) + "," + std::to_string(data.size()) + "]}";
+    }
+    header += "}";
+    while (header.size() % 8) header += ' ';
+    std::string file(8, '\0');
+    for (int i = 0; i < 8; ++i) file[size_t(i)] = char((uint64_t(header.size()) >> (8 * i)) & 0xFF);
+    write_file(work + "/model.safetensors", file + header + data);
+    write_file(work + "/config.json", read_file(dir + "/config.json"));
+}
+
+// The case on a BF16 copy at mp=MP against mp=1 (mp values that FP8 blocks forbid, e.g. tiny at 2, tiny_mp2 at 4).
+int cmd_mpbf16(const std::string& dir, const std::string& name, int mp, const std::string& work) {
+    write_bf16_copy(dir, work);
+    return mp_compare(work, load_case(dir, name), mp, "f32");
+}
+
+int cmd_mperr(const std::string& dir, int mp, const std::vector<std::string>& needles) {
+    dsv32_open_options o{};
+    o.mp = mp;
+    dsv32_model* m = nullptr;
+    const int rc = dsv32_model_open(dir.c_str(), &o, &m);
+    const std::string msg = dsv32_last_error();
+    std::printf("mp=%d: rc %d: %s\n", mp, rc, msg.c_str());
+    CHECK_MSG(rc == DSV32_ERR_INVALID_ARGUMENT && m == nullptr, "rc %d", rc);
+    for (const std::string& n : needles) CHECK_MSG(msg.find(n) != std::string::npos, "message lacks \"%s\"", n.c_str());
+    CHECK(msg.find("mp=" + std::to_string(mp)) != std::string::npos);
+    if (m) dsv32_model_close(m);
+    return test_summary("test_golden mperr");
+}
+
+struct ProgressLog {
+    std::vector<std::string> stage;
+    std::vector<int64_t> done, total;
+    bool throw_now = false;
+};
+
+void progress_cb(void* user, const char* stage, int64_t done, int64_t total) {
+    ProgressLog* p = static_cast<ProgressLog*>(user);
+    p->stage.push_back(stage ? stage : "(null)");
+    p->done.push_back(done);
+    p->total.push_back(total);
+    if (p->throw_now) throw std::runtime_error("a progress callback that throws");
+}
+
+int cmd_progress(const std::string& dir, int mp) {
+    ProgressLog log;
+    dsv32_open_options o{};
+    o.mp = mp;
+    o.progress = progress_cb;
+    o.progress_user = &log;
+    dsv32_model* m = nullptr;
+    CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
+    dsv32_model_close(m);
+    const std::vector<std::string> order = {"map", "validate", "shard"};
+    size_t si = 0;
+    for (size_t i = 0; i < log.stage.size(); ++i) {
+        std::printf("progress %s %lld / %lld\n", log.stage[i].c_str(), (long long)log.done[i], (long long)log.total[i]);
+        const bool same = i > 0 && log.stage[i] == log.stage[i - 1];
+        if (!same) {  // a new stage: the previous one ended at its total; stages come in order
+            if (i > 0) CHECK_MSG(log.done[i - 1] == log.total[i - 1], "stage %s ended at %lld of %lld", log.stage[i - 1].c_str(),
+                                 (long long)log.done[i - 1], (long long)log.total[i - 1]);
+            while (si < order.size() && order[si] != log.stage[i]) ++si;
+            CHECK_MSG(si < order.size(), "stage %s out of order", log.stage[i].c_str());
+            ++si;
+        } else {
+            CHECK(log.done[i] >= log.done[i - 1] && log.total[i] == log.total[i - 1]);
+        }
+        CHECK(log.total[i] > 0 && log.done[i] >= 0 && log.done[i] <= log.total[i]);
+    }
+    CHECK(!log.stage.empty() && log.stage.back() == "shard" && log.done.back() == log.total.back());
+    CHECK(si == order.size());  // every stage reported
+    CHECK(log.stage.size() < 100);  // per file / per layer, not per tensor (tiny: 3 layers, 1 file)
+    // A throwing callback neither breaks the load nor gets retried into a crash.
+    ProgressLog bad;
+    bad.throw_now = true;
+    o.progress_user = &bad;
+    m = nullptr;
+    CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK && m != nullptr);
+    CHECK(bad.stage.size() == log.stage.size());
+    dsv32_model_close(m);
+    return test_summary("test_golden progress");
+}
+
 int cmd_ids(const std::string& dir, const std::string& name, const std::string& out) {
     Case k = load_case(dir, name);
     std::string s = "[";
@@ -296,8 +459,17 @@ int main(int argc, char** argv) {
         }
         std::printf("test_golden: kernel path %s\n", dsv32::kernels::kernel_path_name(dsv32::kernels::kernel_path()));
     }
+    if (argc > 2 && std::string(argv[1]) == "--mp") {
+        g_mp = std::atoi(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
+        if (cmd == "mpeq" && (argc == 5 || argc == 6)) return cmd_mpeq(argv[2], argv[3], std::atoi(argv[4]), argc == 6 ? argv[5] : "f32");
+        if (cmd == "mpbf16" && argc == 6) return cmd_mpbf16(argv[2], argv[3], std::atoi(argv[4]), argv[5]);
+        if (cmd == "mperr" && argc >= 4) return cmd_mperr(argv[2], std::atoi(argv[3]), std::vector<std::string>(argv + 4, argv + argc));
+        if (cmd == "progress" && argc == 4) return cmd_progress(argv[2], std::atoi(argv[3]));
         if (cmd == "case" && argc >= 4) return cmd_case(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 0);
         if (cmd == "fp8" && argc == 5) return cmd_fp8(argv[2], argv[3], std::atof(argv[4]));
         if (cmd == "topk" && argc == 3) return cmd_topk(argv[2]);

@@ -326,6 +326,105 @@ static void test_rope() {
     CHECK(std::fabs(b[0] - std::cos(1.0f)) < 1e-6f && std::fabs(b[32] - std::sin(1.0f)) < 1e-6f && b[1] == 0);
 }
 
+// Model-parallel shards are views (model/shard.cpp): a row-parallel slice is columns [c0, c0 + K) of a wider matrix
+// (ld = the full width, scale pointer at block column c0 / 128), a column-parallel slice is rows [r0, r0 + N)
+// (r0 a multiple of 128, scale pointer at block row r0 / 128). Every kernel path, dequant_row, fp8_gemm_ref and
+// linear_fp8 on such a view must give what they give on a contiguous copy of the same elements with its own scales:
+// bit for bit on the scalar path and the FP8 numerics functions, within rounding on the SIMD paths.
+static void test_strided_views() {
+    std::mt19937 rng(23);
+    std::normal_distribution<float> nd;
+    const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
+    const kernels::KernelPath saved = kernels::kernel_path();
+    // {M, rows of the full matrix, full width, first row, rows of the view, first column, columns of the view}
+    const int cases[][7] = {{1, 300, 640, 128, 160, 256, 256}, {4, 260, 512, 0, 260, 128, 384}, {3, 64, 300, 0, 64, 128, 172},
+                            {2, 384, 256, 256, 128, 128, 128}, {1, 40, 1000, 0, 40, 384, 137}};
+    for (const auto& cs : cases) {
+        const int M = cs[0], NF = cs[1], KF = cs[2], r0 = cs[3], N = cs[4], c0 = cs[5], K = cs[6];
+        const int scf = (KF + 127) / 128, sc = (K + 127) / 128;
+        std::vector<uint8_t> w8(size_t(NF) * KF), wb(size_t(NF) * KF * 2);
+        std::vector<float> wf(size_t(NF) * KF), scale(size_t((NF + 127) / 128) * scf);
+        for (auto& c : w8) {
+            c = uint8_t(rng() & 0xFF);
+            if ((c & 0x7F) == 0x7F) c ^= 1;
+        }
+        for (auto& v : scale) v = std::ldexp(1.0f, -int(rng() % 10)) * (1.0f + float(rng() % 4) / 8.0f);
+        for (size_t i = 0; i < wf.size(); ++i) {
+            wf[i] = nd(rng);
+            const uint16_t b = kernels::f32_to_bf16(nd(rng));
+            wb[2 * i] = uint8_t(b & 0xFF);
+            wb[2 * i + 1] = uint8_t(b >> 8);
+        }
+        // The contiguous copy of rows [r0, r0+N) x columns [c0, c0+K), with the matching block scales.
+        std::vector<uint8_t> c8(size_t(N) * K), cb(size_t(N) * K * 2);
+        std::vector<float> cf(size_t(N) * K), cscale(size_t((N + 127) / 128) * sc);
+        for (int n = 0; n < N; ++n)
+            for (int k = 0; k < K; ++k) {
+                const size_t src = size_t(r0 + n) * KF + size_t(c0 + k), dst = size_t(n) * K + size_t(k);
+                c8[dst] = w8[src];
+                cf[dst] = wf[src];
+                cb[2 * dst] = wb[2 * src];
+                cb[2 * dst + 1] = wb[2 * src + 1];
+            }
+        for (int br = 0; br < (N + 127) / 128; ++br)
+            for (int bc = 0; bc < sc; ++bc) cscale[size_t(br) * sc + bc] = scale[size_t(r0 / 128 + br) * scf + size_t(c0 / 128 + bc)];
+        std::vector<float> x(size_t(M) * K);
+        for (auto& v : x) v = nd(rng);
+        for (int type = 0; type < 3; ++type) {
+            const size_t es = type == 0 ? 4 : type == 1 ? 2 : 1;
+            const uint8_t* full = type == 0 ? reinterpret_cast<const uint8_t*>(wf.data()) : type == 1 ? wb.data() : w8.data();
+            kernels::WeightMat V, C;
+            V.type = C.type = kernels::WType(type);
+            V.out = C.out = N;
+            V.in = C.in = K;
+            V.ld = KF;
+            V.data = full + (size_t(r0) * KF + size_t(c0)) * es;
+            V.scale = scale.data() + size_t(r0 / 128) * scf + size_t(c0 / 128);
+            V.scale_cols = scf;
+            C.data = type == 0 ? static_cast<const void*>(cf.data()) : type == 1 ? static_cast<const void*>(cb.data()) : c8.data();
+            C.scale = cscale.data();
+            C.scale_cols = sc;
+            std::vector<float> dv(static_cast<size_t>(K)), dc(static_cast<size_t>(K));
+            for (int n = 0; n < N; n += 7) {
+                kernels::dequant_row(V, n, 0, K, dv.data());
+                kernels::dequant_row(C, n, 0, K, dc.data());
+                CHECK_MSG(dv == dc, "dequant_row view type %d row %d", type, n);
+            }
+            std::vector<float> yc(size_t(M) * N);
+            kernels::set_kernel_path(kernels::KernelPath::Scalar);
+            kernels::linear(x.data(), C, yc.data(), M, 1);
+            double max_ref = 1e-30;
+            for (float v : yc) max_ref = std::max(max_ref, std::fabs(double(v)));
+            for (kernels::KernelPath p : paths) {
+                if (!kernels::set_kernel_path(p)) continue;
+                for (int threads : {1, 2}) {
+                    std::vector<float> yv(size_t(M) * N, NAN), ycp(size_t(M) * N, NAN);
+                    kernels::linear(x.data(), V, yv.data(), M, threads);
+                    kernels::linear(x.data(), C, ycp.data(), M, threads);
+                    CHECK_MSG(yv == ycp, "path %s type %d M%d: the view differs from its contiguous copy on the same path",
+                              kernels::kernel_path_name(p), type, M);
+                    double err = 0;
+                    for (size_t i = 0; i < yv.size(); ++i) err = std::max(err, std::fabs(double(yv[i]) - yc[i]));
+                    CHECK_MSG(err <= 1e-5 * max_ref, "path %s type %d M%d view vs scalar copy: %g", kernels::kernel_path_name(p), type, M, err);
+                }
+            }
+            kernels::set_kernel_path(saved);
+            if (type == 2 && K % 128 == 0) {  // fp8 numerics on the view: fp8_gemm_ref and linear_fp8
+                std::vector<uint8_t> a8(x.size());
+                std::vector<float> as(size_t(M) * (K / 128)), gv(size_t(M) * N), gc(size_t(M) * N), lv(size_t(M) * N), lc(size_t(M) * N);
+                kernels::act_quant(x.data(), M, K, true, a8.data(), as.data());
+                kernels::fp8_gemm_ref(a8.data(), as.data(), V, gv.data(), M);
+                kernels::fp8_gemm_ref(a8.data(), as.data(), C, gc.data(), M);
+                CHECK_MSG(gv == gc, "fp8_gemm_ref on a view, case M%d K%d", M, K);
+                kernels::linear_fp8(x.data(), V, lv.data(), M, 2);
+                kernels::linear_fp8(x.data(), C, lc.data(), M, 2);
+                CHECK_MSG(lv == lc, "linear_fp8 on a view, case M%d K%d", M, K);
+            }
+            CHECK(V.nbytes() == C.nbytes());  // a view reads what its copy holds
+        }
+    }
+}
+
 int main() {
     test_e4m3();
     test_bf16_f16();
@@ -334,5 +433,6 @@ int main() {
     test_rope();
     test_linear_paths();
     test_fp8_primitives();
+    test_strided_views();
     return test_summary("test_kernels");
 }

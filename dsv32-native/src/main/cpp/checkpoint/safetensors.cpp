@@ -87,7 +87,8 @@ bool ends_with(const std::string& s, const std::string& suf) {
 
 }  // namespace
 
-SafetensorsSet::SafetensorsSet(const std::string& dir) {
+SafetensorsSet::SafetensorsSet(const std::string& dir,
+                               const std::function<void(const char* stage, int64_t done, int64_t total)>& progress) {
     const std::string index_path = dir + "/model.safetensors.index.json";
     std::vector<std::string> paths;
     std::ifstream idx(index_path, std::ios::binary);
@@ -122,7 +123,24 @@ SafetensorsSet::SafetensorsSet(const std::string& dir) {
         std::sort(paths.begin(), paths.end());
         if (paths.empty()) throw std::runtime_error(dir + ": no *.safetensors file");
     }
-    for (const auto& p : paths) add_file(p);
+    if (!progress) {
+        for (const auto& p : paths) add_file(p);
+        return;
+    }
+    // Progress in bytes of whole files (a file that cannot be stat'ed counts 0 here; add_file reports its error).
+    std::vector<int64_t> sizes;
+    int64_t total = 0, done = 0;
+    for (const auto& p : paths) {
+        struct stat sb;
+        sizes.push_back(::stat(p.c_str(), &sb) == 0 ? int64_t(sb.st_size) : 0);
+        total += sizes.back();
+    }
+    progress("map", 0, total);
+    for (size_t i = 0; i < paths.size(); ++i) {
+        add_file(paths[i]);
+        done += sizes[i];
+        progress("map", std::min(done, total), total);
+    }
 }
 
 void SafetensorsSet::add_file(const std::string& path) {

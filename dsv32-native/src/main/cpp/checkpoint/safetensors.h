@@ -3,6 +3,7 @@
 #define DSV32_CHECKPOINT_SAFETENSORS_H
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,7 +49,9 @@ struct TensorInfo {
 // offsets inside the file and consistent with shape x dtype size, no overlapping or duplicated names.
 class SafetensorsSet {
 public:
-    explicit SafetensorsSet(const std::string& dir);
+    // progress (may be empty): ("map", bytes of the files mapped and validated so far, bytes of all files), per file.
+    explicit SafetensorsSet(const std::string& dir,
+                            const std::function<void(const char* stage, int64_t done, int64_t total)>& progress = {});
     const TensorInfo* find(const std::string& name) const;
     const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
 

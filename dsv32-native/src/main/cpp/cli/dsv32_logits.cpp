@@ -1,5 +1,5 @@
 // dsv32-logits: runs the engine on token ids and writes the logits as a little-endian float32 .npy (v1.0).
-//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--out OUT.npy]
+//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--out OUT.npy]
 // F: a flat JSON array of ids -> logits [T, vocab]; an array of equal-length arrays -> a batch [B, T, vocab].
 // Without --decode-from: prefill of all T tokens (in chunks of C, each continuing from the cache). With
 // --decode-from N: prefill of tokens 0..N-1, then one token at a time through the decode path.
@@ -23,7 +23,7 @@ namespace {
 [[noreturn]] void usage_error(const std::string& msg) {
     std::fprintf(stderr, "dsv32-logits: %s\n", msg.c_str());
     std::fprintf(stderr,
-                 "usage: dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--threads N] "
+                 "usage: dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] "
                  "[--numerics f32|fp8] [--debug-flags N] [--out OUT.npy]\n");
     std::exit(2);
 }
@@ -75,7 +75,7 @@ std::vector<int32_t> ids_of(const dsv32::Json& a, const std::string& what) {
 
 int main(int argc, char** argv) {
     std::string model_dir, ids_file, out_path;
-    int decode_from = -1, chunk = 0, threads = 0, debug_flags = 0;
+    int decode_from = -1, chunk = 0, threads = 0, debug_flags = 0, mp = 1;
     int32_t numerics = DSV32_NUMERICS_F32;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
         else if (a == "--decode-from") decode_from = parse_int(a, next(), 0);
         else if (a == "--prefill-chunk") chunk = parse_int(a, next(), 1);
         else if (a == "--threads") threads = parse_int(a, next(), 0);
+        else if (a == "--mp") mp = parse_int(a, next(), 1);
         else if (a == "--debug-flags") debug_flags = parse_int(a, next(), 0);
         else if (a == "--numerics") {
             const std::string v = next();
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
     dsv32_open_options opt{};
     opt.numerics = numerics;
     opt.n_threads = threads;
+    opt.mp = mp;
     opt.max_sequences = B > 8 ? B : 8;
     opt.debug_flags = debug_flags;
     dsv32_model* model = nullptr;

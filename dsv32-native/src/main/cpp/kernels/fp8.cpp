@@ -88,7 +88,7 @@ void fp8_gemm_ref(const uint8_t* a8, const float* a_s, const WeightMat& b, float
             float acc = 0;
             for (int kb = 0; kb < nb; ++kb) {
                 float blk = 0;
-                for (int k = kb * 128; k < kb * 128 + 128; ++k) blk += tab[a8[size_t(m) * K + k]] * tab[b8[size_t(n) * K + k]];
+                for (int k = kb * 128; k < kb * 128 + 128; ++k) blk += tab[a8[size_t(m) * K + k]] * tab[b8[size_t(n) * b.stride() + size_t(k)]];
                 acc += blk * (a_s[size_t(m) * nb + kb] * b.scale[size_t(n / 128) * b.scale_cols + kb]);
             }
             c[size_t(m) * N + n] = bf16_to_f32(f32_to_bf16(acc));

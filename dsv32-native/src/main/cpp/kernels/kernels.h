@@ -19,6 +19,9 @@ float f16_to_f32(uint16_t bits);
 // A weight matrix [out, in] as it lies in the checkpoint (zero-copy view into the mmap'd file, or owned f32):
 //   F32:  float[out*in];  BF16: uint16 bf16 bits [out*in] (little-endian, any alignment);
 //   FP8:  e4m3 bytes [out*in] with f32 block scales scale[(r/128)*scale_cols + c/128] (weight_scale_inv).
+// Element (r, c) lies at data[r * stride() + c]: ld > in makes the matrix a view of columns of a wider one (a
+// row-parallel model-parallel shard, architecture.md §2.2); scale_cols is likewise the row stride of the scales,
+// so a column slice starting at a multiple of 128 points scale at its first block column.
 // Dequantised value of (r, c): F32 as is; BF16 exact; FP8 e4m3(code) * scale, one f32 rounding (exact for the
 // ue8m0 power-of-two scales) -- the same values the slice-1 loader stored.
 enum class WType : int { F32 = 0, BF16 = 1, FP8 = 2 };
@@ -27,7 +30,9 @@ struct WeightMat {
     int out = 0, in = 0;
     const void* data = nullptr;
     const float* scale = nullptr;  // FP8 only
-    int scale_cols = 0;            // FP8 only: ceil(in / 128)
+    int scale_cols = 0;            // FP8 only: row stride of scale (ceil(in / 128) for a whole matrix)
+    int ld = 0;                    // row stride of data in elements; 0 = in (rows contiguous)
+    size_t stride() const { return ld > 0 ? size_t(ld) : size_t(in); }
     size_t nbytes() const;         // bytes of weight data (+ scales) one full pass reads
 };
 // out[0..len) = dequantised W[n, k0 .. k0+len).

@@ -21,13 +21,13 @@ size_t WeightMat::nbytes() const {
     switch (type) {
         case WType::F32: return 4 * n;
         case WType::BF16: return 2 * n;
-        case WType::FP8: return n + 4 * size_t((out + 127) / 128) * size_t(scale_cols);
+        case WType::FP8: return n + 4 * size_t((out + 127) / 128) * size_t((in + 127) / 128);
     }
     return 0;
 }
 
 void dequant_row(const WeightMat& w, int n, int k0, int len, float* out) {
-    const size_t base = size_t(n) * size_t(w.in) + size_t(k0);
+    const size_t base = size_t(n) * w.stride() + size_t(k0);
     switch (w.type) {
         case WType::F32:
             std::memcpy(out, static_cast<const float*>(w.data) + base, sizeof(float) * size_t(len));
@@ -52,7 +52,7 @@ void linear_rows_scalar(const float* x, const WeightMat& w, float* y, int M, int
     thread_local std::vector<float> row;
     if (w.type == WType::F32) {
         for (int n = n0; n < n1; ++n) {
-            const float* wr = static_cast<const float*>(w.data) + size_t(n) * K;
+            const float* wr = static_cast<const float*>(w.data) + size_t(n) * w.stride();
             for (int m = 0; m < M; ++m) y[size_t(m) * N + n] = dot(x + size_t(m) * K, wr, K);
         }
         return;

@@ -12,6 +12,10 @@ namespace kernels {
 
 namespace {
 
+// Row stride of w's data in elements (WeightMat::stride(), written out here: an inline function of the header
+// compiled in this TU with its -m flags could be the copy the linker keeps for baseline callers).
+inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
+
 inline __m256 fp8x8(const uint8_t* p) {
     const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
     const __m128i h = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(v, 8), _mm_set1_epi16(short(0x8000))),
@@ -35,7 +39,7 @@ void deq_row(const WeightMat& w, int n, float* out) {
     const int K = w.in;
     int k = 0;
     if (w.type == WType::FP8) {
-        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * size_t(K);
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
         const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
         for (int kb = 0; kb + 128 <= K; kb += 128) {
             const __m256 s = _mm256_set1_ps(srow[kb / 128] * 256.0f);
@@ -43,10 +47,10 @@ void deq_row(const WeightMat& w, int n, float* out) {
             k = kb + 128;
         }
     } else if (w.type == WType::BF16) {
-        const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * size_t(K);
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
         for (; k + 8 <= K; k += 8) _mm256_storeu_ps(out + k, bf16x8(p + 2 * size_t(k)));
     } else {
-        const float* p = static_cast<const float*>(w.data) + size_t(n) * size_t(K);
+        const float* p = static_cast<const float*>(w.data) + size_t(n) * row_stride(w);
         for (; k + 8 <= K; k += 8) _mm256_storeu_ps(out + k, _mm256_loadu_ps(p + k));
     }
     if (k < K) dequant_row(w, n, k, K - k, out + k);
@@ -87,7 +91,7 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
         float s = 0;
         int k = 0;
         if (w.type == WType::FP8) {
-            const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * size_t(K);
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
             const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
             __m256 tot = _mm256_setzero_ps();
             for (; k + 128 <= K; k += 128) {
@@ -102,7 +106,7 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             }
             s = hsum(tot);
         } else if (w.type == WType::BF16) {
-            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * size_t(K);
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
             for (; k + 16 <= K; k += 16) {
                 a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), bf16x8(p + 2 * size_t(k)), a0);
@@ -110,7 +114,7 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             }
             s = hsum(_mm256_add_ps(a0, a1));
         } else {
-            const float* p = static_cast<const float*>(w.data) + size_t(n) * size_t(K);
+            const float* p = static_cast<const float*>(w.data) + size_t(n) * row_stride(w);
             __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
             for (; k + 16 <= K; k += 16) {
                 a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(p + k), a0);

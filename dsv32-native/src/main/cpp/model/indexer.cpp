@@ -40,12 +40,14 @@ void Model::indexer(int l, const float* x, const float* qr, int S, int start, Se
             kernels::act_quant_roundtrip(ks, 1, hd, true);
         }
     }
-    c->idx_k.insert(c->idx_k.end(), k.begin(), k.end());
+    // Replicated on every rank (§7); the ranks share the cache: rank 0 appends, all read after the barrier.
+    if (rank().rank == 0) c->idx_k.insert(c->idx_k.end(), k.begin(), k.end());
+    rank_barrier();
 
     selected->assign(size_t(S), {});
     const int topk = cfg_.index_topk;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 4) num_threads(n_threads_) if (S > 8)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (S > 8)
 #endif
     for (int s = 0; s < S; ++s) {
         const int pos = start + s;
@@ -76,7 +78,7 @@ void Model::indexer(int l, const float* x, const float* qr, int S, int start, Se
         sel.assign(order.begin(), order.begin() + topk);
         std::sort(sel.begin(), sel.end());
     }
-    if (topk_observer)
+    if (topk_observer && rank().rank == 0)
         for (int s = 0; s < S; ++s) topk_observer(l, start + s, (*selected)[size_t(s)]);
 }
 

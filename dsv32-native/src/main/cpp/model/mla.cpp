@@ -10,22 +10,25 @@ namespace dsv32 {
 
 void Model::linear(const Linear& L, const float* x, int S, float* y) const {
     const kernels::WeightMat m = L.mat();
-    if (fp8_ && m.type == kernels::WType::FP8) kernels::linear_fp8(x, m, y, S, n_threads_);
-    else kernels::linear(x, m, y, S, n_threads_);  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
+    if (fp8_ && m.type == kernels::WType::FP8) kernels::linear_fp8(x, m, y, S, threads());
+    else kernels::linear(x, m, y, S, threads());  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
 }
 
 void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const {
     const LayerWeights& L = w_.layers[size_t(l)];
-    const int H = cfg_.num_attention_heads, dn = cfg_.qk_nope_head_dim, dr = cfg_.qk_rope_head_dim;
+    const RankWeights::Layer& R = shard(l);  // this rank's heads: wq_b, wkv_b rows and wo columns (§9)
+    const int dn = cfg_.qk_nope_head_dim, dr = cfg_.qk_rope_head_dim;
     const int dv = cfg_.v_head_dim, kvr = cfg_.kv_lora_rank, qlr = cfg_.q_lora_rank;
     const int dq = dn + dr;
+    const int H = R.wq_b.out / dq;  // heads on this rank (num_attention_heads / mp)
+    const bool writer = rank().rank == 0;  // the ranks share the cache; rank 0 appends (model/ranks.cpp)
     const float eps = float(cfg_.rms_norm_eps);
 
     std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr), q(size_t(S) * H * dq);
     linear(L.wq_a, x, S, qa.data());
     kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
     bf16(qr.data(), qr.size());
-    linear(L.wq_b, qr.data(), S, q.data());
+    linear(R.wq_b, qr.data(), S, q.data());
     std::vector<float> kv(size_t(S) * (kvr + dr)), lat(size_t(S) * kvr);
     linear(L.wkv_a, x, S, kv.data());
     for (int s = 0; s < S; ++s) {
@@ -39,9 +42,11 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
             if (kvr % 128 == 0) kernels::act_quant_roundtrip(lat.data() + size_t(s) * kvr, 1, kvr, true);
             bf16(row + kvr, size_t(dr));
         }
+        if (!writer) continue;
         c->latent.insert(c->latent.end(), lat.data() + size_t(s) * kvr, lat.data() + size_t(s + 1) * kvr);
         c->k_pe.insert(c->k_pe.end(), row + kvr, row + kvr + dr);
     }
+    rank_barrier();  // the appended rows are visible to every rank from here
     const int end = start + S;
 
     std::vector<std::vector<int>> sel;
@@ -53,9 +58,9 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
         // MHA form over every cached position 0..end-1.
         const int kvw = dn + dv;
         std::vector<float> kvb(size_t(end) * H * kvw);
-        linear(L.wkv_b, c->latent.data(), end, kvb.data());
+        linear(R.wkv_b, c->latent.data(), end, kvb.data());
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads_) if (S > 8)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (S > 8)
 #endif
         for (int s = 0; s < S; ++s) {
             const std::vector<int>& keys = sel[size_t(s)];
@@ -80,9 +85,9 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
         // Absorbed form: q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t).
         const int kvw = dn + dv;
         const std::vector<int>& keys = sel[0];
-        const kernels::WeightMat wkv_b = L.wkv_b.mat();
+        const kernels::WeightMat wkv_b = R.wkv_b.mat();
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(n_threads_) if (H > 1 && int64_t(H) * kvw * kvr > 200000)
+#pragma omp parallel for schedule(static) num_threads(threads()) if (H > 1 && int64_t(H) * kvw * kvr > 200000)
 #endif
         for (int h = 0; h < H; ++h) {
             std::vector<float> qlat(static_cast<size_t>(kvr)), olat(static_cast<size_t>(kvr)), p(keys.size()), wr(static_cast<size_t>(kvr));
@@ -112,7 +117,11 @@ void Model::attention(int l, const float* x, int S, int start, SeqCache::Layer* 
         }
     }
     bf16(o.data(), o.size());
-    linear(L.wo, o.data(), S, out);
+    linear(R.wo, o.data(), S, out);
+    if (rank().mp > 1) {  // wo is row-parallel: sum the ranks' partial outputs in f32, then bf16 (§9)
+        all_reduce(out, size_t(S) * size_t(cfg_.hidden_size));
+        bf16(out, size_t(S) * size_t(cfg_.hidden_size));
+    }
 }
 
 }  // namespace dsv32

@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "dsv32/config.h"
 #include "kernels/kernels.h"
+#include "parallel/cpu_collective.h"
 
 namespace dsv32 {
 
@@ -25,20 +27,23 @@ enum DebugFlags {
     DEBUG_NO_GATE_BIAS = 4,
 };
 
-struct Linear {  // y = W x, W [out, in] row-major, in its checkpoint dtype
+struct Linear {  // y = W x, W [out, in] row-major, in its checkpoint dtype: a view, it owns nothing
     int out = 0, in = 0;
     kernels::WType type = kernels::WType::F32;
-    const void* raw = nullptr;  // FP8 / BF16: the tensor's bytes inside the mapping
-    std::vector<float> f32;     // F32 / F16 sources: an owned f32 copy
-    std::vector<float> scale;   // FP8: weight_scale_inv [ceil(out/128), ceil(in/128)]
+    const void* raw = nullptr;     // element (0, 0): in the mapping (FP8 / BF16) or in Weights::owned (F32 / F16 sources)
+    int ld = 0;                    // row stride of raw in elements; 0 = in (a row-parallel shard views columns: ld > in)
+    const float* scale = nullptr;  // FP8: weight_scale_inv block (0, 0), in Weights::owned
+    int scale_ld = 0;              // FP8: row stride of the scales (ceil(in / 128) of the whole tensor)
+    std::string name;              // the checkpoint tensor (prefix.weight), for error messages
     kernels::WeightMat mat() const {
         kernels::WeightMat m;
         m.type = type;
         m.out = out;
         m.in = in;
-        m.data = type == kernels::WType::F32 ? static_cast<const void*>(f32.data()) : raw;
-        m.scale = scale.empty() ? nullptr : scale.data();
-        m.scale_cols = (in + 127) / 128;
+        m.data = raw;
+        m.ld = ld;
+        m.scale = scale;
+        m.scale_cols = scale_ld;
         return m;
     }
 };
@@ -68,10 +73,46 @@ struct Weights {
     std::vector<float> norm;   // [dim]
     Linear head;               // [vocab, dim]
     std::vector<LayerWeights> layers;
+    // The f32 copies the Linears point into (scales; weights stored as F32 / F16). Every Linear, here and in the
+    // rank shards, is a view into these or into the checkpoint mapping: this is the one owner.
+    std::vector<std::unique_ptr<float[]>> owned;
 };
 
+// Load progress: (stage, done, total), called on the opening thread; done is non-decreasing within a stage and
+// the stage's last call has done == total. Stages in order: "map" (bytes of the safetensors files mapped and their
+// headers validated), "validate" (bytes of the tensors found and checked against the config), "shard" (bytes of the
+// tensors split for the model-parallel ranks). An empty function reports nothing.
+using Progress = std::function<void(const char* stage, int64_t done, int64_t total)>;
+
 // Loads and validates every tensor; throws std::runtime_error naming the file and tensor.
-Weights load_weights(const Config& cfg, const SafetensorsSet& st, const std::string& dir);
+Weights load_weights(const Config& cfg, const SafetensorsSet& st, const std::string& dir, const Progress& progress = {});
+
+// Rank `rank`'s slices of the model-parallel weights, split as the official convert.py does (architecture.md §2.2,
+// §9): column-parallel wq_b, wkv_b, w1, w3 on dim 0 (whole heads / inter rows), row-parallel wo, w2 on dim 1,
+// embed and head vocab rows on dim 0, routed experts whole (rank r runs [r*E/mp, (r+1)*E/mp)); everything else
+// (wq_a, wkv_a, norms, the indexer §7, the gate) is replicated and read from Weights. Views only (zero copy); with
+// mp == 1 the slices are the whole tensors.
+struct RankWeights {
+    int rank = 0, mp = 1;
+    int vocab0 = 0;            // embed / head hold vocab rows [vocab0, vocab0 + head.out)
+    Linear embed, head;
+    struct Layer {
+        Linear wq_b, wkv_b, wo;        // heads [rank*H/mp, (rank+1)*H/mp)
+        Ffn dense, shared;             // inter columns [rank*I/mp, (rank+1)*I/mp)
+        int expert0 = 0, expert1 = 0;  // routed experts run here (global indices)
+    };
+    std::vector<Layer> layers;
+};
+
+// The checkpoint cannot be split for the requested mp (an option error, not a broken checkpoint).
+struct ShardError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
+// Splits w for mp ranks (model/shard.cpp). Validates first, throwing ShardError that names the config field or
+// the tensors and the reason when mp does not divide a split dimension or an FP8 tensor's per-rank slice is not a
+// whole number of 128-wide scale blocks.
+std::vector<RankWeights> shard_weights(const Config& cfg, const Weights& w, int mp, const Progress& progress = {});
 
 // Per-sequence caches (one entry per processed position, per layer), f32.
 struct SeqCache {
@@ -93,15 +134,27 @@ struct Rope {
     void apply(float* x, int pos, bool interleaved) const;
 };
 
+// What a forward pass runs as: its model-parallel rank, that rank's worker threads, the group's collective and the
+// rank's weight slices. model/ranks.cpp sets it on each rank's thread for the duration of a forward pass.
+struct RankCtx {
+    int rank = 0, mp = 1;
+    int n_threads = 1;
+    Collective* coll = nullptr;
+    const RankWeights* w = nullptr;
+};
+
 // Optional observer of the indexer selections: (layer, query position, sorted selected key positions).
 using TopkObserver = std::function<void(int layer, int pos, const std::vector<int>& keys)>;
 
 class Model {
 public:
-    Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags);
+    // mp > 1: the split weights of shard_weights, run by mp ranks (threads) that share n_threads worker threads
+    // (model/ranks.cpp). progress (may be empty) is called during construction on this thread.
+    Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp = 1, const Progress& progress = {});
     const Config& config() const { return cfg_; }
     int max_seq_len() const { return max_seq_len_; }
     int n_threads() const { return n_threads_; }
+    int mp() const { return mp_; }
     // fp8 numerics (the official demo's): bf16 activations, act_quant (ue8m0) before every FP8 GEMM with bf16
     // output, FP8 round trip of the cached latent, FP8 indexer q/k. Off = f32 numerics (the golden reference).
     void set_fp8_numerics(bool on) { fp8_ = on; }
@@ -112,11 +165,24 @@ public:
     const Rope& rope() const { return rope_; }
 
     // Runs n tokens of one sequence starting at cache->len; appends to the cache and writes n * vocab logits.
+    // With mp > 1 every rank runs it on its slices (model/ranks.cpp); the logits come from the head all-gather.
     void forward(SeqCache* cache, const int32_t* tokens, int n, float* logits) const;
 
-    TopkObserver topk_observer;
+    TopkObserver topk_observer;  // called by rank 0 only
 
 private:
+    // One rank's part of forward (transformer.cpp); logits is null on ranks other than 0.
+    void forward_rank(SeqCache* cache, int start, const int32_t* tokens, int n, float* logits) const;
+    // The rank this thread runs as (set by forward; model/ranks.cpp). Throws outside a forward pass.
+    const RankCtx& rank() const;
+    const RankWeights::Layer& shard(int l) const { return rank().w->layers[size_t(l)]; }
+    int threads() const { return rank().n_threads; }
+    // Shards the weights for mp ranks and starts the rank threads (model/ranks.cpp).
+    void init_ranks(int mp, const Progress& progress);
+    // Model parallelism: sum a partial result over the ranks (no-op at mp == 1), and wait for all ranks.
+    void all_reduce(float* x, size_t n) const;
+    void rank_barrier() const;
+
     void attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const;
     void indexer(int l, const float* x, const float* qr, int S, int start, SeqCache::Layer* c,
                  std::vector<std::vector<int>>* selected) const;
@@ -132,6 +198,11 @@ private:
     int max_seq_len_;
     int n_threads_;
     int debug_flags_;
+    int mp_ = 1;
+    std::vector<RankWeights> ranks_;           // views into w_, one per rank
+    std::vector<RankCtx> rank_ctx_;            // one per rank
+    std::unique_ptr<CpuCollective> coll_;      // mp > 1
+    std::unique_ptr<RankGroup> group_;         // mp > 1: the rank threads
     float softmax_scale_;
     bool fp8_ = false;
     void bf16(float* x, size_t n) const {  // fp8 numerics: activations are bf16

@@ -20,8 +20,15 @@ void Model::swiglu(const Ffn& f, const float* x, int S, float* out) const {
 
 void Model::ffn(int l, const float* x, int S, float* out) const {
     const LayerWeights& L = w_.layers[size_t(l)];
-    if (L.moe) moe(l, x, S, out);
-    else swiglu(L.dense, x, S, out);
+    if (L.moe) {
+        moe(l, x, S, out);
+        return;
+    }
+    swiglu(shard(l).dense, x, S, out);  // this rank's inter columns: w1/w3 rows, w2 columns (§9)
+    if (rank().mp > 1) {  // w2 is row-parallel: sum the partial outputs in f32, then bf16
+        all_reduce(out, size_t(S) * size_t(cfg_.hidden_size));
+        bf16(out, size_t(S) * size_t(cfg_.hidden_size));
+    }
 }
 
 void Model::moe(int l, const float* x, int S, float* out) const {
@@ -70,10 +77,13 @@ void Model::moe(int l, const float* x, int S, float* out) const {
             wt[size_t(e)].push_back(float(sc[size_t(e)] / sum * cfg_.routed_scaling_factor));
         }
     }
-    if (cfg_.n_shared_experts > 0) swiglu(L.shared, x, S, out);
+    // This rank's part (§9): its slice of the shared expert (w2 columns, not reduced on its own) and its whole
+    // routed experts [expert0, expert1); one all-reduce below covers both.
+    const RankWeights::Layer& R = shard(l);
+    if (cfg_.n_shared_experts > 0) swiglu(R.shared, x, S, out);
     else std::fill(out, out + size_t(S) * D, 0.0f);
     std::vector<float> xin, y;
-    for (int e = 0; e < E; ++e) {
+    for (int e = R.expert0; e < R.expert1; ++e) {
         const std::vector<int>& ts = tok[size_t(e)];
         if (ts.empty()) continue;
         const int n = int(ts.size());
@@ -87,6 +97,8 @@ void Model::moe(int l, const float* x, int S, float* out) const {
             for (int d = 0; d < D; ++d) o[d] += w * y[size_t(i) * D + d];
         }
     }
+    all_reduce(out, size_t(S) * D);
+    bf16(out, size_t(S) * D);  // fp8 numerics: the MoE output is bf16 (the demo's y.type_as(x), after the all-reduce)
 }
 
 }  // namespace dsv32

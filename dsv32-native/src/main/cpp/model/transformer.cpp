@@ -15,15 +15,16 @@
 
 namespace dsv32 {
 
-Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags) : debug_flags_(debug_flags) {
+Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp, const Progress& progress)
+    : debug_flags_(debug_flags) {
     const std::string cfg_path = dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
     if (!in) throw std::runtime_error(cfg_path + ": cannot open");
     std::stringstream ss;
     ss << in.rdbuf();
     cfg_ = parse_config(ss.str(), cfg_path);
-    st_ = std::make_shared<const SafetensorsSet>(dir);
-    w_ = load_weights(cfg_, *st_, dir);  // views into st_'s mappings (kept for the model's lifetime)
+    st_ = std::make_shared<const SafetensorsSet>(dir, progress);
+    w_ = load_weights(cfg_, *st_, dir, progress);  // views into st_'s mappings (kept for the model's lifetime)
 
     max_seq_len_ = max_seq_len > 0 ? max_seq_len : cfg_.max_position_embeddings;
 #if defined(_OPENMP)
@@ -40,15 +41,23 @@ Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_f
         scale *= m * m;
     }
     softmax_scale_ = float(scale);
+    init_ranks(mp, progress);
 }
 
-void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits) const {
-    const int D = cfg_.hidden_size, V = cfg_.vocab_size, start = cache->len;
+void Model::forward_rank(SeqCache* cache, int start, const int32_t* tokens, int S, float* logits) const {
+    const int D = cfg_.hidden_size, V = cfg_.vocab_size;
     const float eps = float(cfg_.rms_norm_eps);
-    if (cache->layers.size() != size_t(cfg_.num_hidden_layers)) cache->layers.resize(size_t(cfg_.num_hidden_layers));
+    const RankCtx& rk = rank();
+    const RankWeights& R = *rk.w;
     std::vector<float> h(size_t(S) * D), xn(size_t(S) * D), t(size_t(S) * D);
-    const kernels::WeightMat embed = w_.embed.mat();
-    for (int s = 0; s < S; ++s) kernels::dequant_row(embed, tokens[s], 0, D, h.data() + size_t(s) * D);
+    // Vocab-parallel embedding (§5 step 2): this rank's rows; other tokens give zeros, summed over the ranks.
+    const kernels::WeightMat embed = R.embed.mat();
+    for (int s = 0; s < S; ++s) {
+        const int row = tokens[s] - R.vocab0;
+        if (row >= 0 && row < R.embed.out) kernels::dequant_row(embed, row, 0, D, h.data() + size_t(s) * D);
+        else std::fill(h.begin() + long(size_t(s) * D), h.begin() + long(size_t(s + 1) * D), 0.0f);
+    }
+    all_reduce(h.data(), h.size());
     for (int l = 0; l < cfg_.num_hidden_layers; ++l) {
         const LayerWeights& L = w_.layers[size_t(l)];
         kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), S, D, eps);
@@ -64,9 +73,27 @@ void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits
     }
     kernels::rmsnorm(h.data(), w_.norm.data(), xn.data(), S, D, eps);
     bf16(xn.data(), xn.size());
-    kernels::linear(xn.data(), w_.head.mat(), logits, S, n_threads_);
-    (void)V;
-    cache->len = start + S;
+    if (rk.mp == 1) {
+        kernels::linear(xn.data(), R.head.mat(), logits, S, threads());
+        return;
+    }
+    // Vocab-parallel head (§5 step 5, §9): each rank computes its vocab slice, all_gather concatenates the slices in
+    // rank order. In chunks of positions, so the gathered copy stays near 16 MB whatever the prefill length.
+    const int Vl = R.head.out;
+    const int chunk = std::max(1, int((size_t(1) << 22) / size_t(V)));
+    std::vector<float> part, all;
+    for (int s0 = 0; s0 < S; s0 += chunk) {
+        const int n = std::min(chunk, S - s0);
+        part.resize(size_t(n) * Vl);
+        all.resize(size_t(n) * V);
+        kernels::linear(xn.data() + size_t(s0) * D, R.head.mat(), part.data(), n, threads());
+        rk.coll->all_gather(rk.rank, part.data(), all.data(), part.size());
+        if (!logits) continue;
+        for (int r = 0; r < rk.mp; ++r)
+            for (int s = 0; s < n; ++s)
+                std::copy(all.begin() + long((size_t(r) * n + s) * Vl), all.begin() + long((size_t(r) * n + s + 1) * Vl),
+                          logits + (size_t(s0) + s) * V + size_t(r) * Vl);
+    }
 }
 
 double Model::decode_weight_bytes() const {

@@ -1,4 +1,6 @@
 // weights.cpp: finds, validates and dequantises every tensor of the checkpoint (HF names, architecture.md §2.1).
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,15 +16,23 @@ struct Loader {
     const Config& cfg;
     const SafetensorsSet& st;
     const std::string& dir;
+    Weights* w;               // owns the f32 copies (Weights::owned)
+    int64_t done_bytes = 0;   // bytes of the tensors looked up so far (the "validate" progress)
+
+    float* own(size_t n) const {
+        w->owned.push_back(std::make_unique<float[]>(n));
+        return w->owned.back().get();
+    }
 
     [[noreturn]] void fail(const TensorInfo* t, const std::string& name, const std::string& what) const {
         std::string file = t ? t->file->path() : std::string("checkpoint");
         throw std::runtime_error(file + ": tensor " + name + ": " + what);
     }
 
-    const TensorInfo& get(const std::string& name) const {
+    const TensorInfo& get(const std::string& name) {
         const TensorInfo* t = st.find(name);
         if (!t) throw std::runtime_error(dir + ": missing tensor " + name + " (in no *.safetensors file)");
+        done_bytes += int64_t(t->nbytes);
         return *t;
     }
 
@@ -56,7 +66,7 @@ struct Loader {
     }
 
     // A norm weight / bias / f32 vector: F32, BF16 or F16, shape [n].
-    std::vector<float> vec(const std::string& name, int64_t n) const {
+    std::vector<float> vec(const std::string& name, int64_t n) {
         const TensorInfo& t = get(name);
         if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected F32, BF16 or F16)");
         check_shape(t, {n});
@@ -65,22 +75,24 @@ struct Loader {
         return v;
     }
 
-    // The tensor as a Linear: BF16 / FP8 zero-copy (into the mapping), F32 / F16 as an owned f32 copy.
-    static void view(const TensorInfo& t, int64_t out, int64_t in, Linear* L) {
+    // The tensor as a Linear: BF16 / FP8 zero-copy (into the mapping), F32 / F16 as an f32 copy in Weights::owned.
+    void view(const TensorInfo& t, int64_t out, int64_t in, Linear* L) const {
         L->out = int(out);
         L->in = int(in);
+        L->name = t.name;
         if (t.dtype == DType::BF16 || t.dtype == DType::F8_E4M3) {
             L->type = t.dtype == DType::BF16 ? kernels::WType::BF16 : kernels::WType::FP8;
             L->raw = t.data;
         } else {
             L->type = kernels::WType::F32;
-            L->f32.resize(size_t(out * in));
-            to_f32(t, L->f32.data());
+            float* f = own(size_t(out * in));
+            to_f32(t, f);
+            L->raw = f;
         }
     }
 
     // A plain (unquantised) matrix [out, in]: BF16, F16 or F32.
-    Linear plain(const std::string& name, int64_t out, int64_t in) const {
+    Linear plain(const std::string& name, int64_t out, int64_t in) {
         const TensorInfo& t = get(name);
         if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected BF16, F16 or F32)");
         check_shape(t, {out, in});
@@ -90,7 +102,7 @@ struct Loader {
     }
 
     // A projection: F8_E4M3 with weight_scale_inv [ceil(out/128), ceil(in/128)] f32, or BF16/F16/F32 without scale.
-    Linear linear(const std::string& prefix, int64_t out, int64_t in) const {
+    Linear linear(const std::string& prefix, int64_t out, int64_t in) {
         const std::string name = prefix + ".weight";
         const TensorInfo& t = get(name);
         check_shape(t, {out, in});
@@ -103,15 +115,18 @@ struct Loader {
             const int64_t br = (out + 127) / 128, bc = (in + 127) / 128;
             if (s->dtype == DType::F8_E4M3) fail(s, sname, std::string("dtype ") + dtype_name(s->dtype) + " (expected F32)");
             check_shape(*s, {br, bc});
-            L.scale.resize(size_t(br * bc));
-            to_f32(*s, L.scale.data());
+            done_bytes += int64_t(s->nbytes);
+            float* f = own(size_t(br * bc));
+            to_f32(*s, f);
+            L.scale = f;
+            L.scale_ld = int(bc);
         } else if (cfg.fp8_weights && st.find(prefix + ".weight_scale_inv")) {
             fail(&t, name, std::string("has a weight_scale_inv but dtype ") + dtype_name(t.dtype) + " (expected F8_E4M3)");
         }
         return L;
     }
 
-    Ffn ffn(const std::string& p, int64_t dim, int64_t inter) const {
+    Ffn ffn(const std::string& p, int64_t dim, int64_t inter) {
         Ffn f;
         f.w1 = linear(p + ".gate_proj", inter, dim);
         f.w3 = linear(p + ".up_proj", inter, dim);
@@ -120,11 +135,35 @@ struct Loader {
     }
 };
 
+// Bytes of the checkpoint's tensors that load_weights reads: all but the ignored MTP layers (layer index >=
+// num_hidden_layers). Tensors the engine does not use are counted too; the final progress call covers them.
+int64_t loaded_bytes_total(const Config& c, const SafetensorsSet& st) {
+    int64_t total = 0;
+    const std::string pre = "model.layers.";
+    for (const auto& kv : st.tensors()) {
+        const std::string& n = kv.first;
+        if (n.compare(0, pre.size(), pre) == 0) {
+            const int layer = std::atoi(n.c_str() + pre.size());
+            if (layer >= c.num_hidden_layers) continue;
+        }
+        total += int64_t(kv.second.nbytes);
+    }
+    return total;
+}
+
 }  // namespace
 
-Weights load_weights(const Config& c, const SafetensorsSet& st, const std::string& dir) {
-    Loader ld{c, st, dir};
+Weights load_weights(const Config& c, const SafetensorsSet& st, const std::string& dir, const Progress& progress) {
     Weights w;
+    Loader ld{c, st, dir, &w};
+    const int64_t total = progress ? loaded_bytes_total(c, st) : 0;
+    int64_t reported = -1;
+    auto report = [&](bool last) {
+        const int64_t d = last ? total : std::min(ld.done_bytes, total);
+        if (progress && d != reported) progress("validate", d, total);
+        reported = d;
+    };
+    report(false);
     const int64_t D = c.hidden_size, H = c.num_attention_heads;
     w.embed = ld.plain("model.embed_tokens.weight", c.vocab_size, D);
     w.norm = ld.vec("model.norm.weight", D);
@@ -160,7 +199,9 @@ Weights load_weights(const Config& c, const SafetensorsSet& st, const std::strin
                 L.shared = ld.ffn(p + "mlp.shared_experts", D, int64_t(c.moe_intermediate_size) * c.n_shared_experts);
         }
         w.layers.push_back(std::move(L));
+        report(false);
     }
+    report(true);
     return w;
 }
 

@@ -32,13 +32,26 @@ enum dsv32_numerics { DSV32_NUMERICS_DEFAULT = 0, DSV32_NUMERICS_F32 = 1, DSV32_
 
 typedef struct dsv32_model dsv32_model;
 
+/* Load progress, called by dsv32_model_open on the thread that called it (never concurrently, never after it
+ * returns): stage is "map" (bytes of the *.safetensors files mapped and their headers validated), then "validate"
+ * (bytes of the tensors found and checked against the config), then "shard" (bytes of the tensors split for the
+ * model-parallel ranks; also reported at mp 1, where nothing is split). Within a stage total is fixed and done
+ * does not decrease; each stage's last call has done == total. About one call per file, per layer: not per tensor.
+ * A callback must return normally; a C++ exception thrown from it is caught and ignored (the load goes on). */
+typedef void (*dsv32_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
+
 typedef struct dsv32_open_options {
     int32_t numerics;        /* enum dsv32_numerics */
-    int32_t mp;              /* model-parallel ranks (threads on CPU); 0 or 1 = none */
+    int32_t mp;              /* model-parallel ranks (threads on CPU); 0 or 1 = none. The weights are split as the
+                                official convert.py splits them (architecture.md §2.2): every split dimension must be
+                                divisible by mp and every FP8 slice whole 128-blocks, else DSV32_ERR_INVALID_ARGUMENT
+                                naming the config field or tensor */
     int32_t max_seq_len;     /* cache length per sequence; 0 = the config's max_position_embeddings */
     int32_t max_sequences;   /* sequences open at once; 0 = 8 */
-    int32_t n_threads;       /* worker threads; 0 = all cores */
+    int32_t n_threads;       /* worker threads; 0 = all cores (shared by the mp ranks: n_threads / mp each, >= 1) */
     int32_t debug_flags;     /* DSV32_DEBUG_* below: break the model on purpose (tests prove the goldens see it) */
+    dsv32_progress_fn progress; /* NULL = no progress reports */
+    void* progress_user;        /* passed to progress as is */
 } dsv32_open_options;
 
 #define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */

@@ -1,0 +1,95 @@
+// ranks.cpp: model parallelism in software (architecture.md §9). The mp ranks are threads of this process: rank 0
+// is the caller's thread, ranks 1.. are RankGroup's persistent threads; they share the model's worker threads
+// (rank r gets n_threads / mp of them, at least one) and meet in a CpuCollective.
+//
+// Each rank runs the whole forward pass on its weight slices (model/shard.cpp): its heads in MLA, its inter columns
+// in the dense MLP and the shared expert, its own routed experts, its vocab rows of the embedding and the head, with
+// the demo's reduction points: all-reduce after the embedding, after wo, after the MLP / MoE (routed and shared
+// together), and the head's all-gather. The replicated work (wq_a, wkv_a, norms, the indexer, the gate) is computed
+// by every rank, as in the demo, with bit-identical results.
+//
+// KV cache: the demo keeps a full copy on every rank (§6.3: wkv_a and the indexer are replicated). Here the ranks
+// share the sequence's one cache: rank 0 appends the rows all ranks computed identically, and a barrier makes them
+// visible before anyone reads them (mla.cpp, indexer.cpp).
+#include <algorithm>
+#include <stdexcept>
+
+#include "model/model.h"
+
+namespace dsv32 {
+
+namespace {
+
+thread_local const RankCtx* t_rank = nullptr;
+
+// Sets this thread's rank for a scope (restores the previous one: nested models on one thread stay correct).
+class RankScope {
+public:
+    explicit RankScope(const RankCtx* r) : prev_(t_rank) { t_rank = r; }
+    ~RankScope() { t_rank = prev_; }
+    RankScope(const RankScope&) = delete;
+    RankScope& operator=(const RankScope&) = delete;
+
+private:
+    const RankCtx* prev_;
+};
+
+}  // namespace
+
+void Model::init_ranks(int mp, const Progress& progress) {
+    if (mp < 1) mp = 1;
+    ranks_ = shard_weights(cfg_, w_, mp, progress);  // validates: throws ShardError naming the field or tensor
+    mp_ = mp;
+    rank_ctx_.resize(size_t(mp));
+    if (mp > 1) {
+        coll_ = std::make_unique<CpuCollective>(mp);
+        group_ = std::make_unique<RankGroup>(mp);
+    }
+    for (int r = 0; r < mp; ++r) {
+        RankCtx& c = rank_ctx_[size_t(r)];
+        c.rank = r;
+        c.mp = mp;
+        c.n_threads = std::max(1, n_threads_ / mp + (r < n_threads_ % mp ? 1 : 0));
+        c.coll = coll_.get();
+        c.w = &ranks_[size_t(r)];
+    }
+}
+
+const RankCtx& Model::rank() const {
+    if (!t_rank) throw std::logic_error("dsv32::Model: a forward-pass function ran outside Model::forward (no rank context)");
+    return *t_rank;
+}
+
+void Model::all_reduce(float* x, size_t n) const {
+    const RankCtx& r = rank();
+    if (r.mp > 1) r.coll->all_reduce_sum(r.rank, x, n);
+}
+
+void Model::rank_barrier() const {
+    const RankCtx& r = rank();
+    if (r.mp > 1) r.coll->barrier(r.rank);
+}
+
+void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits) const {
+    if (cache->layers.size() != size_t(cfg_.num_hidden_layers)) cache->layers.resize(size_t(cfg_.num_hidden_layers));
+    const int start = cache->len;
+    if (mp_ == 1) {
+        RankScope scope(&rank_ctx_[0]);
+        forward_rank(cache, start, tokens, S, logits);
+    } else {
+        // Every rank reads start and the same tokens; only rank 0 writes the logits and the cache.
+        struct Reset {  // the collective is usable again after a failed step
+            CpuCollective* c;
+            ~Reset() { c->reset(); }
+        } reset{coll_.get()};
+        group_->run(
+            [&](int r) {
+                RankScope scope(&rank_ctx_[size_t(r)]);
+                forward_rank(cache, start, tokens, S, r == 0 ? logits : nullptr);
+            },
+            [this] { coll_->abort(); });
+    }
+    cache->len = start + S;
+}
+
+}  // namespace dsv32
