@@ -82,13 +82,15 @@ public final class NativeModel implements AutoCloseable {
         if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": not a directory");
         dsv32_model handle = new dsv32_model();
         try (dsv32_open_options o = new dsv32_open_options();
-             BytePointer path = new BytePointer(dir.toString(), StandardCharsets.UTF_8)) {
+             BytePointer path = new BytePointer(dir.toString(), StandardCharsets.UTF_8);
+             LoadProgress.Registration progress = LoadProgress.register(options.progress(), dir)) {
             o.numerics(options.numerics().code())
                     .mp(options.mp())
                     .max_seq_len(options.maxSeqLen())
                     .max_sequences(options.maxSequences())
                     .n_threads(options.threads())
                     .debug_flags(options.debugFlags());
+            if (progress != null) o.progress(progress.function()).progress_user(progress.user());
             int rc = Dsv32Native.dsv32_model_open(path, o, handle);
             if (rc != Dsv32Native.DSV32_OK) {
                 throw error(rc, "opening " + dir);

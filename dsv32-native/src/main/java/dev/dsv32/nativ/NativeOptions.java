@@ -7,13 +7,17 @@ import java.util.Objects;
  * numeric fields, as in C.
  *
  * @param numerics numerics mode
- * @param mp model-parallel ranks (threads on CPU); 0 or 1 = none
+ * @param mp model-parallel ranks (threads on CPU); 0 or 1 = none. The weights are split as the official convert.py
+ *     splits them: a value that does not divide a split dimension (or leaves an FP8 slice without whole 128-blocks)
+ *     makes {@link NativeModel#open} throw a {@link NativeException} naming the config field or tensor
  * @param maxSeqLen cache length per sequence; 0 = the config's max_position_embeddings
  * @param maxSequences sequences open at once; 0 = 8
  * @param threads worker threads; 0 = all cores
  * @param debugFlags {@code DSV32_DEBUG_*} bits that break the model on purpose (tests only); see {@link DebugFlag}
+ * @param progress called while the model loads; {@code null} for none (see {@link LoadProgressListener})
  */
-public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags) {
+public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags,
+                            LoadProgressListener progress) {
     /** Debug flags (bits of {@link #debugFlags()}). */
     public enum DebugFlag {
         /** The MLA RoPE layout for the indexer (the pre-fix bug). */
@@ -34,6 +38,11 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         }
     }
 
+    /** Options without a progress listener. */
+    public NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags) {
+        this(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, null);
+    }
+
     public NativeOptions {
         Objects.requireNonNull(numerics, "numerics");
         requireNonNegative(mp, "mp");
@@ -45,33 +54,38 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
 
     /** All defaults: the model's numerics, no model parallelism, config cache length, 8 sequences, all cores. */
     public static NativeOptions defaults() {
-        return new NativeOptions(Numerics.DEFAULT, 0, 0, 0, 0, 0);
+        return new NativeOptions(Numerics.DEFAULT, 0, 0, 0, 0, 0, null);
     }
 
     public NativeOptions withNumerics(Numerics n) {
-        return new NativeOptions(n, mp, maxSeqLen, maxSequences, threads, debugFlags);
+        return new NativeOptions(n, mp, maxSeqLen, maxSequences, threads, debugFlags, progress);
     }
 
     public NativeOptions withMp(int v) {
-        return new NativeOptions(numerics, v, maxSeqLen, maxSequences, threads, debugFlags);
+        return new NativeOptions(numerics, v, maxSeqLen, maxSequences, threads, debugFlags, progress);
     }
 
     public NativeOptions withMaxSeqLen(int v) {
-        return new NativeOptions(numerics, mp, v, maxSequences, threads, debugFlags);
+        return new NativeOptions(numerics, mp, v, maxSequences, threads, debugFlags, progress);
     }
 
     public NativeOptions withMaxSequences(int v) {
-        return new NativeOptions(numerics, mp, maxSeqLen, v, threads, debugFlags);
+        return new NativeOptions(numerics, mp, maxSeqLen, v, threads, debugFlags, progress);
     }
 
     public NativeOptions withThreads(int v) {
-        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, v, debugFlags);
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, v, debugFlags, progress);
     }
 
     public NativeOptions withDebug(DebugFlag... flags) {
         int bits = debugFlags;
         for (DebugFlag f : flags) bits |= f.bit();
-        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, bits);
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, bits, progress);
+    }
+
+    /** The same options with a load progress listener ({@code null}: none). */
+    public NativeOptions withProgress(LoadProgressListener listener) {
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, listener);
     }
 
     private static void requireNonNegative(int v, String name) {

@@ -114,6 +114,54 @@ class NativeModelGoldenTest {
         }
     }
 
+    static Stream<GoldenCases.Case> mpCases() {
+        return cases().filter(c -> c.mp() > 1);
+    }
+
+    /**
+     * Model parallelism (architecture.md §9) changes only the order of some f32 sums (the ranks' partial outputs of
+     * wo, w2 and the MoE are added): the logits at mp=2 equal those at mp=1 within 1e-5 of the largest logit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mpCases")
+    void modelParallelLogitsEqualSingleRankLogits(GoldenCases.Case c) {
+        float[] one;
+        float[] many;
+        int vocab;
+        try (NativeModel model = NativeModel.open(c.dir(), NativeOptions.defaults().withNumerics(Numerics.F32)
+                .withMaxSequences(Math.max(8, c.tokens().length)))) {
+            assertEquals(1, model.info().mp());
+            one = run(model, c.tokens(), c.decodeFrom(), 0);
+            vocab = model.info().vocabSize();
+        }
+        try (NativeModel model = open(c, NativeOptions.defaults())) {
+            assertEquals(c.mp(), model.info().mp());
+            many = run(model, c.tokens(), c.decodeFrom(), 0);
+        }
+        double maxAbs = 0;
+        double maxDiff = 0;
+        for (int i = 0; i < one.length; i++) {
+            assertTrue(Float.isFinite(many[i]), c + ": logit " + i + " is " + many[i]);
+            maxAbs = Math.max(maxAbs, Math.abs(one[i]));
+            maxDiff = Math.max(maxDiff, Math.abs(one[i] - many[i]));
+        }
+        assertTrue(maxDiff <= 1e-5 * maxAbs, c + ": mp=" + c.mp() + " vs mp=1: max |diff| " + maxDiff + ", max |logit| " + maxAbs);
+        assertTrue(LogitsComparison.of(one, many, vocab).passes());
+    }
+
+    @Test
+    void fp8NumericsRunAtMp2() {
+        GoldenCases.Case c = mpCases().filter(x -> x.name().equals("prefill_64")).findFirst().orElseThrow();
+        try (NativeModel model = NativeModel.open(c.dir(), NativeOptions.defaults().withNumerics(Numerics.FP8).withMp(2));
+             NativeSequence s = model.openSequence()) {
+            assertEquals(Numerics.FP8, model.info().numerics());
+            float[] logits = s.forward(c.tokens()[0]);
+            for (float v : logits) assertTrue(Float.isFinite(v));
+            float[] next = s.forward(c.tokens()[0][0]); // the decode path too
+            for (float v : next) assertTrue(Float.isFinite(v));
+        }
+    }
+
     @Test
     void aBrokenModelDoesNotMatch() throws IOException {
         // The goldens see the routing bias: without it the references must not match (proves the check has teeth).

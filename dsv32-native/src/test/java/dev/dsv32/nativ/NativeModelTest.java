@@ -1,5 +1,6 @@
 package dev.dsv32.nativ;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,8 +15,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,6 +128,85 @@ class NativeModelTest {
         assertThrows(IllegalArgumentException.class, () -> NativeOptions.defaults().withMaxSeqLen(-5));
         assertThrows(IllegalArgumentException.class, () -> new NativeOptions(Numerics.F32, 0, 0, 0, 0, 64));
         assertThrows(NullPointerException.class, () -> NativeModel.open(null));
+    }
+
+    @Test
+    void anMpThatCannotSplitTheCheckpointNamesTheTensorOrField() {
+        // tiny's wo has K = 4 heads x 32 = 128: 64 per rank at mp=2, not a whole FP8 block (architecture.md §16.1)
+        NativeException e = assertThrows(NativeException.class,
+                () -> NativeModel.open(TINY, NativeOptions.defaults().withMp(2)));
+        assertEquals(NativeException.Status.INVALID_ARGUMENT, e.status());
+        assertTrue(e.getMessage().contains("mp=2") && e.getMessage().contains("o_proj") && e.getMessage().contains("per-rank K of 64"),
+                e.getMessage());
+        Path mp2 = GoldenCases.ROOT.resolve("tiny_mp2");
+        e = assertThrows(NativeException.class, () -> NativeModel.open(mp2, NativeOptions.defaults().withMp(3)));
+        assertEquals(NativeException.Status.INVALID_ARGUMENT, e.status());
+        assertTrue(e.getMessage().contains("num_attention_heads (8)"), e.getMessage());
+        try (NativeModel ok = NativeModel.open(mp2, NativeOptions.defaults().withMp(2).withMaxSeqLen(16))) {
+            assertEquals(2, ok.info().mp());
+        }
+    }
+
+    record ProgressCall(String stage, long done, long total) {}
+
+    @Test
+    void progressListenerGetsMonotoneCallsPerStageEndingAtTotal() {
+        for (int mp : new int[] {1, 2}) {
+            List<ProgressCall> calls = new ArrayList<>();
+            Thread opener = Thread.currentThread();
+            Path dir = GoldenCases.ROOT.resolve("tiny_mp2");
+            try (NativeModel m = NativeModel.open(dir, NativeOptions.defaults().withMp(mp).withMaxSeqLen(16).withProgress((stage, done, total) -> {
+                assertEquals(opener, Thread.currentThread());
+                calls.add(new ProgressCall(stage, done, total));
+            }))) {
+                assertEquals(mp, m.info().mp());
+            }
+            List<String> stages = new ArrayList<>();
+            for (int i = 0; i < calls.size(); i++) {
+                ProgressCall c = calls.get(i);
+                assertTrue(c.total() > 0 && c.done() >= 0 && c.done() <= c.total(), c.toString());
+                if (i == 0 || !calls.get(i - 1).stage().equals(c.stage())) {
+                    if (i > 0) {
+                        ProgressCall last = calls.get(i - 1);
+                        assertEquals(last.total(), last.done(), "stage " + last.stage() + " did not end at its total");
+                    }
+                    stages.add(c.stage());
+                } else {
+                    ProgressCall prev = calls.get(i - 1);
+                    assertTrue(c.done() >= prev.done() && c.total() == prev.total(), prev + " then " + c);
+                }
+            }
+            assertEquals(List.of("map", "validate", "shard"), stages);
+            ProgressCall last = calls.get(calls.size() - 1);
+            assertEquals(last.total(), last.done());
+            assertTrue(calls.size() < 100, "per file / per layer, not per tensor: " + calls.size() + " calls");
+        }
+    }
+
+    @Test
+    void aThrowingProgressListenerDoesNotBreakTheLoad() {
+        AtomicInteger calls = new AtomicInteger();
+        LoadProgressListener bad = (stage, done, total) -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("listener bug");
+        };
+        try (NativeModel m = NativeModel.open(TINY, NativeOptions.defaults().withNumerics(Numerics.F32).withMaxSeqLen(16).withProgress(bad));
+             NativeSequence s = m.openSequence()) {
+            assertEquals(1, calls.get(), "a listener that threw is not called again during that open");
+            float[] logits = s.forward(1, 2, 3);
+            assertEquals(3 * 512, logits.length);
+            try (NativeModel plain = tiny(); NativeSequence p = plain.openSequence()) {
+                assertArrayEquals(p.forward(1, 2, 3), logits); // the load was complete
+            }
+        }
+        // Errors still get through; Errors from the listener are contained too.
+        LoadProgressListener worse = (stage, done, total) -> {
+            throw new AssertionError("listener error");
+        };
+        try (NativeModel m = NativeModel.open(TINY, NativeOptions.defaults().withMaxSeqLen(16).withProgress(worse))) {
+            assertEquals(512, m.info().vocabSize());
+        }
+        assertThrows(CheckpointException.class, () -> NativeModel.open(tmp, NativeOptions.defaults().withProgress(bad)));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.dsv32.nativ.jni;
 
 import java.nio.FloatBuffer;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FunctionPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.annotation.ByPtrPtr;
@@ -53,6 +54,30 @@ public class Dsv32Native {
         }
     }
 
+    /**
+     * {@code dsv32_progress_fn}: a C function pointer to Java code. Subclass it and override {@link #call}; JavaCPP
+     * allows few instances per class at once (keep one and dispatch on {@code user}, as NativeModel does). An
+     * exception thrown by {@code call} would surface in the engine as a C++ exception: catch everything inside.
+     */
+    public static class dsv32_progress_fn extends FunctionPointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_progress_fn(Pointer p) {
+            super(p);
+        }
+
+        protected dsv32_progress_fn() {
+            allocate();
+        }
+
+        private native void allocate();
+
+        public native void call(Pointer user, @Cast("const char*") BytePointer stage, @Cast("int64_t") long done,
+                                @Cast("int64_t") long total);
+    }
+
     /** {@code dsv32_open_options}. */
     public static class dsv32_open_options extends Pointer {
         static {
@@ -82,6 +107,10 @@ public class Dsv32Native {
         public native dsv32_open_options n_threads(int v);
         public native int debug_flags();
         public native dsv32_open_options debug_flags(int v);
+        public native dsv32_progress_fn progress();
+        public native dsv32_open_options progress(dsv32_progress_fn v);
+        public native Pointer progress_user();
+        public native dsv32_open_options progress_user(Pointer v);
     }
 
     /** {@code dsv32_model_info}. */

@@ -1,0 +1,21 @@
+package dev.dsv32.nativ;
+
+/**
+ * Progress of {@link NativeModel#open} ({@code dsv32_progress_fn}): called on the opening thread, in stages, each in
+ * bytes: {@code "map"} (the safetensors files mapped and their headers validated), {@code "validate"} (the tensors
+ * found and checked against the config), {@code "shard"} (the tensors split for the model-parallel ranks). Within a
+ * stage {@code total} is fixed and {@code done} does not decrease; each stage's last call has {@code done == total}.
+ * About one call per file and per layer, not per tensor.
+ *
+ * <p>A listener that throws does not break the load: the exception is logged (SLF4J, WARN) and the listener is not
+ * called again during that open.
+ */
+@FunctionalInterface
+public interface LoadProgressListener {
+    /**
+     * @param stage {@code "map"}, {@code "validate"} or {@code "shard"}
+     * @param done bytes done in this stage
+     * @param total bytes of this stage
+     */
+    void onProgress(String stage, long done, long total);
+}
