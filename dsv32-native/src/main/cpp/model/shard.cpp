@@ -40,16 +40,11 @@ size_t elem_size(kernels::WType t) { return t == kernels::WType::F32 ? 4 : t == 
 // Why L cannot be split into mp slices on dim (0: rows, 1: columns); "" if it can.
 std::string split_problem(const Linear& L, int dim, int mp) {
     const int n = dim == 0 ? L.out : L.in;
-    const char* what = dim == 0 ? "rows" : "columns";
-    if (n % mp != 0)
-        return std::to_string(n) + " " + what + " (dim " + std::to_string(dim) + ") are not divisible by mp=" + std::to_string(mp);
+    const std::string d = " (dim " + std::to_string(dim) + ")";
+    if (n % mp != 0) return std::to_string(n) + (dim == 0 ? " rows" : " columns") + d + " are not divisible by mp=" + std::to_string(mp);
     const int per = n / mp;
-    if (L.type == kernels::WType::FP8 && per % 128 != 0) {
-        const int sr = (L.out + 127) / 128, sc = (L.in + 127) / 128;
-        return std::string("per-rank ") + (dim == 0 ? "rows" : "K") + " of " + std::to_string(per) + " (dim " + std::to_string(dim) +
-               " split by mp=" + std::to_string(mp) + ") is not a whole number of 128-wide FP8 blocks, so its weight_scale_inv " +
-               shape2(sr, sc) + " cannot be split with it";
-    }
+    if (L.type == kernels::WType::FP8 && per % 128 != 0)
+        return (dim == 0 ? "per-rank rows of " : "per-rank K of ") + std::to_string(per) + d + " is not a whole number of 128-wide FP8 blocks";
     return "";
 }
 
@@ -124,7 +119,8 @@ std::vector<RankWeights> shard_weights(const Config& c, const Weights& w, int mp
     }
     if (n_problems > 0)
         throw ShardError("mp=" + std::to_string(mp) + " cannot split the checkpoint as convert.py does: " + problems +
-                                    (n_problems > 3 ? "; and " + std::to_string(n_problems - 3) + " more tensors" : std::string()));
+                         (n_problems > 3 ? "; and " + std::to_string(n_problems - 3) + " more tensors" : std::string()) +
+                         " (a weight_scale_inv is split with its weight, so every FP8 slice must hold whole 128x128 blocks)");
 
     // Progress in bytes of the tensors split or assigned (all ranks' slices together = the whole tensors).
     auto bytes = [](const Linear& L) { return int64_t(L.mat().nbytes()); };

@@ -61,6 +61,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Engine and bandwidth threads (default: all cores)")
     int threads;
 
+    @Option(names = "--mp", paramLabel = "N", defaultValue = "1",
+            description = "Model-parallel ranks (threads sharing the engine threads; default: ${DEFAULT-VALUE})")
+    int mp;
+
     @Option(names = "--quick", description = "A reduced matrix for tests and CI (prefill 64/256, context 128, 8 decode steps, small bandwidth arrays)")
     boolean quick;
 
@@ -86,6 +90,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (threads < 0) throw new CliException("--threads " + threads + ": must be at least 0");
+        if (mp < 1) throw new CliException("--mp " + mp + ": must be at least 1");
         int[] pre = prefill != null ? prefill : quick ? new int[] {64, 256} : new int[] {512, 2048};
         int[] ctxs = contexts != null ? contexts : quick ? new int[] {128} : new int[] {1024, 4096};
         int[] bs = batches != null ? batches : new int[] {1, 4};
@@ -123,18 +128,27 @@ final class BenchCommand implements Callable<Integer> {
         int maxBatch = Arrays.stream(bs).max().getAsInt();
         int maxPre = Arrays.stream(pre).max().getAsInt();
         int maxPos = Math.max(maxPre, ctxs[ctxs.length - 1] + (nSteps + 1) * bs.length) + 8;
+        LoadProgressBar bar = LoadProgressBar.forTerminal(spec.commandLine().getErr(), "loading " + dir.getFileName());
         NativeOptions opts = NativeOptions.defaults()
                 .withNumerics(numerics == null ? Numerics.DEFAULT : numerics)
                 .withThreads(threads)
+                .withMp(mp)
                 .withMaxSeqLen(maxPos)
-                .withMaxSequences(maxBatch + 1);
+                .withMaxSequences(maxBatch + 1)
+                .withProgress(bar);
         List<Row> rows = new ArrayList<>();
         double loadSecs;
         long rssAfterLoad;
         long peakRss;
         Numerics used;
         long t0 = System.nanoTime();
-        try (NativeModel m = NativeModel.open(dir, opts)) {
+        NativeModel opened;
+        try {
+            opened = NativeModel.open(dir, opts);
+        } finally {
+            if (bar != null) bar.finish();
+        }
+        try (NativeModel m = opened) {
             loadSecs = (System.nanoTime() - t0) / 1e9;
             rssAfterLoad = procStatusKb("VmRSS");
             used = m.info().numerics();
@@ -190,8 +204,9 @@ final class BenchCommand implements Callable<Integer> {
                 cfg.path("model_type").asText("?"), cfg.get("vocab_size").asInt(), cfg.get("hidden_size").asInt(), cfg.get("num_hidden_layers").asInt());
         out.printf(Locale.ROOT, "- machine: %s, %d cores, %s; %s, %s%n", cpuModel(), cores, memTotal(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), LocalDate.now(ZoneOffset.UTC));
-        out.printf(Locale.ROOT, "- engine: numerics %s, %d threads; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
-                used.name().toLowerCase(Locale.ROOT), nThreads, loadSecs, mib(rssAfterLoad * 1024), mib(peakRss * 1024));
+        out.printf(Locale.ROOT, "- engine: numerics %s, %d threads%s; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
+                used.name().toLowerCase(Locale.ROOT), nThreads, mp > 1 ? " in " + mp + " model-parallel ranks" : "", loadSecs,
+                mib(rssAfterLoad * 1024), mib(peakRss * 1024));
         out.printf(Locale.ROOT, "- memory bandwidth: %.1f GB/s (triad a[i] = b[i] + s*c[i], 3 x %d MiB, %d threads, best of %d)%n",
                 bw.bestGBs(), n * 8 >> 20, nThreads, bw.runs());
         out.printf(Locale.ROOT, "- roofline bytes/token at batch 1: %.1f MB weights (dense+attention %.1f MB incl. head %.1f MB, routed experts %d/%d = %.1f MB) + KV%n",

@@ -24,7 +24,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -55,7 +57,8 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--prefill-chunk", paramLabel = "C", description = "Prefill in chunks of C tokens, each continuing from the cache")
     Integer prefillChunk;
 
-    @Option(names = "--mp", paramLabel = "N", defaultValue = "1", description = "Model-parallel ranks (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mp", paramLabel = "N", defaultValue = "1",
+            description = "Model-parallel ranks, threads sharing the cores; the weights are split as convert.py splits them (default: ${DEFAULT-VALUE})")
     int mp;
 
     @Option(names = "--numerics", paramLabel = "MODE", converter = NumericsConverter.class,
@@ -67,6 +70,9 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Output .npy file (float32, little-endian)")
     String out;
+
+    @Spec
+    CommandSpec spec;
 
     private final InputStream stdin;
 
@@ -92,12 +98,20 @@ final class LogitsCommand implements Callable<Integer> {
         Path outPath = Path.of(out);
         if (Files.isDirectory(outPath)) throw new CliException(out + ": cannot write the output: is a directory");
 
+        LoadProgressBar bar = LoadProgressBar.forTerminal(spec.commandLine().getErr(), "loading " + dir.getFileName());
         NativeOptions options = NativeOptions.defaults()
                 .withNumerics(numerics == null ? Numerics.DEFAULT : numerics)
                 .withMp(mp)
                 .withMaxSeqLen(t)
-                .withMaxSequences(Math.max(b, 1));
-        try (NativeModel m = NativeModel.open(dir, options)) {
+                .withMaxSequences(Math.max(b, 1))
+                .withProgress(bar);
+        NativeModel opened;
+        try {
+            opened = NativeModel.open(dir, options);
+        } finally {
+            if (bar != null) bar.finish();
+        }
+        try (NativeModel m = opened) {
             int vocab = m.info().vocabSize();
             for (int r = 0; r < b; r++) {
                 for (int i = 0; i < t; i++) {

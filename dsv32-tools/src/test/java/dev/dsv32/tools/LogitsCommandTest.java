@@ -81,6 +81,52 @@ class LogitsCommandTest {
         assertTrue(cmp.passes(), c + ": " + cmp);
     }
 
+    /** {@code --mp 2} on tiny_mp2: the same .npy as {@code --mp 1} up to the order of f32 sums across the ranks. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mp2Cases")
+    void mp2GivesTheSameLogitsAsMp1(Case c) throws IOException {
+        boolean batch = c.tokens().size() > 1;
+        Path ids = write("ids.json", (batch ? c.tokens() : c.tokens().get(0)).toString());
+        List<String> extra = new ArrayList<>(List.of("--numerics", "f32"));
+        if (c.decodeFrom() != null) extra.addAll(List.of("--decode-from", String.valueOf(c.decodeFrom())));
+        NpyFile[] got = new NpyFile[2];
+        for (int mp = 1; mp <= 2; mp++) {
+            Path out = tmp.resolve("mp" + mp + ".npy");
+            List<String> args = new ArrayList<>(extra);
+            args.addAll(List.of("--mp", String.valueOf(mp)));
+            Dsv32CliTest.Result r = logits(c.dir(), ids, out, args.toArray(new String[0]));
+            assertEquals(0, r.status(), r.stderr());
+            assertEquals("", r.out());
+            if (System.console() == null) assertEquals("", r.stderr(), "no progress bar without a terminal");
+            got[mp - 1] = NpyFile.read(out);
+        }
+        assertArrayEquals(c.shape(), got[1].shape());
+        float[] a = got[0].data(), b = got[1].data();
+        double maxAbs = 0, maxDiff = 0;
+        for (int i = 0; i < a.length; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+        }
+        assertTrue(maxDiff <= 1e-5 * maxAbs, c + ": --mp 2 vs --mp 1: max |diff| " + maxDiff + " of max |logit| " + maxAbs);
+    }
+
+    static Stream<Case> mp2Cases() throws IOException {
+        return cases().filter(c -> c.mp() == 2);
+    }
+
+    @Test
+    void anMpThatCannotSplitTheModelExits2NamingTheTensor() throws IOException {
+        Path ids = write("ids.json", "[1, 2, 3]");
+        Path out = tmp.resolve("out.npy");
+        Dsv32CliTest.Result r = logits(TINY, ids, out, "--mp", "2");
+        assertError(r, "o_proj");
+        assertTrue(r.stderr().contains("mp=2") && r.stderr().contains("per-rank K of 64"), r.stderr());
+        assertEquals(1, r.stderr().lines().count(), r.stderr());
+        r = logits(GOLDEN.resolve("tiny_mp2"), ids, out, "--mp", "3");
+        assertError(r, "num_attention_heads");
+        assertFalse(Files.exists(out));
+    }
+
     @Test
     void chunkedPrefillAndSingleRowBatches() throws IOException {
         Case c = cases().filter(x -> x.toString().equals("tiny/prefill_300")).findFirst().orElseThrow();
