@@ -106,11 +106,70 @@ static void test_norms_softmax_matmul() {
 
 // kernels::linear on FP8 block-scaled, BF16 and F32 weights: the scalar reference against a double-precision oracle
 // built from e4m3_to_f32 / bf16_to_f32, then every kernel path this CPU supports against the scalar reference.
+// Batching does not change answers: on every kernel path, row m of linear over M rows is bitwise the row computed
+// alone (M == 1 takes the GEMV, M > 1 the batched kernels; they must accumulate in the same order).
+static void test_linear_batch_invariance() {
+    std::mt19937 rng(23);
+    std::normal_distribution<float> nd;
+    std::uniform_int_distribution<int> code(0, 255);
+    const int shapes[][2] = {{37, 384}, {130, 256}, {9, 300}, {5, 7}, {260, 1024}, {6, 40}};  // N, K
+    const int batch_sizes[] = {2, 3, 4, 5, 17, 32, 33, 64, 70};
+    const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
+    const kernels::KernelPath saved = kernels::kernel_path();
+    int compared = 0;
+    for (const auto& sh : shapes) {
+        const int N = sh[0], K = sh[1], sc = (K + 127) / 128, Mmax = 70;
+        std::vector<float> x(size_t(Mmax) * K), wf(size_t(N) * K), scale(size_t((N + 127) / 128) * sc);
+        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
+        for (auto& v : x) v = nd(rng);
+        for (auto& c : w8) {
+            c = uint8_t(code(rng));
+            if ((c & 0x7F) == 0x7F) c ^= 1;
+        }
+        for (auto& v : scale) v = std::ldexp(1.0f, -(int(code(rng)) % 12));
+        for (size_t i = 0; i < wf.size(); ++i) {
+            wf[i] = nd(rng);
+            const uint16_t b = kernels::f32_to_bf16(nd(rng));
+            wb[2 * i] = uint8_t(b & 0xFF);
+            wb[2 * i + 1] = uint8_t(b >> 8);
+        }
+        for (int type = 0; type < 3; ++type) {
+            kernels::WeightMat W;
+            W.type = kernels::WType(type);
+            W.out = N;
+            W.in = K;
+            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
+            W.scale = scale.data();
+            W.scale_cols = sc;
+            for (kernels::KernelPath p : paths) {
+                if (!kernels::set_kernel_path(p)) continue;
+                std::vector<float> alone(size_t(Mmax) * N);
+                for (int m = 0; m < Mmax; ++m) kernels::linear(x.data() + size_t(m) * K, W, alone.data() + size_t(m) * N, 1, 1);
+                for (int M : batch_sizes)
+                    for (int threads : {1, 2}) {
+                        std::vector<float> y(size_t(M) * N, NAN);
+                        kernels::linear(x.data(), W, y.data(), M, threads);
+                        size_t diff = 0;
+                        for (size_t i = 0; i < y.size(); ++i) diff += std::memcmp(&y[i], &alone[i], 4) != 0;
+                        CHECK_MSG(diff == 0, "path %s type %d N%d K%d: M = %d differs from M = 1 in %zu of %zu values",
+                                  kernels::kernel_path_name(p), type, N, K, M, diff, y.size());
+                        ++compared;
+                    }
+            }
+        }
+    }
+    kernels::set_kernel_path(saved);
+    CHECK(compared >= 6 * 3 * 9 * 2);  // the scalar path at least
+}
+
 static void test_linear_paths() {
     std::mt19937 rng(11);
     std::normal_distribution<float> nd;
     std::uniform_int_distribution<int> code(0, 255);
-    const int shapes[][3] = {{1, 37, 300}, {3, 130, 256}, {5, 16, 128}, {1, 5, 7}, {2, 260, 1000}};  // M, N, K
+    // M, N, K: the M == 1 GEMV and the batched M > 1 kernels (small M as in batched decode, and more than the 32 rows
+    // of x one FP8 pass holds), N with partial 4-row tiles, K with and without tails.
+    const int shapes[][3] = {{1, 37, 300}, {3, 130, 256}, {5, 16, 128}, {1, 5, 7}, {2, 260, 1000}, {4, 39, 384},
+                             {33, 21, 256}, {64, 9, 128}, {70, 6, 300}, {2, 3, 7}};
     const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
     const kernels::KernelPath saved = kernels::kernel_path();
     for (const auto& sh : shapes) {
@@ -432,6 +491,7 @@ int main() {
     test_norms_softmax_matmul();
     test_rope();
     test_linear_paths();
+    test_linear_batch_invariance();
     test_fp8_primitives();
     test_strided_views();
     return test_summary("test_kernels");

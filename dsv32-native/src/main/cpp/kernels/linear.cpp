@@ -133,7 +133,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) 
         thread_local std::vector<float> scratch;
         float* sp = nullptr;
         if (path != KernelPath::Scalar) {
-            const size_t need = 4 * (size_t(K) + 16) + 16;
+            const size_t need = linear_scratch_floats(K) + 16;
             if (scratch.size() < need) scratch.resize(need);
             sp = scratch.data();
             while (reinterpret_cast<uintptr_t>(sp) % 64) ++sp;

@@ -12,16 +12,13 @@ namespace kernels {
 
 namespace {
 
+// Small constant loops of the batched kernels: unrolled so that accumulators and x vectors stay in registers (-O2
+// does not unroll them by itself).
+#define DSV32_UNROLL _Pragma("GCC unroll 8")
+
 // Row stride of w's data in elements (WeightMat::stride(), written out here: an inline function of the header
 // compiled in this TU with its -m flags could be the copy the linker keeps for baseline callers).
 inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
-
-inline __m256 fp8x8(const uint8_t* p) {
-    const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-    const __m128i h = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(v, 8), _mm_set1_epi16(short(0x8000))),
-                                   _mm_and_si128(_mm_slli_epi16(v, 7), _mm_set1_epi16(0x3F80)));
-    return _mm256_cvtph_ps(h);
-}
 
 inline __m256 bf16x8(const uint8_t* p) {
     const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -35,18 +32,11 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// out[0..K) = dequantised row n of a BF16 / F32 matrix (exact: the values dequant_row gives).
 void deq_row(const WeightMat& w, int n, float* out) {
     const int K = w.in;
     int k = 0;
-    if (w.type == WType::FP8) {
-        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
-        const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
-        for (int kb = 0; kb + 128 <= K; kb += 128) {
-            const __m256 s = _mm256_set1_ps(srow[kb / 128] * 256.0f);
-            for (int j = 0; j < 128; j += 8) _mm256_storeu_ps(out + kb + j, _mm256_mul_ps(fp8x8(p + kb + j), s));
-            k = kb + 128;
-        }
-    } else if (w.type == WType::BF16) {
+    if (w.type == WType::BF16) {
         const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
         for (; k + 8 <= K; k += 8) _mm256_storeu_ps(out + k, bf16x8(p + 2 * size_t(k)));
     } else {
@@ -56,23 +46,18 @@ void deq_row(const WeightMat& w, int n, float* out) {
     if (k < K) dequant_row(w, n, k, K - k, out + k);
 }
 
-template <int R>
-void dots(const float* x, int M, int K, int N, const float* rows, int ld, int n, float* y) {
-    const int K8 = K & ~7;
-    for (int m = 0; m < M; ++m) {
-        const float* xr = x + size_t(m) * size_t(K);
-        __m256 acc[R];
-        for (int i = 0; i < R; ++i) acc[i] = _mm256_setzero_ps();
-        for (int k = 0; k < K8; k += 8) {
-            const __m256 xv = _mm256_loadu_ps(xr + k);
-            for (int i = 0; i < R; ++i) acc[i] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(rows + size_t(i) * ld + k), acc[i]);
-        }
-        for (int i = 0; i < R; ++i) {
-            float s = hsum(acc[i]);
-            for (int k = K8; k < K; ++k) s += xr[k] * rows[size_t(i) * ld + k];
-            y[size_t(m) * size_t(N) + size_t(n + i)] = s;
-        }
+// s += x[k..K) . W[n, k..K) with the scalar reference dequantisation, in chunks of 128 (the tail of a row whose K
+// is not a multiple of the vector / FP8 block width); shared by the M == 1 and M > 1 paths.
+inline float tail(const float* x, const WeightMat& w, int n, int k, float s) {
+    float t[128];
+    const int K = w.in;
+    while (k < K) {
+        const int len = K - k < 128 ? K - k : 128;
+        dequant_row(w, n, k, len, t);
+        for (int i = 0; i < len; ++i) s += x[k + i] * t[i];
+        k += len;
     }
+    return s;
 }
 
 // 16 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
@@ -122,36 +107,122 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             }
             s = hsum(_mm256_add_ps(a0, a1));
         }
-        if (k < K) {  // tail: scalar reference dequantisation
-            float t[128];
-            while (k < K) {
-                const int len = K - k < 128 ? K - k : 128;
-                dequant_row(w, n, k, len, t);
-                for (int i = 0; i < len; ++i) s += x[k + i] * t[i];
-                k += len;
+        y[n] = k < K ? tail(x, w, n, k, s) : s;  // tail: K not a multiple of the block
+    }
+}
+
+// Batched (M > 1), as in linear_avx512.cpp: each weight 128-block (FP8) or row (BF16 / F32) is converted once per
+// tile of up to 4 rows of W and applied to every row of x, accumulated in exactly gemv_rows' order, so row m of y
+// is bitwise the same whatever M is.
+constexpr int MB = 32;  // x rows per pass over K (FP8): their per-(m, row) block totals live in scratch
+
+template <int R>
+void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
+    const int K = w.in, N = w.out, KB = K / 128 * 128;
+    float* wsc = scratch;                                      // [R][128] f16-domain values of the block's codes
+    __m256* tot = reinterpret_cast<__m256*>(scratch + 4 * 128);  // [MB][R]
+    const float* srow[R];
+    const uint8_t* prow[R];
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) {
+        srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
+        prow[r] = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
+    }
+    for (int m0 = 0; m0 < M; m0 += MB) {
+        const int mc = M - m0 < MB ? M - m0 : MB;
+        for (int i = 0; i < mc * R; ++i) tot[i] = _mm256_setzero_ps();
+        for (int k = 0; k < KB; k += 128) {
+            __m256 s[R];
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) {
+                DSV32_UNROLL
+                for (int j = 0; j < 128; j += 16) {
+                    __m256 lo, hi;
+                    fp8x16(prow[r] + k + j, &lo, &hi);
+                    _mm256_store_ps(wsc + r * 128 + j, lo);
+                    _mm256_store_ps(wsc + r * 128 + j + 8, hi);
+                }
+                s[r] = _mm256_set1_ps(srow[r][k / 128] * 256.0f);
+            }
+            for (int m = 0; m < mc; ++m) {
+                const float* xb = x + size_t(m0 + m) * size_t(K) + k;
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    const float* wr = wsc + r * 128;
+                    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                    DSV32_UNROLL
+                    for (int j = 0; j < 128; j += 16) {
+                        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(xb + j), _mm256_load_ps(wr + j), a0);
+                        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(xb + j + 8), _mm256_load_ps(wr + j + 8), a1);
+                    }
+                    tot[m * R + r] = _mm256_fmadd_ps(_mm256_add_ps(a0, a1), s[r], tot[m * R + r]);
+                }
             }
         }
-        y[n] = s;
+        for (int m = 0; m < mc; ++m) {
+            const float* xr = x + size_t(m0 + m) * size_t(K);
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) {
+                const float s = hsum(tot[m * R + r]);
+                y[size_t(m0 + m) * size_t(N) + size_t(n + r)] = KB < K ? tail(xr, w, n + r, KB, s) : s;
+            }
+        }
     }
+}
+
+template <int R>
+void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
+    const int K = w.in, N = w.out, K16 = K & ~15, ld = (K + 15) & ~15;
+    const float* rows[R];
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) {
+        if (w.type == WType::F32) {
+            rows[r] = static_cast<const float*>(w.data) + size_t(n + r) * row_stride(w);
+        } else {
+            deq_row(w, n + r, scratch + size_t(r) * ld);
+            rows[r] = scratch + size_t(r) * ld;
+        }
+    }
+    for (int m = 0; m < M; ++m) {
+        const float* xr = x + size_t(m) * size_t(K);
+        __m256 a0[R], a1[R];
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
+        for (int k = 0; k < K16; k += 16) {
+            const __m256 xa = _mm256_loadu_ps(xr + k), xb = _mm256_loadu_ps(xr + k + 8);
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) {
+                a0[r] = _mm256_fmadd_ps(xa, _mm256_loadu_ps(rows[r] + k), a0[r]);
+                a1[r] = _mm256_fmadd_ps(xb, _mm256_loadu_ps(rows[r] + k + 8), a1[r]);
+            }
+        }
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            const float s = hsum(_mm256_add_ps(a0[r], a1[r]));
+            y[size_t(m) * size_t(N) + size_t(n + r)] = K16 < K ? tail(xr, w, n + r, K16, s) : s;
+        }
+    }
+}
+
+template <int R>
+void rows_batched(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
+    if (w.type == WType::FP8) fp8_rows<R>(x, w, y, M, n, scratch);
+    else dense_rows<R>(x, w, y, M, n, scratch);
 }
 
 }  // namespace
 
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
-    const int K = w.in, N = w.out;
     if (M == 1) {
         gemv_rows(x, w, y, n0, n1);
         return;
     }
-    const int ld = (K + 15) & ~15;
     for (int n = n0; n < n1; n += 4) {
-        const int R = n1 - n < 4 ? n1 - n : 4;
-        for (int i = 0; i < R; ++i) deq_row(w, n + i, scratch + size_t(i) * ld);
-        switch (R) {
-            case 4: dots<4>(x, M, K, N, scratch, ld, n, y); break;
-            case 3: dots<3>(x, M, K, N, scratch, ld, n, y); break;
-            case 2: dots<2>(x, M, K, N, scratch, ld, n, y); break;
-            default: dots<1>(x, M, K, N, scratch, ld, n, y); break;
+        switch (n1 - n < 4 ? n1 - n : 4) {
+            case 4: rows_batched<4>(x, w, y, M, n, scratch); break;
+            case 3: rows_batched<3>(x, w, y, M, n, scratch); break;
+            case 2: rows_batched<2>(x, w, y, M, n, scratch); break;
+            default: rows_batched<1>(x, w, y, M, n, scratch); break;
         }
     }
 }

@@ -1,5 +1,7 @@
 // linear_isa.h: the per-ISA row kernels behind kernels::linear (internal). Each computes rows [n0, n1) of
-// y = x W^T for all M rows of x, single-threaded; scratch holds at least 4 * (in + 16) floats, 64-byte aligned.
+// y = x W^T for all M rows of x, single-threaded; scratch holds at least linear_scratch_floats(in) floats, 64-byte
+// aligned. Contract (test_kernels checks it on every path): row m of y is bitwise the same for any M (the M == 1
+// GEMV and the M > 1 batched kernels accumulate in the same order), so batching sequences never changes logits.
 // linear_avx2.cpp / linear_avx512.cpp are compiled with their own -m flags and must only be called after
 // kernel_path_supported() said yes; they use intrinsics only (no inline library code, so no ODR mixing).
 #ifndef DSV32_KERNELS_LINEAR_ISA_H
@@ -9,6 +11,13 @@
 
 namespace dsv32 {
 namespace kernels {
+
+// Scratch of one thread: 4 dequantised rows of W (BF16 / F32), or 4 converted 128-blocks plus the block totals of
+// 32 rows of x for 4 rows of W (FP8: 4 * 128 + 32 * 4 * 16 floats).
+inline size_t linear_scratch_floats(int in) {
+    const size_t dense = 4 * (size_t(in) + 16), fp8 = 4 * 128 + 32 * 4 * 16;
+    return dense > fp8 ? dense : fp8;
+}
 
 #if defined(DSV32_X86_KERNELS)
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
