@@ -1,4 +1,5 @@
 // api.cpp: the C API (dsv32.h). Every input is validated before use; errors set a thread-local message.
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <new>
@@ -10,10 +11,10 @@
 
 struct dsv32_model {
     std::unique_ptr<dsv32::Model> model;
+    std::unique_ptr<dsv32::KvCache> cache;  // every sequence's cache: the block pool and the block tables
     int32_t numerics = DSV32_NUMERICS_F32;
     int32_t mp = 1;
     int32_t max_sequences = 8;
-    std::vector<std::unique_ptr<dsv32::SeqCache>> seqs;  // slot i = sequence id i; null = free
 };
 
 namespace {
@@ -30,13 +31,85 @@ int ok() {
     return DSV32_OK;
 }
 
-void truncate(dsv32::SeqCache* c, int len, const dsv32::Config& cfg) {
-    c->len = len;
-    for (auto& L : c->layers) {
-        L.latent.resize(size_t(len) * cfg.kv_lora_rank);
-        L.k_pe.resize(size_t(len) * cfg.qk_rope_head_dim);
-        L.idx_k.resize(size_t(len) * cfg.index_head_dim);
+constexpr int kDefaultBlockSize = 64;
+
+bool seq_ok(const dsv32_model* m, int32_t seq) { return m->cache->is_open(seq); }
+
+// dsv32_forward and dsv32_forward_last: validate the whole step, check and reserve cache blocks for every entry,
+// run it, then advance the sequences. Nothing changes unless the step succeeds.
+int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len,
+             bool last_only, const char* fn) {
+    const std::string name(fn);
+    if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": model is NULL");
+    if (n_entries <= 0 || !entries) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": no entries");
+    if (!logits) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": logits is NULL");
+    const dsv32::Config& cfg = model->model->config();
+    dsv32::KvCache& cache = *model->cache;
+    const int maxlen = model->model->max_seq_len();
+    size_t rows = 0;
+    std::vector<char> used(size_t(cache.max_sequences()), 0);
+    for (int32_t i = 0; i < n_entries; ++i) {
+        const dsv32_batch_entry& e = entries[i];
+        const std::string where = name + ": entry " + std::to_string(i) + ": ";
+        if (!seq_ok(model, e.seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " is not open");
+        if (used[size_t(e.seq)]) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " appears twice");
+        used[size_t(e.seq)] = 1;
+        const int len = cache.len(e.seq);
+        if (e.start_pos != len)
+            return fail(DSV32_ERR_INVALID_ARGUMENT, where + "start_pos " + std::to_string(e.start_pos) +
+                                                        " but the sequence has processed " + std::to_string(len) + " tokens");
+        if (e.n_tokens <= 0) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "n_tokens must be > 0");
+        if (!e.tokens) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "tokens is NULL");
+        if (int64_t(e.start_pos) + e.n_tokens > maxlen)
+            return fail(DSV32_ERR_CAPACITY, where + "positions up to " + std::to_string(int64_t(e.start_pos) + e.n_tokens) +
+                                                " exceed max_seq_len " + std::to_string(maxlen));
+        for (int32_t t = 0; t < e.n_tokens; ++t)
+            if (e.tokens[t] < 0 || e.tokens[t] >= cfg.vocab_size)
+                return fail(DSV32_ERR_INVALID_ARGUMENT, where + "token " + std::to_string(t) + " = " + std::to_string(e.tokens[t]) +
+                                                            " is outside [0, " + std::to_string(cfg.vocab_size) + ")");
+        rows += size_t(e.n_tokens);
     }
+    const size_t need = (last_only ? size_t(n_entries) : rows) * size_t(cfg.vocab_size);
+    if (logits_len < need)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": logits_len " + std::to_string(logits_len) + " < " + std::to_string(need));
+    // Cache capacity for the whole step, before anything changes.
+    int64_t step_blocks = 0;
+    for (int32_t i = 0; i < n_entries; ++i) step_blocks += cache.blocks_needed(entries[i].seq, entries[i].n_tokens);
+    if (step_blocks > cache.free_blocks()) {
+        int64_t before = 0;
+        for (int32_t i = 0; i < n_entries; ++i) {
+            const dsv32_batch_entry& e = entries[i];
+            const int64_t b = cache.blocks_needed(e.seq, e.n_tokens);
+            if (before + b > cache.free_blocks())
+                return fail(DSV32_ERR_CAPACITY,
+                            name + ": entry " + std::to_string(i) + ": sequence " + std::to_string(e.seq) + " needs " +
+                                std::to_string(b) + " more KV cache blocks of " + std::to_string(cache.block_size()) +
+                                " positions for positions " + std::to_string(e.start_pos) + ".." +
+                                std::to_string(int64_t(e.start_pos) + e.n_tokens - 1) + ", but only " +
+                                std::to_string(cache.free_blocks() - before) + " of the pool's " +
+                                std::to_string(cache.max_blocks()) + " blocks are free (" + std::to_string(cache.free_blocks()) +
+                                " before this step, which needs " + std::to_string(step_blocks) +
+                                " in all); nothing was run, no sequence changed");
+            before += b;
+        }
+    }
+    std::vector<dsv32::StepEntry> step(static_cast<size_t>(n_entries));
+    for (int32_t i = 0; i < n_entries; ++i) step[size_t(i)] = {entries[i].seq, entries[i].tokens, entries[i].n_tokens};
+    auto undo = [&]() {  // give back what reserve took (len was not advanced)
+        for (int32_t i = 0; i < n_entries; ++i) cache.truncate(entries[i].seq, cache.len(entries[i].seq));
+    };
+    try {
+        for (int32_t i = 0; i < n_entries; ++i) cache.reserve(entries[i].seq, entries[i].n_tokens);
+        model->model->forward(cache, step, logits, last_only);
+    } catch (const std::bad_alloc&) {
+        undo();
+        return fail(DSV32_ERR_CAPACITY, name + ": out of memory (KV cache blocks or activations); no sequence changed");
+    } catch (const std::exception& ex) {
+        undo();
+        return fail(DSV32_ERR_INTERNAL, name + ": " + ex.what());
+    }
+    for (int32_t i = 0; i < n_entries; ++i) cache.commit(entries[i].seq, entries[i].n_tokens);
+    return ok();
 }
 
 }  // namespace
@@ -63,6 +136,10 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     if (o.n_threads < 0 || o.n_threads > 4096) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad n_threads");
     if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS))
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown debug_flags bits");
+    if (o.kv_block_size < 0 || o.kv_block_size > 65536)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad kv_block_size " + std::to_string(o.kv_block_size) + " (0 = 64, at most 65536)");
+    if (o.kv_pool_tokens < 0)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative kv_pool_tokens " + std::to_string(o.kv_pool_tokens));
     dsv32::Progress progress;
     if (o.progress) {
         progress = [&o](const char* stage, int64_t done, int64_t total) {
@@ -82,7 +159,10 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         }
         m->mp = o.mp > 1 ? o.mp : 1;
         m->max_sequences = o.max_sequences > 0 ? o.max_sequences : 8;
-        m->seqs.resize(size_t(m->max_sequences));
+        const int bs = o.kv_block_size > 0 ? o.kv_block_size : kDefaultBlockSize;
+        const int64_t per_seq = (int64_t(m->model->max_seq_len()) + bs - 1) / bs;
+        const int64_t blocks = o.kv_pool_tokens > 0 ? (int64_t(o.kv_pool_tokens) + bs - 1) / bs : per_seq * m->max_sequences;
+        m->cache = std::make_unique<dsv32::KvCache>(m->model->config(), bs, std::max<int64_t>(1, blocks), m->max_sequences);
         *out = m.release();
         return ok();
     } catch (const std::bad_alloc&) {
@@ -112,76 +192,60 @@ int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out) {
 
 int dsv32_seq_open(dsv32_model* model, int32_t* seq_out) {
     if (!model || !seq_out) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_open: NULL argument");
-    for (size_t i = 0; i < model->seqs.size(); ++i) {
-        if (!model->seqs[i]) {
-            try {
-                model->seqs[i] = std::make_unique<dsv32::SeqCache>();
-            } catch (...) {
-                return fail(DSV32_ERR_CAPACITY, "dsv32_seq_open: out of memory");
-            }
-            *seq_out = int32_t(i);
-            return ok();
-        }
-    }
-    return fail(DSV32_ERR_CAPACITY, "dsv32_seq_open: all " + std::to_string(model->max_sequences) + " sequences are open");
+    const int id = model->cache->open();
+    if (id < 0) return fail(DSV32_ERR_CAPACITY, "dsv32_seq_open: all " + std::to_string(model->max_sequences) + " sequences are open");
+    *seq_out = id;
+    return ok();
 }
 
 int dsv32_seq_close(dsv32_model* model, int32_t seq) {
     if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_close: model is NULL");
-    if (seq < 0 || size_t(seq) >= model->seqs.size() || !model->seqs[size_t(seq)])
-        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_close: sequence " + std::to_string(seq) + " is not open");
-    model->seqs[size_t(seq)].reset();
+    if (!seq_ok(model, seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_close: sequence " + std::to_string(seq) + " is not open");
+    model->cache->close(seq);
+    return ok();
+}
+
+int dsv32_seq_truncate(dsv32_model* model, int32_t seq, int32_t new_len) {
+    if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_truncate: model is NULL");
+    if (!seq_ok(model, seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_truncate: sequence " + std::to_string(seq) + " is not open");
+    const int len = model->cache->len(seq);
+    if (new_len < 0 || new_len > len)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_truncate: sequence " + std::to_string(seq) + ": new length " +
+                                                    std::to_string(new_len) + " is outside [0, " + std::to_string(len) + "] (its length)");
+    model->cache->truncate(seq, new_len);
+    return ok();
+}
+
+int dsv32_seq_fork(dsv32_model* model, int32_t seq, int32_t* new_seq) {
+    if (!model || !new_seq) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_fork: NULL argument");
+    if (!seq_ok(model, seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_seq_fork: sequence " + std::to_string(seq) + " is not open");
+    const int id = model->cache->fork(seq);
+    if (id < 0)
+        return fail(DSV32_ERR_CAPACITY, "dsv32_seq_fork: sequence " + std::to_string(seq) + ": all " +
+                                            std::to_string(model->max_sequences) + " sequences are open");
+    *new_seq = id;
     return ok();
 }
 
 int dsv32_forward(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len) {
-    if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_forward: model is NULL");
-    if (n_entries <= 0 || !entries) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_forward: no entries");
-    if (!logits) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_forward: logits is NULL");
-    const dsv32::Config& cfg = model->model->config();
-    const int maxlen = model->model->max_seq_len();
-    size_t rows = 0;
-    std::vector<char> used(model->seqs.size(), 0);
-    for (int32_t i = 0; i < n_entries; ++i) {
-        const dsv32_batch_entry& e = entries[i];
-        const std::string where = "dsv32_forward: entry " + std::to_string(i) + ": ";
-        if (e.seq < 0 || size_t(e.seq) >= model->seqs.size() || !model->seqs[size_t(e.seq)])
-            return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " is not open");
-        if (used[size_t(e.seq)]) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " appears twice");
-        used[size_t(e.seq)] = 1;
-        const int len = model->seqs[size_t(e.seq)]->len;
-        if (e.start_pos != len)
-            return fail(DSV32_ERR_INVALID_ARGUMENT, where + "start_pos " + std::to_string(e.start_pos) +
-                                                        " but the sequence has processed " + std::to_string(len) + " tokens");
-        if (e.n_tokens <= 0) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "n_tokens must be > 0");
-        if (!e.tokens) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "tokens is NULL");
-        if (int64_t(e.start_pos) + e.n_tokens > maxlen)
-            return fail(DSV32_ERR_CAPACITY, where + "positions up to " + std::to_string(int64_t(e.start_pos) + e.n_tokens) +
-                                                " exceed max_seq_len " + std::to_string(maxlen));
-        for (int32_t t = 0; t < e.n_tokens; ++t)
-            if (e.tokens[t] < 0 || e.tokens[t] >= cfg.vocab_size)
-                return fail(DSV32_ERR_INVALID_ARGUMENT, where + "token " + std::to_string(t) + " = " + std::to_string(e.tokens[t]) +
-                                                            " is outside [0, " + std::to_string(cfg.vocab_size) + ")");
-        rows += size_t(e.n_tokens);
-    }
-    const size_t need = rows * size_t(cfg.vocab_size);
-    if (logits_len < need)
-        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_forward: logits_len " + std::to_string(logits_len) + " < " + std::to_string(need));
-    std::vector<int> before;
-    for (int32_t i = 0; i < n_entries; ++i) before.push_back(model->seqs[size_t(entries[i].seq)]->len);
-    try {
-        float* out = logits;
-        for (int32_t i = 0; i < n_entries; ++i) {
-            const dsv32_batch_entry& e = entries[i];
-            model->model->forward(model->seqs[size_t(e.seq)].get(), e.tokens, e.n_tokens, out);
-            out += size_t(e.n_tokens) * size_t(cfg.vocab_size);
-        }
-        return ok();
-    } catch (const std::exception& ex) {
-        for (int32_t i = 0; i < n_entries; ++i) truncate(model->seqs[size_t(entries[i].seq)].get(), before[size_t(i)], cfg);
-        if (dynamic_cast<const std::bad_alloc*>(&ex)) return fail(DSV32_ERR_CAPACITY, "dsv32_forward: out of memory");
-        return fail(DSV32_ERR_INTERNAL, std::string("dsv32_forward: ") + ex.what());
-    }
+    return run_step(model, entries, n_entries, logits, logits_len, false, "dsv32_forward");
+}
+
+int dsv32_forward_last(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len) {
+    return run_step(model, entries, n_entries, logits, logits_len, true, "dsv32_forward_last");
+}
+
+int dsv32_cache_stats(const dsv32_model* model, dsv32_kv_cache_stats* out) {
+    if (!model || !out) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_cache_stats: NULL argument");
+    const dsv32::KvCache& c = *model->cache;
+    out->block_size = c.block_size();
+    out->open_sequences = c.open_sequences();
+    out->total_blocks = c.max_blocks();
+    out->free_blocks = c.free_blocks();
+    out->allocated_blocks = c.allocated_blocks();
+    out->used_tokens = c.used_tokens();
+    out->block_bytes = int64_t(c.block_bytes());
+    return ok();
 }
 
 const char* dsv32_last_error(void) { return g_last_error.c_str(); }

@@ -182,9 +182,11 @@ int cmd_topk(const std::string& dir) {
     std::map<std::pair<int, int>, std::vector<int>> got;
     dsv32::Model model(dir, 0, 0, 0, g_mp);
     model.topk_observer = [&](int l, int pos, const std::vector<int>& keys) { got[{l, pos}] = keys; };
-    dsv32::SeqCache cache;
-    std::vector<float> logits(k.tokens[0].size() * size_t(model.config().vocab_size));
-    model.forward(&cache, k.tokens[0].data(), int(k.tokens[0].size()), logits.data());
+    dsv32::KvCache cache(model.config(), 16, 64, 1);
+    const int seq = cache.open(), n = int(k.tokens[0].size());
+    cache.reserve(seq, n);
+    std::vector<float> logits(size_t(n) * size_t(model.config().vocab_size));
+    model.forward(cache, {dsv32::StepEntry{seq, k.tokens[0].data(), n}}, logits.data(), false);
     int compared = 0, near = 0, near_diff = 0;
     for (const Json& layer : ref.find("layers")->items()) {
         const int l = int(layer.find("layer")->as_number());

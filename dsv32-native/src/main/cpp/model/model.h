@@ -16,6 +16,7 @@
 #include "dsv32/config.h"
 #include "kernels/kernels.h"
 #include "parallel/cpu_collective.h"
+#include "model/kv_cache.h"
 
 namespace dsv32 {
 
@@ -114,15 +115,11 @@ struct ShardError : std::invalid_argument {
 // whole number of 128-wide scale blocks.
 std::vector<RankWeights> shard_weights(const Config& cfg, const Weights& w, int mp, const Progress& progress = {});
 
-// Per-sequence caches (one entry per processed position, per layer), f32.
-struct SeqCache {
-    int len = 0;
-    struct Layer {
-        std::vector<float> latent;  // [len, kv_lora_rank] normalised latent
-        std::vector<float> k_pe;    // [len, qk_rope_head_dim] after RoPE
-        std::vector<float> idx_k;   // [len, index_head_dim] indexer key after LayerNorm, RoPE, Hadamard
-    };
-    std::vector<Layer> layers;
+// One entry of a forward step: the next n tokens of sequence seq of a KvCache (positions len .. len+n-1).
+struct StepEntry {
+    int seq = 0;
+    const int32_t* tokens = nullptr;
+    int n = 0;
 };
 
 // RoPE table: cos/sin per position and frequency (computed on demand per position).
@@ -164,15 +161,31 @@ public:
     float softmax_scale() const { return softmax_scale_; }
     const Rope& rope() const { return rope_; }
 
-    // Runs n tokens of one sequence starting at cache->len; appends to the cache and writes n * vocab logits.
-    // With mp > 1 every rank runs it on its slices (model/ranks.cpp); the logits come from the head all-gather.
-    void forward(SeqCache* cache, const int32_t* tokens, int n, float* logits) const;
+    // One forward step for a batch of sequences (architecture.md §5). The tokens of all entries are stacked into one
+    // activation matrix [M, dim] (M = sum of n): embedding, norms and every linear layer run once over the M rows,
+    // so each weight is read once per step; attention, the indexer's selection and the cache writes go per entry
+    // (an entry with n > 1 is a prefill chunk on the MHA path over its cached and new positions, n == 1 the
+    // absorbed decode path). The cache must hold reserved blocks for the new positions (KvCache::reserve); the
+    // lengths are not advanced (the caller commits after success). logits: one row of vocab per token, in entry
+    // order, or with last_only one row per entry (its last token; the final norm and head run on those rows only).
+    // With mp > 1 every rank runs the step on its slices (model/ranks.cpp); the logits come from the head all-gather.
+    void forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) const;
 
     TopkObserver topk_observer;  // called by rank 0 only
 
 private:
+    // One entry's rows within a step: rows [row0, row0 + n) of the stacked activations, positions start .. start+n-1.
+    struct Segment {
+        int seq, row0, n, start;
+    };
+    struct Step {
+        KvCache* cache;
+        const std::vector<StepEntry>* entries;
+        std::vector<Segment> segs;
+        int rows;  // M
+    };
     // One rank's part of forward (transformer.cpp); logits is null on ranks other than 0.
-    void forward_rank(SeqCache* cache, int start, const int32_t* tokens, int n, float* logits) const;
+    void forward_rank(const Step& st, float* logits, bool last_only) const;
     // The rank this thread runs as (set by forward; model/ranks.cpp). Throws outside a forward pass.
     const RankCtx& rank() const;
     const RankWeights::Layer& shard(int l) const { return rank().w->layers[size_t(l)]; }
@@ -183,8 +196,9 @@ private:
     void all_reduce(float* x, size_t n) const;
     void rank_barrier() const;
 
-    void attention(int l, const float* x, int S, int start, SeqCache::Layer* c, float* out) const;
-    void indexer(int l, const float* x, const float* qr, int S, int start, SeqCache::Layer* c,
+    void attention(int l, const float* x, const Step& st, float* out) const;
+    // Fills (*selected)[row] with the sorted key positions row attends to (one vector per row of the step).
+    void indexer(int l, const float* x, const float* qr, const Step& st, const std::vector<KvCache::View>& kv,
                  std::vector<std::vector<int>>* selected) const;
     void ffn(int l, const float* x, int S, float* out) const;
     void moe(int l, const float* x, int S, float* out) const;

@@ -9,8 +9,8 @@
 // by every rank, as in the demo, with bit-identical results.
 //
 // KV cache: the demo keeps a full copy on every rank (§6.3: wkv_a and the indexer are replicated). Here the ranks
-// share the sequence's one cache: rank 0 appends the rows all ranks computed identically, and a barrier makes them
-// visible before anyone reads them (mla.cpp, indexer.cpp).
+// share the one paged cache (KvCache, its blocks reserved before the step): rank 0 writes the rows all ranks
+// computed identically, and a barrier makes them visible before anyone reads them (mla.cpp, indexer.cpp).
 #include <algorithm>
 #include <stdexcept>
 
@@ -70,14 +70,19 @@ void Model::rank_barrier() const {
     if (r.mp > 1) r.coll->barrier(r.rank);
 }
 
-void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits) const {
-    if (cache->layers.size() != size_t(cfg_.num_hidden_layers)) cache->layers.resize(size_t(cfg_.num_hidden_layers));
-    const int start = cache->len;
+void Model::forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) const {
+    Step st{&cache, &entries, {}, 0};
+    for (const StepEntry& e : entries) {
+        if (!cache.is_open(e.seq) || e.n <= 0 || !e.tokens) throw std::invalid_argument("Model::forward: bad entry");
+        if (cache.blocks_needed(e.seq, e.n) != 0) throw std::logic_error("Model::forward: cache blocks not reserved");
+        st.segs.push_back(Segment{e.seq, st.rows, e.n, cache.len(e.seq)});
+        st.rows += e.n;
+    }
     if (mp_ == 1) {
         RankScope scope(&rank_ctx_[0]);
-        forward_rank(cache, start, tokens, S, logits);
+        forward_rank(st, logits, last_only);
     } else {
-        // Every rank reads start and the same tokens; only rank 0 writes the logits and the cache.
+        // Every rank reads the same step; only rank 0 writes the logits and the cache rows.
         struct Reset {  // the collective is usable again after a failed step
             CpuCollective* c;
             ~Reset() { c->reset(); }
@@ -85,11 +90,10 @@ void Model::forward(SeqCache* cache, const int32_t* tokens, int S, float* logits
         group_->run(
             [&](int r) {
                 RankScope scope(&rank_ctx_[size_t(r)]);
-                forward_rank(cache, start, tokens, S, r == 0 ? logits : nullptr);
+                forward_rank(st, r == 0 ? logits : nullptr, last_only);
             },
             [this] { coll_->abort(); });
     }
-    cache->len = start + S;
 }
 
 }  // namespace dsv32

@@ -44,35 +44,52 @@ Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_f
     init_ranks(mp, progress);
 }
 
-void Model::forward_rank(SeqCache* cache, int start, const int32_t* tokens, int S, float* logits) const {
+void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
     const int D = cfg_.hidden_size, V = cfg_.vocab_size;
     const float eps = float(cfg_.rms_norm_eps);
     const RankCtx& rk = rank();
     const RankWeights& R = *rk.w;
-    std::vector<float> h(size_t(S) * D), xn(size_t(S) * D), t(size_t(S) * D);
+    const int M = st.rows;  // the tokens of all entries, stacked
+    std::vector<float> h(size_t(M) * D), xn(size_t(M) * D), t(size_t(M) * D);
     // Vocab-parallel embedding (§5 step 2): this rank's rows; other tokens give zeros, summed over the ranks.
     const kernels::WeightMat embed = R.embed.mat();
-    for (int s = 0; s < S; ++s) {
-        const int row = tokens[s] - R.vocab0;
-        if (row >= 0 && row < R.embed.out) kernels::dequant_row(embed, row, 0, D, h.data() + size_t(s) * D);
-        else std::fill(h.begin() + long(size_t(s) * D), h.begin() + long(size_t(s + 1) * D), 0.0f);
+    for (size_t i = 0; i < st.segs.size(); ++i) {
+        const StepEntry& e = (*st.entries)[i];
+        for (int s = 0; s < e.n; ++s) {
+            float* hs = h.data() + size_t(st.segs[i].row0 + s) * D;
+            const int row = e.tokens[s] - R.vocab0;
+            if (row >= 0 && row < R.embed.out) kernels::dequant_row(embed, row, 0, D, hs);
+            else std::fill(hs, hs + D, 0.0f);
+        }
     }
     all_reduce(h.data(), h.size());
     for (int l = 0; l < cfg_.num_hidden_layers; ++l) {
         const LayerWeights& L = w_.layers[size_t(l)];
-        kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), S, D, eps);
+        kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), M, D, eps);
         bf16(xn.data(), xn.size());
-        attention(l, xn.data(), S, start, &cache->layers[size_t(l)], t.data());
+        attention(l, xn.data(), st, t.data());
         for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
         bf16(h.data(), h.size());  // fp8 numerics: the residual stream is bf16
-        kernels::rmsnorm(h.data(), L.ffn_norm.data(), xn.data(), S, D, eps);
+        kernels::rmsnorm(h.data(), L.ffn_norm.data(), xn.data(), M, D, eps);
         bf16(xn.data(), xn.size());
-        ffn(l, xn.data(), S, t.data());
+        ffn(l, xn.data(), M, t.data());
         for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
         bf16(h.data(), h.size());
     }
-    kernels::rmsnorm(h.data(), w_.norm.data(), xn.data(), S, D, eps);
-    bf16(xn.data(), xn.size());
+    // Final norm and head: on every row, or only on each entry's last row (what generation needs: architecture.md
+    // §5 step 5 / §13.11, "lm_head runs on the last position only").
+    int S = M;
+    const float* hf = h.data();
+    if (last_only) {
+        S = int(st.segs.size());
+        for (int i = 0; i < S; ++i) {
+            const Segment& g = st.segs[size_t(i)];
+            std::copy_n(h.data() + size_t(g.row0 + g.n - 1) * D, D, t.data() + size_t(i) * D);
+        }
+        hf = t.data();
+    }
+    kernels::rmsnorm(hf, w_.norm.data(), xn.data(), S, D, eps);
+    bf16(xn.data(), size_t(S) * D);
     if (rk.mp == 1) {
         kernels::linear(xn.data(), R.head.mat(), logits, S, threads());
         return;

@@ -52,6 +52,11 @@ typedef struct dsv32_open_options {
     int32_t debug_flags;     /* DSV32_DEBUG_* below: break the model on purpose (tests prove the goldens see it) */
     dsv32_progress_fn progress; /* NULL = no progress reports */
     void* progress_user;        /* passed to progress as is */
+    /* Paged KV cache (one pool of blocks, dsv32_cache_stats). Blocks are allocated when first needed, up to the
+     * pool size, and reused after a sequence frees them; memory is never allocated for the whole pool up front. */
+    int32_t kv_block_size;   /* positions per cache block; 0 = 64 */
+    int32_t kv_pool_tokens;  /* pool capacity in positions (rounded up to whole blocks); 0 = max_sequences x
+                              * max_seq_len rounded up to blocks (every sequence can reach max_seq_len) */
 } dsv32_open_options;
 
 #define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */
@@ -68,7 +73,7 @@ typedef struct dsv32_model_info {
 } dsv32_model_info;
 
 /* One entry of a forward batch: n_tokens tokens of sequence seq, at positions start_pos .. start_pos+n_tokens-1.
- * start_pos must equal the number of tokens the sequence has already processed (the cache is append-only).
+ * start_pos must equal the number of tokens the sequence holds now (it appends; dsv32_seq_truncate shortens it).
  * n_tokens > 1 is a prefill chunk (attending to the cached positions too); n_tokens == 1 with start_pos > 0 goes
  * through the absorbed decode path. */
 typedef struct dsv32_batch_entry {
@@ -83,13 +88,41 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
 void dsv32_model_close(dsv32_model* model);
 int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out);
 
-/* Sequences: a fresh, empty cache slot; freed by dsv32_seq_close. */
+/* Sequences: a fresh, empty cache slot; freed by dsv32_seq_close (its cache blocks return to the pool). */
 int dsv32_seq_open(dsv32_model* model, int32_t* seq_out);
 int dsv32_seq_close(dsv32_model* model, int32_t seq);
+/* Forgets positions >= new_len of seq (0 <= new_len <= its length, else DSV32_ERR_INVALID_ARGUMENT); whole blocks
+ * past new_len return to the pool. The next entry of seq starts at new_len (multi-turn: re-prefill from the first
+ * token that differs). */
+int dsv32_seq_truncate(dsv32_model* model, int32_t seq, int32_t new_len);
+/* A new sequence *new_seq with the same cached positions as seq (shared prefix). The blocks are shared, copy on
+ * write: forking takes no block; the first step that writes into a shared, partly filled block copies it (one
+ * block, counted by the capacity check). DSV32_ERR_CAPACITY when all max_sequences slots are open. */
+int dsv32_seq_fork(dsv32_model* model, int32_t seq, int32_t* new_seq);
 
-/* Runs one forward step. logits receives one row of vocab_size floats per token, in batch order
- * (sum of n_tokens rows); logits_len is its length in floats, checked. */
+/* Runs one forward step for a batch of entries (at most one per sequence): all tokens of all entries are
+ * computed together (each weight read once per step; attention per sequence). logits receives one row of
+ * vocab_size floats per token, in batch order (sum of n_tokens rows); logits_len is its length in floats, checked.
+ * Before anything is computed the whole step is checked: ids, positions, max_seq_len and the cache blocks every
+ * entry needs against the free blocks (DSV32_ERR_CAPACITY naming the sequence and the counts). On any error no
+ * sequence changes. */
 int dsv32_forward(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len);
+
+/* As dsv32_forward, but logits receives only one row per entry: the logits of the entry's last token (what
+ * generation samples from; the final norm and head run on those rows only). logits_len >= n_entries * vocab_size. */
+int dsv32_forward_last(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len);
+
+/* The KV cache pool. */
+typedef struct dsv32_kv_cache_stats {
+    int32_t block_size;        /* positions per block */
+    int32_t open_sequences;
+    int64_t total_blocks;      /* the pool's capacity */
+    int64_t free_blocks;       /* blocks no sequence holds (total_blocks - held) */
+    int64_t allocated_blocks;  /* blocks with memory allocated so far (<= total_blocks; kept for reuse) */
+    int64_t used_tokens;       /* cached positions of all open sequences (a shared prefix counts once per sequence) */
+    int64_t block_bytes;       /* bytes of one block (all layers) */
+} dsv32_kv_cache_stats;
+int dsv32_cache_stats(const dsv32_model* model, dsv32_kv_cache_stats* out);
 
 /* The message of the last error on this thread ("" if none). Valid until the next call on this thread. */
 const char* dsv32_last_error(void);

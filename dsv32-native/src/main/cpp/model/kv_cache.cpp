@@ -1,0 +1,144 @@
+// kv_cache.cpp: the paged KV cache (kv_cache.h).
+#include "model/kv_cache.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace dsv32 {
+
+KvCache::KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences)
+    : n_layers_(cfg.num_hidden_layers),
+      kvr_(cfg.kv_lora_rank),
+      dr_(cfg.qk_rope_head_dim),
+      ihd_(cfg.index_head_dim),
+      bs_(block_size),
+      max_blocks_(max_blocks) {
+    if (block_size < 1 || max_blocks < 1 || max_sequences < 1)
+        throw std::invalid_argument("KvCache: block_size, max_blocks and max_sequences must be >= 1");
+    // Block ids are int32; a larger pool could not be allocated anyway.
+    max_blocks_ = std::min<int64_t>(max_blocks_, std::numeric_limits<int32_t>::max());
+    layer_floats_ = size_t(bs_) * size_t(kvr_ + dr_ + ihd_);
+    block_floats_ = layer_floats_ * size_t(n_layers_);
+    seqs_.resize(size_t(max_sequences));
+}
+
+int KvCache::open_sequences() const {
+    int n = 0;
+    for (const Seq& s : seqs_) n += s.open;
+    return n;
+}
+
+int64_t KvCache::used_tokens() const {
+    int64_t n = 0;
+    for (const Seq& s : seqs_)
+        if (s.open) n += s.len;
+    return n;
+}
+
+int KvCache::open() {
+    for (size_t i = 0; i < seqs_.size(); ++i) {
+        if (seqs_[i].open) continue;
+        seqs_[i] = Seq();
+        seqs_[i].open = true;
+        return int(i);
+    }
+    return -1;
+}
+
+void KvCache::close(int seq) {
+    Seq& s = seqs_[size_t(seq)];
+    for (int32_t b : s.table) release(b);
+    s = Seq();
+}
+
+void KvCache::truncate(int seq, int new_len) {
+    Seq& s = seqs_[size_t(seq)];
+    if (new_len < 0 || new_len > int(s.table.size()) * bs_)
+        throw std::invalid_argument("KvCache::truncate: length " + std::to_string(new_len) + " out of range");
+    const size_t keep = size_t((int64_t(new_len) + bs_ - 1) / bs_);
+    for (size_t i = keep; i < s.table.size(); ++i) release(s.table[i]);
+    s.table.resize(keep);
+    s.len = new_len;  // rows >= new_len of the kept last block are stale and never read (positions < len only)
+}
+
+int KvCache::fork(int seq) {
+    const int id = open();
+    if (id < 0) return -1;
+    const Seq& from = seqs_[size_t(seq)];
+    Seq& to = seqs_[size_t(id)];
+    to.table = from.table;
+    to.len = from.len;
+    for (int32_t b : to.table) ++refs_[size_t(b)];
+    return id;
+}
+
+int64_t KvCache::blocks_needed(int seq, int n) const {
+    const Seq& s = seqs_[size_t(seq)];
+    const int64_t have = int64_t(s.table.size()), want = (int64_t(s.len) + n + bs_ - 1) / bs_;
+    int64_t need = want > have ? want - have : 0;
+    if (n > 0 && s.len % bs_ != 0 && refs_[size_t(s.table[size_t(s.len / bs_)])] > 1) ++need;  // copy on write
+    return need;
+}
+
+void KvCache::reserve(int seq, int n) {
+    Seq& s = seqs_[size_t(seq)];
+    if (n <= 0) return;
+    if (s.len % bs_ != 0) {  // the partly filled last block is written next: make it private first
+        int32_t& b = s.table[size_t(s.len / bs_)];
+        if (refs_[size_t(b)] > 1) {
+            const int32_t copy = take();
+            std::memcpy(blocks_[size_t(copy)].get(), blocks_[size_t(b)].get(), block_bytes());
+            release(b);
+            b = copy;
+        }
+    }
+    const size_t want = size_t((int64_t(s.len) + n + bs_ - 1) / bs_);
+    while (s.table.size() < want) s.table.push_back(take());
+}
+
+int32_t KvCache::take() {
+    int32_t b;
+    if (!free_.empty()) {
+        b = free_.back();
+        free_.pop_back();
+    } else {
+        if (int64_t(blocks_.size()) >= max_blocks_) throw std::logic_error("KvCache: pool exhausted (capacity not checked)");
+        // Everything that can throw (std::bad_alloc) comes before any change.
+        if (blocks_.size() == blocks_.capacity()) blocks_.reserve(std::max<size_t>(16, 2 * blocks_.size()));
+        if (refs_.size() == refs_.capacity()) refs_.reserve(std::max<size_t>(16, 2 * refs_.size()));
+        // Not value-initialised: the pages are touched only when rows are written (RSS grows with use).
+        std::unique_ptr<float[]> mem(new float[block_floats_]);
+        blocks_.push_back(std::move(mem));
+        refs_.push_back(0);
+        b = int32_t(blocks_.size() - 1);
+    }
+    refs_[size_t(b)] = 1;
+    ++held_;
+    return b;
+}
+
+void KvCache::release(int32_t b) {
+    if (--refs_[size_t(b)] == 0) {
+        free_.push_back(b);
+        --held_;
+    }
+}
+
+KvCache::View KvCache::view(int seq, int layer) const {
+    const Seq& s = seqs_[size_t(seq)];
+    View v;
+    v.bs_ = bs_;
+    v.kvr_ = kvr_;
+    v.dr_ = dr_;
+    v.ihd_ = ihd_;
+    v.pe_off_ = size_t(bs_) * size_t(kvr_);
+    v.idx_off_ = size_t(bs_) * size_t(kvr_ + dr_);
+    v.base_.reserve(s.table.size());
+    for (int32_t b : s.table) v.base_.push_back(blocks_[size_t(b)].get() + size_t(layer) * layer_floats_);
+    return v;
+}
+
+}  // namespace dsv32

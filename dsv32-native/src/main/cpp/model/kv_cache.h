@@ -1,0 +1,92 @@
+// kv_cache.h: the paged KV cache. What a layer caches per position (architecture.md §6.1, §6.3 "Cached per layer",
+// §7 k_cache): the normalised MLA latent [kv_lora_rank], the RoPE'd k_pe [qk_rope_head_dim] and the indexer key
+// [index_head_dim] (after LayerNorm, RoPE and Hadamard), f32 (in fp8 numerics holding the FP8-round-tripped values).
+//
+// This class owns all of it: one pool of fixed-size blocks of block_size positions, each block holding those three
+// rows for every layer, and per sequence a block table (position t lives in block table[t / block_size], row
+// t % block_size). Blocks are allocated on demand, up to max_blocks, and reused once freed (never given back to
+// the OS: the RSS is the high-water mark). A block may be held by several sequences (fork); a block is written only
+// while its holder is alone (copy on write, see reserve), so sharing a prefix never changes another sequence.
+//
+// Single-threaded use (the model's caller serialises); the forward step writes rows through a View.
+#ifndef DSV32_MODEL_KV_CACHE_H
+#define DSV32_MODEL_KV_CACHE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dsv32/config.h"
+
+namespace dsv32 {
+
+class KvCache {
+public:
+    // block_size >= 1 positions; max_blocks >= 1 (the pool's capacity); max_sequences >= 1 slots (ids 0 .. n-1).
+    KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences);
+
+    int block_size() const { return bs_; }
+    int64_t max_blocks() const { return max_blocks_; }
+    int64_t free_blocks() const { return max_blocks_ - held_; }        // not held by any sequence
+    int64_t allocated_blocks() const { return int64_t(blocks_.size()); }  // memory allocated (<= max_blocks)
+    size_t block_bytes() const { return block_floats_ * sizeof(float); }
+    int max_sequences() const { return int(seqs_.size()); }
+    int open_sequences() const;
+    int64_t used_tokens() const;  // sum of the open sequences' lengths (a shared prefix counts once per sequence)
+
+    // ---- sequences ----
+    int open();  // a new empty sequence; -1 when every slot is taken
+    bool is_open(int seq) const { return seq >= 0 && size_t(seq) < seqs_.size() && seqs_[size_t(seq)].open; }
+    int len(int seq) const { return seqs_[size_t(seq)].len; }
+    void close(int seq);                   // its blocks go back to the pool
+    void truncate(int seq, int new_len);   // 0 <= new_len <= len: forgets positions >= new_len, frees whole blocks
+    int fork(int seq);                     // a new sequence sharing seq's blocks (copy on write); -1 when no slot
+
+    // ---- a forward step ----
+    // Blocks that reserve(seq, n) takes from the pool: the new blocks for positions len .. len+n-1, plus one copy
+    // when the partly filled last block is shared.
+    int64_t blocks_needed(int seq, int n) const;
+    // Makes positions len .. len+n-1 writable (the sequence holds private blocks for them); len is unchanged.
+    // The caller checks blocks_needed against free_blocks first. Throws std::bad_alloc when memory runs out: undo
+    // with truncate(seq, len(seq)).
+    void reserve(int seq, int n);
+    void commit(int seq, int n) { seqs_[size_t(seq)].len += n; }  // after a successful step
+
+    // Rows of one sequence and one layer, positions 0 .. len+reserved-1.
+    class View {
+    public:
+        float* latent(int t) const { return base_[size_t(t / bs_)] + size_t(t % bs_) * size_t(kvr_); }
+        float* k_pe(int t) const { return base_[size_t(t / bs_)] + pe_off_ + size_t(t % bs_) * size_t(dr_); }
+        float* idx_k(int t) const { return base_[size_t(t / bs_)] + idx_off_ + size_t(t % bs_) * size_t(ihd_); }
+
+    private:
+        friend class KvCache;
+        std::vector<float*> base_;  // per block of the table: the start of this layer's rows
+        int bs_ = 1, kvr_ = 0, dr_ = 0, ihd_ = 0;
+        size_t pe_off_ = 0, idx_off_ = 0;
+    };
+    View view(int seq, int layer) const;
+
+private:
+    int32_t take();            // a block for exclusive use (from the free list, else newly allocated)
+    void release(int32_t b);   // one holder less; back to the free list at zero
+
+    struct Seq {
+        bool open = false;
+        int len = 0;
+        std::vector<int32_t> table;  // ceil(len / bs) blocks outside a step
+    };
+    int n_layers_, kvr_, dr_, ihd_, bs_;
+    size_t layer_floats_, block_floats_;  // per layer within a block: bs * (kvr + dr + ihd)
+    int64_t max_blocks_;
+    int64_t held_ = 0;                          // blocks with refs > 0
+    std::vector<std::unique_ptr<float[]>> blocks_;
+    std::vector<int32_t> refs_;                 // holders per block
+    std::vector<int32_t> free_;                 // allocated blocks with no holder
+    std::vector<Seq> seqs_;
+};
+
+}  // namespace dsv32
+
+#endif
