@@ -1,5 +1,6 @@
 // Golden tests: the engine (f32 numerics) against the reference logits of golden/<set>/<case>.f32.npy.
-//   test_golden case DIR CASE [CHUNK]   pass = top-1 >= 99% and mean KL(ref||ours) <= 1e-3
+//   test_golden case DIR CASE [CHUNK [BLOCK]]   pass = top-1 >= 99% and mean KL(ref||ours) <= 1e-3; BLOCK = KV cache
+//                                       block size (positions; default the engine's 64)
 //   test_golden topk DIR                indexer selections of prefill_100 == prefill_100.topk.f32.json (non-near-tie rows)
 //   test_golden debug DIR FLAG          the debug flag must clearly break prefill_100 and decode_40_100
 //   test_golden api DIR                 C API argument validation
@@ -29,6 +30,7 @@ namespace {
 
 int32_t g_numerics = DSV32_NUMERICS_F32;
 int32_t g_mp = 1;
+int32_t g_block_size = 0;  // dsv32_open_options.kv_block_size (0 = default)
 
 struct Case {
     std::string name;
@@ -62,6 +64,7 @@ std::vector<float> run(const std::string& dir, const Case& k, int chunk, int deb
     o.numerics = g_numerics;
     o.debug_flags = debug_flags;
     o.mp = g_mp;
+    o.kv_block_size = g_block_size;
     dsv32_model* m = nullptr;
     if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
     dsv32_model_info info;
@@ -140,7 +143,7 @@ int cmd_case(const std::string& dir, const std::string& name, int chunk) {
     CHECK(eng.size() == ref.data.size());
     if (eng.size() != ref.data.size()) return test_summary("test_golden");
     Metrics m = compare(ref.data, eng, V);
-    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : ""), m);
+    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : ""), m);
     CHECK_MSG(m.top1 >= 0.99, "top-1 %.4f", m.top1);
     CHECK_MSG(m.mean_kl <= 1e-3, "mean KL %.3e", m.mean_kl);
     return test_summary("test_golden");
@@ -472,7 +475,10 @@ int main(int argc, char** argv) {
         if (cmd == "mpbf16" && argc == 6) return cmd_mpbf16(argv[2], argv[3], std::atoi(argv[4]), argv[5]);
         if (cmd == "mperr" && argc >= 4) return cmd_mperr(argv[2], std::atoi(argv[3]), std::vector<std::string>(argv + 4, argv + argc));
         if (cmd == "progress" && argc == 4) return cmd_progress(argv[2], std::atoi(argv[3]));
-        if (cmd == "case" && argc >= 4) return cmd_case(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 0);
+        if (cmd == "case" && argc >= 4) {
+            if (argc > 5) g_block_size = std::atoi(argv[5]);
+            return cmd_case(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 0);
+        }
         if (cmd == "fp8" && argc == 5) return cmd_fp8(argv[2], argv[3], std::atof(argv[4]));
         if (cmd == "topk" && argc == 3) return cmd_topk(argv[2]);
         if (cmd == "debug" && argc == 4) return cmd_debug(argv[2], std::atoi(argv[3]));
