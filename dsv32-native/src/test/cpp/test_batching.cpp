@@ -1,5 +1,6 @@
 // Batched steps and the paged KV cache through the C API (f32 numerics, the golden tiny checkpoint):
-//   test_batching [--mp N] DIR [BLOCK]   (--mp: N model-parallel ranks, e.g. 2 on tiny_mp2)
+//   test_batching [--mp N] DIR [BLOCK [f32|fp8]]   (--mp: N model-parallel ranks, e.g. 2 on tiny_mp2; fp8: the
+//   demo's numerics, for the batched-vs-alone checks)
 // - a mixed step (a prefill chunk of one sequence + decode tokens of two others) equals each entry run alone;
 // - dsv32_forward_last equals the last rows of dsv32_forward;
 // - capacity errors name the sequence and the block counts, change nothing, and blocks return on close;
@@ -19,11 +20,12 @@ namespace {
 std::string g_dir;
 int g_block = 16;
 int g_mp = 1;
+int32_t g_numerics = DSV32_NUMERICS_F32;
 constexpr int V = 512;  // tiny's vocabulary
 
 dsv32_model* open_model(int block, int pool_tokens, int max_sequences) {
     dsv32_open_options o{};
-    o.numerics = DSV32_NUMERICS_F32;
+    o.numerics = g_numerics;
     o.max_seq_len = 256;
     o.max_sequences = max_sequences;
     o.kv_block_size = block;
@@ -320,12 +322,18 @@ int main(int argc, char** argv) {
         argc -= 2;
     }
     if (argc < 2) {
-        std::fprintf(stderr, "usage: test_batching [--mp N] DIR [BLOCK]\n");
+        std::fprintf(stderr, "usage: test_batching [--mp N] DIR [BLOCK [f32|fp8]]\n");
         return 2;
     }
     g_dir = argv[1];
     if (argc > 2) g_block = std::atoi(argv[2]);
     try {
+        if (argc > 3 && std::string(argv[3]) == "fp8") {  // batching must not change answers in fp8 numerics either
+            g_numerics = DSV32_NUMERICS_FP8;
+            test_mixed_batch();
+            test_forward_last();
+            return test_summary("test_batching fp8");
+        }
         test_mixed_batch();
         test_forward_last();
         test_capacity();
