@@ -3,7 +3,8 @@
  *
  * dsv32_forward_flat runs dsv32_forward with the batch given as flat int arrays, so that one forward step is one JNI
  * call: no struct field is set from Java. entries holds n_entries triples (seq, start_pos, n_tokens); tokens holds
- * the entries' tokens one after the other (tokens_len ints, checked against the sum of n_tokens).
+ * the entries' tokens one after the other (tokens_len ints, checked against the sum of n_tokens). dsv32_step_flat
+ * does the same for dsv32_forward and dsv32_forward_last, writing from an offset.
  */
 #ifndef DSV32_JNI_H
 #define DSV32_JNI_H
@@ -34,6 +35,32 @@ inline int dsv32_forward_flat(dsv32_model* model, const int32_t* entries, int32_
     }
     if (offset != tokens_len) return DSV32_ERR_INVALID_ARGUMENT;
     return dsv32_forward(model, batch.data(), n_entries, logits, static_cast<size_t>(logits_len));
+}
+
+/* One forward step in one JNI call, all rows (last_only == 0: dsv32_forward) or one row per entry (last_only != 0:
+ * dsv32_forward_last), written from logits[offset] of an array of logits_len floats (a heap buffer's backing array
+ * is passed as is, with its offset). entries / tokens as for dsv32_forward_flat. */
+inline int dsv32_step_flat(dsv32_model* model, const int32_t* entries, int32_t n_entries, const int32_t* tokens,
+                           int64_t tokens_len, int32_t last_only, float* logits, int64_t logits_len, int64_t offset) {
+    if (model == nullptr || entries == nullptr || tokens == nullptr || logits == nullptr || n_entries <= 0
+        || tokens_len < 0 || logits_len < 0 || offset < 0 || offset > logits_len) {
+        return DSV32_ERR_INVALID_ARGUMENT;  // the Java layer checks all of this first
+    }
+    std::vector<dsv32_batch_entry> batch(static_cast<size_t>(n_entries));
+    int64_t off = 0;
+    for (int32_t i = 0; i < n_entries; i++) {
+        int32_t n = entries[3 * i + 2];
+        if (n <= 0 || off + n > tokens_len) return DSV32_ERR_INVALID_ARGUMENT;
+        batch[i].seq = entries[3 * i];
+        batch[i].start_pos = entries[3 * i + 1];
+        batch[i].n_tokens = n;
+        batch[i].tokens = tokens + off;
+        off += n;
+    }
+    if (off != tokens_len) return DSV32_ERR_INVALID_ARGUMENT;
+    const size_t len = static_cast<size_t>(logits_len - offset);
+    return last_only ? dsv32_forward_last(model, batch.data(), n_entries, logits + offset, len)
+                     : dsv32_forward(model, batch.data(), n_entries, logits + offset, len);
 }
 
 /* dsv32_sample on logits[offset .. offset+vocab) of an array of logits_len floats, with the params as scalars: one

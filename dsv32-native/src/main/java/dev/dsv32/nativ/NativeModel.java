@@ -1,6 +1,7 @@
 package dev.dsv32.nativ;
 
 import dev.dsv32.nativ.jni.Dsv32Native;
+import dev.dsv32.nativ.jni.Dsv32Native.dsv32_kv_cache_stats;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_model_info;
 import dev.dsv32.nativ.jni.Dsv32Native.dsv32_open_options;
@@ -89,7 +90,9 @@ public final class NativeModel implements AutoCloseable {
                     .max_seq_len(options.maxSeqLen())
                     .max_sequences(options.maxSequences())
                     .n_threads(options.threads())
-                    .debug_flags(options.debugFlags());
+                    .debug_flags(options.debugFlags())
+                    .kv_block_size(options.kvBlockSize())
+                    .kv_pool_tokens(options.kvPoolTokens());
             if (progress != null) o.progress(progress.function()).progress_user(progress.user());
             int rc = Dsv32Native.dsv32_model_open(path, o, handle);
             if (rc != Dsv32Native.DSV32_OK) {
@@ -181,6 +184,61 @@ public final class NativeModel implements AutoCloseable {
         out.position(out.position() + (int) len);
     }
 
+    /**
+     * Runs one forward step for a batch, like {@link #forward(List)}, but returns only what generation samples from:
+     * the logits of each entry's last token, {@code batch.size() × vocab} floats, row i for entry i (the final norm
+     * and head run on those rows only). Each entry's sequence advances by its number of tokens.
+     */
+    public synchronized float[] forwardLast(List<BatchEntry> batch) {
+        Step step = prepare(batch);
+        long len = (long) batch.size() * info.vocabSize();
+        if (len > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(batch.size() + " rows of logits do not fit in a float[]");
+        float[] logits = new float[(int) len];
+        int rc = Dsv32Native.dsv32_step_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, 1, logits, len, 0);
+        finish(rc, batch, "dsv32_forward_last");
+        return logits;
+    }
+
+    /**
+     * As {@link #forwardLast(List)}, writing the {@code batch.size() × vocab} logits into {@code out} from its position
+     * (which advances past them). Direct buffers and array-backed heap buffers are written in place (no per-step
+     * allocation of a logits array).
+     */
+    public synchronized void forwardLast(List<BatchEntry> batch, FloatBuffer out) {
+        Objects.requireNonNull(out, "out");
+        if (out.isReadOnly()) throw new IllegalArgumentException("out is read-only");
+        Step step = prepare(batch);
+        long len = (long) batch.size() * info.vocabSize();
+        if (out.remaining() < len) {
+            throw new IllegalArgumentException("out has " + out.remaining() + " floats remaining, the batch needs " + len);
+        }
+        int rc;
+        if (out.isDirect()) {
+            rc = Dsv32Native.dsv32_step_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, 1, out.slice(), len, 0);
+        } else if (out.hasArray()) {
+            float[] a = out.array();
+            rc = Dsv32Native.dsv32_step_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, 1, a,
+                    (long) out.arrayOffset() + out.position() + len, (long) out.arrayOffset() + out.position());
+        } else { // a heap view without an accessible array: not expected from FloatBuffer.allocate/wrap
+            float[] tmp = new float[(int) len];
+            rc = Dsv32Native.dsv32_step_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, 1, tmp, len, 0);
+            if (rc == Dsv32Native.DSV32_OK) out.duplicate().put(tmp);
+        }
+        finish(rc, batch, "dsv32_forward_last");
+        out.position(out.position() + (int) len);
+    }
+
+    /** The KV cache pool: block size, capacity, free and allocated blocks, cached positions. */
+    public synchronized CacheStats cacheStats() {
+        checkOpen();
+        try (dsv32_kv_cache_stats st = new dsv32_kv_cache_stats()) {
+            int rc = Dsv32Native.dsv32_cache_stats(handle, st);
+            if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_cache_stats");
+            return new CacheStats(st.block_size(), st.total_blocks(), st.free_blocks(), st.allocated_blocks(), st.used_tokens(),
+                    st.open_sequences(), st.block_bytes());
+        }
+    }
+
     private float[] forwardArrayUnchecked(Step step, List<BatchEntry> batch, long len) {
         float[] logits = new float[Math.toIntExact(len)];
         int rc = Dsv32Native.dsv32_forward_flat(handle, step.entries, batch.size(), step.tokens, step.tokens.length, logits, len);
@@ -255,8 +313,34 @@ public final class NativeModel implements AutoCloseable {
     }
 
     private void finish(int rc, List<BatchEntry> batch) {
-        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_forward");
+        finish(rc, batch, "dsv32_forward");
+    }
+
+    private void finish(int rc, List<BatchEntry> batch, String what) {
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, what);
         for (BatchEntry e : batch) e.sequence().advance(e.tokens().length);
+    }
+
+    synchronized void truncateSequence(NativeSequence s, int newLength) {
+        s.checkOpen();
+        int len = s.positionUnchecked();
+        if (newLength < 0 || newLength > len) {
+            throw new IllegalArgumentException("sequence " + s.id() + ": cannot truncate to " + newLength + " (its length is " + len + ")");
+        }
+        int rc = Dsv32Native.dsv32_seq_truncate(handle, s.id(), newLength);
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_seq_truncate");
+        s.setPosition(newLength);
+    }
+
+    synchronized NativeSequence forkSequence(NativeSequence parent) {
+        parent.checkOpen();
+        int[] id = new int[1];
+        int rc = Dsv32Native.dsv32_seq_fork(handle, parent.id(), id);
+        if (rc != Dsv32Native.DSV32_OK) throw error(rc, "dsv32_seq_fork");
+        NativeSequence s = new NativeSequence(this, id[0]);
+        s.setPosition(parent.positionUnchecked());
+        sequences.put(s, Boolean.TRUE);
+        return s;
     }
 
     synchronized void closeSequence(NativeSequence s) {

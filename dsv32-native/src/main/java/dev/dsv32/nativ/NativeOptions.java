@@ -15,9 +15,12 @@ import java.util.Objects;
  * @param threads worker threads; 0 = all cores
  * @param debugFlags {@code DSV32_DEBUG_*} bits that break the model on purpose (tests only); see {@link DebugFlag}
  * @param progress called while the model loads; {@code null} for none (see {@link LoadProgressListener})
+ * @param kvBlockSize positions per KV cache block; 0 = 64
+ * @param kvPoolTokens KV cache pool capacity in positions (rounded up to whole blocks); 0 = maxSequences x maxSeqLen.
+ *     Blocks are allocated on first use, never for the whole pool up front
  */
 public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags,
-                            LoadProgressListener progress) {
+                            LoadProgressListener progress, int kvBlockSize, int kvPoolTokens) {
     /** Debug flags (bits of {@link #debugFlags()}). */
     public enum DebugFlag {
         /** The MLA RoPE layout for the indexer (the pre-fix bug). */
@@ -38,9 +41,15 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         }
     }
 
-    /** Options without a progress listener. */
+    /** Options without a progress listener, with the default KV cache block size and pool. */
     public NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags) {
-        this(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, null);
+        this(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, null, 0, 0);
+    }
+
+    /** Options with the default KV cache block size and pool. */
+    public NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSequences, int threads, int debugFlags,
+                         LoadProgressListener progress) {
+        this(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, progress, 0, 0);
     }
 
     public NativeOptions {
@@ -50,42 +59,55 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         requireNonNegative(maxSequences, "maxSequences");
         requireNonNegative(threads, "threads");
         if ((debugFlags & ~7) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
+        requireNonNegative(kvBlockSize, "kvBlockSize");
+        if (kvBlockSize > 65536) throw new IllegalArgumentException("kvBlockSize must be at most 65536, got " + kvBlockSize);
+        requireNonNegative(kvPoolTokens, "kvPoolTokens");
     }
 
     /** All defaults: the model's numerics, no model parallelism, config cache length, 8 sequences, all cores. */
     public static NativeOptions defaults() {
-        return new NativeOptions(Numerics.DEFAULT, 0, 0, 0, 0, 0, null);
+        return new NativeOptions(Numerics.DEFAULT, 0, 0, 0, 0, 0, null, 0, 0);
     }
 
     public NativeOptions withNumerics(Numerics n) {
-        return new NativeOptions(n, mp, maxSeqLen, maxSequences, threads, debugFlags, progress);
+        return new NativeOptions(n, mp, maxSeqLen, maxSequences, threads, debugFlags, progress, kvBlockSize, kvPoolTokens);
     }
 
     public NativeOptions withMp(int v) {
-        return new NativeOptions(numerics, v, maxSeqLen, maxSequences, threads, debugFlags, progress);
+        return new NativeOptions(numerics, v, maxSeqLen, maxSequences, threads, debugFlags, progress, kvBlockSize, kvPoolTokens);
     }
 
     public NativeOptions withMaxSeqLen(int v) {
-        return new NativeOptions(numerics, mp, v, maxSequences, threads, debugFlags, progress);
+        return new NativeOptions(numerics, mp, v, maxSequences, threads, debugFlags, progress, kvBlockSize, kvPoolTokens);
     }
 
     public NativeOptions withMaxSequences(int v) {
-        return new NativeOptions(numerics, mp, maxSeqLen, v, threads, debugFlags, progress);
+        return new NativeOptions(numerics, mp, maxSeqLen, v, threads, debugFlags, progress, kvBlockSize, kvPoolTokens);
     }
 
     public NativeOptions withThreads(int v) {
-        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, v, debugFlags, progress);
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, v, debugFlags, progress, kvBlockSize, kvPoolTokens);
     }
 
     public NativeOptions withDebug(DebugFlag... flags) {
         int bits = debugFlags;
         for (DebugFlag f : flags) bits |= f.bit();
-        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, bits, progress);
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, bits, progress, kvBlockSize, kvPoolTokens);
     }
 
     /** The same options with a load progress listener ({@code null}: none). */
     public NativeOptions withProgress(LoadProgressListener listener) {
-        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, listener);
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, listener, kvBlockSize, kvPoolTokens);
+    }
+
+    /** Positions per KV cache block (0 = 64). */
+    public NativeOptions withKvBlockSize(int v) {
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, progress, v, kvPoolTokens);
+    }
+
+    /** KV cache pool capacity in positions, rounded up to whole blocks (0 = maxSequences x maxSeqLen). */
+    public NativeOptions withKvPoolTokens(int v) {
+        return new NativeOptions(numerics, mp, maxSeqLen, maxSequences, threads, debugFlags, progress, kvBlockSize, v);
     }
 
     private static void requireNonNegative(int v, String name) {

@@ -90,6 +90,17 @@ class NativeModelGoldenTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void smallCacheBlocksMatchToo(GoldenCases.Case c) throws IOException {
+        // 16-position KV cache blocks: sequences span many blocks; chunks of 7 cross block edges.
+        try (NativeModel model = open(c, NativeOptions.defaults().withKvBlockSize(16))) {
+            assertEquals(16, model.cacheStats().blockSize());
+            LogitsComparison r = compare(c, run(model, c.tokens(), c.decodeFrom(), 7), model.info().vocabSize());
+            assertTrue(r.passes(), c + " with 16-position blocks, chunks of 7: " + r);
+        }
+    }
+
     @Test
     void directBufferGetsTheSameLogitsAsAnArray() {
         GoldenCases.Case c = GoldenCases.load(GoldenCases.ROOT.resolve("tiny"), 1).get(0);

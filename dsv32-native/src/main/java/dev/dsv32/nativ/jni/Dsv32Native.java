@@ -111,6 +111,43 @@ public class Dsv32Native {
         public native dsv32_open_options progress(dsv32_progress_fn v);
         public native Pointer progress_user();
         public native dsv32_open_options progress_user(Pointer v);
+        public native int kv_block_size();
+        public native dsv32_open_options kv_block_size(int v);
+        public native int kv_pool_tokens();
+        public native dsv32_open_options kv_pool_tokens(int v);
+    }
+
+    /** {@code dsv32_kv_cache_stats}: the KV cache pool ({@link #dsv32_cache_stats}). */
+    public static class dsv32_kv_cache_stats extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_kv_cache_stats() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_kv_cache_stats(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native int block_size();
+        public native dsv32_kv_cache_stats block_size(int v);
+        public native int open_sequences();
+        public native dsv32_kv_cache_stats open_sequences(int v);
+        public native @Cast("int64_t") long total_blocks();
+        public native dsv32_kv_cache_stats total_blocks(long v);
+        public native @Cast("int64_t") long free_blocks();
+        public native dsv32_kv_cache_stats free_blocks(long v);
+        public native @Cast("int64_t") long allocated_blocks();
+        public native dsv32_kv_cache_stats allocated_blocks(long v);
+        public native @Cast("int64_t") long used_tokens();
+        public native dsv32_kv_cache_stats used_tokens(long v);
+        public native @Cast("int64_t") long block_bytes();
+        public native dsv32_kv_cache_stats block_bytes(long v);
     }
 
     /** {@code dsv32_model_info}. */
@@ -215,11 +252,23 @@ public class Dsv32Native {
 
     public static native int dsv32_seq_close(dsv32_model model, int seq);
 
+    public static native int dsv32_seq_truncate(dsv32_model model, int seq, int newLen);
+
+    public static native int dsv32_seq_fork(dsv32_model model, int seq, @Cast("int32_t*") int[] newSeq);
+
+    public static native int dsv32_cache_stats(@Const dsv32_model model, dsv32_kv_cache_stats out);
+
     public static native int dsv32_forward(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
                                            FloatBuffer logits, @Cast("size_t") long logitsLen);
 
     public static native int dsv32_forward(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
                                            float[] logits, @Cast("size_t") long logitsLen);
+
+    public static native int dsv32_forward_last(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
+                                                FloatBuffer logits, @Cast("size_t") long logitsLen);
+
+    public static native int dsv32_forward_last(dsv32_model model, @Const dsv32_batch_entry entries, int nEntries,
+                                                float[] logits, @Cast("size_t") long logitsLen);
 
     public static native @Cast("const char*") BytePointer dsv32_last_error();
 
@@ -232,6 +281,19 @@ public class Dsv32Native {
     public static native int dsv32_forward_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
                                                 @Cast("const int32_t*") int[] tokens, long tokensLen,
                                                 FloatBuffer logits, long logitsLen);
+
+    /**
+     * One step in one JNI call, for {@code dsv32_forward} ({@code lastOnly == 0}, every row) or
+     * {@code dsv32_forward_last} (one row per entry), writing from {@code logits[offset]}.
+     */
+    public static native int dsv32_step_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
+                                             @Cast("const int32_t*") int[] tokens, long tokensLen, int lastOnly,
+                                             float[] logits, long logitsLen, long offset);
+
+    /** As above, writing into a direct buffer (from {@code offset} floats past its position). */
+    public static native int dsv32_step_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
+                                             @Cast("const int32_t*") int[] tokens, long tokensLen, int lastOnly,
+                                             FloatBuffer logits, long logitsLen, long offset);
 
     // --- sampling ---
 
