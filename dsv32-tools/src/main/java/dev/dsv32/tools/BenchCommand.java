@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
             "RSS, and the machine's memory bandwidth (STREAM-triad-like), with decode speed as a fraction of the",
             "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV).",
             "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
-            "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Prints a markdown table."
+            "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
+            "generation does; batch B decodes B sequences in one step). Prints a markdown table."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint directory (default: the synthetic --config model from the cache)")
@@ -83,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Prefill chunk used to build decode contexts (bounds the logits buffer). */
+    /** Prefill chunk used to build decode contexts. */
     private static final int CONTEXT_CHUNK = 512;
 
     @Override
@@ -153,7 +154,8 @@ final class BenchCommand implements Callable<Integer> {
             rssAfterLoad = procStatusKb("VmRSS");
             used = m.info().numerics();
             int vocab = m.info().vocabSize();
-            long bufRows = Math.max(maxPre, CONTEXT_CHUNK);
+            // Every step computes only what generation samples from: each entry's last logits row (forwardLast).
+            long bufRows = maxBatch;
             FloatBuffer logits = ByteBuffer.allocateDirect(Math.toIntExact(bufRows * vocab * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
             Ids ids = new Ids(seed, vocab);
             // warm-up: threads, caches, first-touch of the weights
@@ -238,7 +240,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private static void forward(NativeModel m, List<BatchEntry> batch, FloatBuffer logits) {
         logits.clear();
-        m.forward(batch, logits);
+        m.forwardLast(batch, logits);
     }
 
     /** Deterministic pseudo-random token ids (teacher forcing: the benchmark does not sample). */
