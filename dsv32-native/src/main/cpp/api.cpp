@@ -4,6 +4,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsv32/dsv32.h"
@@ -73,13 +74,16 @@ int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_ent
     if (logits_len < need)
         return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": logits_len " + std::to_string(logits_len) + " < " + std::to_string(need));
     // Cache capacity for the whole step, before anything changes.
+    std::vector<std::pair<int, int>> appends;
+    for (int32_t i = 0; i < n_entries; ++i) appends.emplace_back(entries[i].seq, entries[i].n_tokens);
+    const std::vector<int64_t> blocks = cache.step_blocks_needed(appends);
     int64_t step_blocks = 0;
-    for (int32_t i = 0; i < n_entries; ++i) step_blocks += cache.blocks_needed(entries[i].seq, entries[i].n_tokens);
+    for (int64_t b : blocks) step_blocks += b;
     if (step_blocks > cache.free_blocks()) {
         int64_t before = 0;
         for (int32_t i = 0; i < n_entries; ++i) {
             const dsv32_batch_entry& e = entries[i];
-            const int64_t b = cache.blocks_needed(e.seq, e.n_tokens);
+            const int64_t b = blocks[size_t(i)];
             if (before + b > cache.free_blocks())
                 return fail(DSV32_ERR_CAPACITY,
                             name + ": entry " + std::to_string(i) + ": sequence " + std::to_string(e.seq) + " needs " +

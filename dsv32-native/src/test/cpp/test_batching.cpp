@@ -313,6 +313,39 @@ void test_fork() {
     dsv32_model_close(r);
 }
 
+// Copy-on-write accounting is exact: sequences sharing a partly filled block that all write in one step need one
+// copy fewer than their number (the last one writes in place), so a pool with one free block takes such a step.
+void test_fork_tight_pool() {
+    std::printf("fork in a tight pool (4 blocks of 16)\n");
+    dsv32_model* m = open_model(16, 64, 4);
+    dsv32_model* r = open_model(16, 0, 4);
+    const std::vector<int32_t> t = ids(37, 13), x = ids(4, 14), y = ids(4, 15);
+    const int32_t p = open_seq(m), rp = open_seq(r), rf = open_seq(r), rg = open_seq(r);
+    step(m, {{p, 0, t}});  // 3 blocks, the last holds 5 positions
+    step(r, {{rp, 0, t}, {rf, 0, t}, {rg, 0, t}});
+    int32_t f = -1;
+    CHECK(dsv32_seq_fork(m, p, &f) == DSV32_OK);
+    CHECK(stats(m).free_blocks == 1);
+    std::vector<float> got = step(m, {{p, 37, {x[0]}}, {f, 37, {y[0]}}});  // needs exactly 1: p copies, f writes in place
+    check_rows("tight pool: parent", got, 0, step(r, {{rp, 37, {x[0]}}}), 0, 1);
+    check_rows("tight pool: fork", got, 1, step(r, {{rf, 37, {y[0]}}}), 0, 1);
+    CHECK(stats(m).free_blocks == 0);
+    // Three holders, two writers: both must copy (the third still holds the block): 2 blocks > 1 free.
+    CHECK(dsv32_seq_close(m, f) == DSV32_OK);  // frees f's tail block (the original): 1 free, p holds its copy
+    int32_t g = -1, h = -1;
+    CHECK(dsv32_seq_fork(m, p, &g) == DSV32_OK && dsv32_seq_fork(m, p, &h) == DSV32_OK);
+    std::vector<dsv32_batch_entry> two = {{p, 38, 1, x.data() + 1}, {g, 38, 1, y.data() + 1}};
+    std::vector<float> lg(2 * V);
+    CHECK(dsv32_forward(m, two.data(), 2, lg.data(), lg.size()) == DSV32_ERR_CAPACITY);
+    std::printf("  capacity error: %s\n", dsv32_last_error());
+    CHECK(std::string(dsv32_last_error()).find("sequence " + std::to_string(g) + " needs 1") != std::string::npos);
+    got = step(m, {{g, 38, {y[1]}}});  // one copy: fits
+    step(r, {{rg, 37, {x[0]}}});
+    check_rows("tight pool: fork of the parent after a capacity error", got, 0, step(r, {{rg, 38, {y[1]}}}), 0, 1);
+    dsv32_model_close(m);
+    dsv32_model_close(r);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -339,6 +372,7 @@ int main(int argc, char** argv) {
         test_capacity();
         test_truncate();
         test_fork();
+        test_fork_tight_pool();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "test_batching: %s\n", e.what());
         return 1;

@@ -83,6 +83,27 @@ int64_t KvCache::blocks_needed(int seq, int n) const {
     return need;
 }
 
+std::vector<int64_t> KvCache::step_blocks_needed(const std::vector<std::pair<int, int>>& appends) const {
+    std::vector<int64_t> need;
+    std::vector<std::pair<int32_t, int>> writers;  // shared partly filled block -> writers reserved before this one
+    for (const auto& a : appends) {
+        const Seq& s = seqs_[size_t(a.first)];
+        const int n = a.second;
+        const int64_t have = int64_t(s.table.size()), want = (int64_t(s.len) + n + bs_ - 1) / bs_;
+        int64_t k = want > have ? want - have : 0;
+        if (n > 0 && s.len % bs_ != 0) {
+            const int32_t b = s.table[size_t(s.len / bs_)];
+            int before = 0;
+            auto it = std::find_if(writers.begin(), writers.end(), [b](const std::pair<int32_t, int>& w) { return w.first == b; });
+            if (it == writers.end()) writers.emplace_back(b, 1);
+            else before = it->second++;
+            if (refs_[size_t(b)] - before > 1) ++k;  // still shared when this one reserves: copy on write
+        }
+        need.push_back(k);
+    }
+    return need;
+}
+
 void KvCache::reserve(int seq, int n) {
     Seq& s = seqs_[size_t(seq)];
     if (n <= 0) return;

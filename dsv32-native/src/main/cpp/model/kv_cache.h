@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "dsv32/config.h"
@@ -47,6 +48,10 @@ public:
     // Blocks that reserve(seq, n) takes from the pool: the new blocks for positions len .. len+n-1, plus one copy
     // when the partly filled last block is shared.
     int64_t blocks_needed(int seq, int n) const;
+    // The same for a whole step, entry by entry in the order reserve runs them: (seq, n) appends, distinct
+    // sequences. Exact where sequences sharing a partly filled block all write in the step: the last of them to
+    // reserve finds the block no longer shared and writes it in place.
+    std::vector<int64_t> step_blocks_needed(const std::vector<std::pair<int, int>>& appends) const;
     // Makes positions len .. len+n-1 writable (the sequence holds private blocks for them); len is unchanged.
     // The caller checks blocks_needed against free_blocks first. Throws std::bad_alloc when memory runs out: undo
     // with truncate(seq, len(seq)).
