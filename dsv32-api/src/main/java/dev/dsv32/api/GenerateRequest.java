@@ -318,9 +318,8 @@ public final class GenerateRequest {
             return this;
         }
 
-        /** @throws IllegalArgumentException when there are no messages */
+        /** The request (a request without messages serves as defaults: generating it is an error). */
         public GenerateRequest build() {
-            if (messages.isEmpty()) throw new IllegalArgumentException("messages is empty: a request needs at least one message");
             return new GenerateRequest(this);
         }
     }

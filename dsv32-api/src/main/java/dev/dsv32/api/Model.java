@@ -194,6 +194,7 @@ public final class Model implements AutoCloseable {
     private Prepared prepare(GenerateRequest request) {
         Objects.requireNonNull(request, "request");
         checkOpen();
+        if (request.messages().isEmpty()) throw new IllegalArgumentException("the request has no messages");
         if (!variant.supportsTools() && !request.tools().isEmpty()) {
             throw new Dsv32Exception("tools: DeepSeek-V3.2-Speciale does not support tool calling; remove the tools or use the standard model");
         }

@@ -85,6 +85,13 @@ public final class Session implements AutoCloseable {
         return state.length();
     }
 
+    /** The token ids in the KV cache now. */
+    public int[] cachedTokenIds() {
+        synchronized (state) {
+            return state.tokens();
+        }
+    }
+
     /** An independent session with the same history and cache (the prefix is shared where the engine can). */
     public Session fork() {
         check();

@@ -65,6 +65,8 @@ public final class Scheduler implements Runtime {
     private final ArrayDeque<Active> waiting = new ArrayDeque<>();
     private final List<Active> active = new ArrayList<>();
     private final ArrayDeque<long[]> rate = new ArrayDeque<>();
+    /** The last admission left requests waiting for lack of a sequence. */
+    private boolean admitBlocked;
 
     // Metrics.
     private volatile int queueLength;
@@ -241,8 +243,8 @@ public final class Scheduler implements Runtime {
                 queueLength = waiting.size();
                 if (!active.isEmpty()) return true;
                 if (!waiting.isEmpty()) {
-                    // Nothing runs, requests wait for a sequence: poll (a session close signals too).
-                    wake.awaitNanos(Math.min(IDLE_POLL_NANOS, nearestDeadline() - System.nanoTime()));
+                    // Nothing runs; requests wait for a sequence: poll (a session close signals too).
+                    if (admitBlocked) wake.awaitNanos(Math.min(IDLE_POLL_NANOS, nearestDeadline() - System.nanoTime()));
                     return true;
                 }
                 wake.await();
@@ -305,9 +307,13 @@ public final class Scheduler implements Runtime {
     /** Moves waiting requests into the batch while sequences are free; rejects those that waited too long. */
     private void admit(long now) {
         long adm = config.admissionTimeout().toNanos();
+        admitBlocked = false;
         while (!waiting.isEmpty() && active.size() < config.maxBatch()) {
             Active a = waiting.peek();
-            if (!acquire(a)) break;
+            if (!acquire(a)) {
+                admitBlocked = true;
+                break;
+            }
             waiting.poll();
             a.job.admittedNanos = System.nanoTime();
             active.add(a);
@@ -382,7 +388,7 @@ public final class Scheduler implements Runtime {
             if (a.decoding || prefill <= 0) continue;
             int n = Math.min(a.prompt.length - a.pos, prefill);
             a.chunk = n;
-            entries.add(new StepEntry(a.seq, Arrays.copyOfRange(a.prompt, a.pos, a.pos + n)));
+            entries.add(new StepEntry(a.seq, Arrays.copyOfRange(a.prompt, a.pos, a.pos + n), a.pos + n == a.prompt.length));
             owners.add(a);
             prefill -= n;
         }

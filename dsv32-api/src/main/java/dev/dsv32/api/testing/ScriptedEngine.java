@@ -19,7 +19,7 @@ import java.util.function.Function;
  * Everything else is real (encoder, tokenizer, scheduler, sampler, streaming parser), so a completion goes through
  * exactly the path a model's output takes.
  *
- * <p>When a sequence receives a prompt, the script is asked for the completion of the prompt text (all the sequence's
+ * <p>When a sequence receives the end of a prompt, the script is asked for the completion of the prompt text (all the sequence's
  * tokens, decoded); its tokens are then produced one per step by logits that put all the mass on the next one,
  * followed by {@code <｜end▁of▁sentence｜>} (once the text is used up; write it yourself to end earlier). The text
  * is what the model writes after the prompt: in thinking mode {@code "reasoning</think>answer"}.
@@ -133,6 +133,9 @@ public final class ScriptedEngine implements InferenceEngine {
             s.append(t);
             if (continues) {
                 s.cursor++;
+            } else if (!batch.get(i).sampled()) { // a prefill chunk before the prompt's last one
+                s.script = null;
+                continue;
             } else { // a new prompt: ask the script
                 String prompt = tokenizer.decode(Arrays.copyOf(s.tokens, s.length));
                 prompts.add(prompt);
