@@ -214,6 +214,7 @@ public final class Scheduler implements Runtime {
                 admit(System.nanoTime());
                 activeCount = active.size();
                 if (!active.isEmpty()) step();
+                activeCount = active.size();
             }
         } catch (Throwable t) {
             log.error("engine thread failed", t);
