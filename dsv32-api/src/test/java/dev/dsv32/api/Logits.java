@@ -38,7 +38,7 @@ final class Logits {
         return Math.max(0, kl);
     }
 
-    private static double[] logSoftmax(float[] row) {
+    static double[] logSoftmax(float[] row) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : row) max = Math.max(max, v);
         double sum = 0;
@@ -47,6 +47,17 @@ final class Logits {
         double[] out = new double[row.length];
         for (int i = 0; i < row.length; i++) out[i] = row[i] - lse;
         return out;
+    }
+
+    /** KL(p || softmax(got)) for a reference given as log-probabilities. */
+    static double kl(double[] refLogp, float[] got) {
+        double[] q = logSoftmax(got);
+        double kl = 0;
+        for (int i = 0; i < refLogp.length; i++) {
+            double pi = Math.exp(refLogp[i]);
+            if (pi > 0) kl += pi * (refLogp[i] - q[i]);
+        }
+        return Math.max(0, kl);
     }
 
     /** Top-1 agreement and mean KL of two row lists of the same length. */

@@ -53,6 +53,8 @@ public final class Scheduler implements Runtime {
     private final int vocab;
     private final int maxContext;
     private final int eos;
+    /** Ids below this have text (the tokenizer's size); the model's vocabulary may be padded past it. */
+    private final int textVocab;
     private final SplittableRandom seeds = new SplittableRandom();
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -120,6 +122,7 @@ public final class Scheduler implements Runtime {
         this.vocab = engine.vocabSize();
         this.maxContext = engine.maxContext();
         this.eos = Tokenizer.EOS_ID;
+        this.textVocab = Math.min(tokenizer.size(), vocab);
         this.thread = new Thread(this::run, "dsv32-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -422,7 +425,13 @@ public final class Scheduler implements Runtime {
                 a.decoding = true;
             }
             sampledNow++;
-            sample(a, logits, i * vocab, now);
+            try {
+                sample(a, logits, i * vocab, now);
+            } catch (RuntimeException e) { // a listener, the decoder or the parser: this request fails, not the others
+                log.warn("request {} failed while handling its token: {}", a.job.id, e.toString());
+                active.remove(a);
+                fail(a, e);
+            }
         }
         promptTokens += computedPrompt;
         completionTokens += sampledNow;
@@ -430,15 +439,10 @@ public final class Scheduler implements Runtime {
     }
 
     private void sample(Active a, float[] logits, int offset, long now) {
+        // Ids past the tokenizer's vocabulary are padding rows of the embedding: never sample them.
+        if (textVocab < vocab) Arrays.fill(logits, offset + textVocab, offset + vocab, Float.NEGATIVE_INFINITY);
         if (a.logits != null) a.logits.onLogits(a.generated, logits, offset, vocab);
-        int token;
-        try {
-            token = a.sampler.sample(logits, offset, vocab);
-        } catch (RuntimeException e) {
-            active.remove(a);
-            fail(a, e);
-            return;
-        }
+        int token = a.sampler.sample(logits, offset, vocab);
         if (a.generated == 0) {
             a.job.firstTokenNanos = now;
             ttftSumNanos += now - a.job.submitNanos;
