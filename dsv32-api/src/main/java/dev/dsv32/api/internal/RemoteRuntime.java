@@ -223,7 +223,8 @@ public final class RemoteRuntime implements Runtime {
                         if (!line.startsWith("data:")) continue;
                         String data = line.substring(5).strip();
                         if (data.equals("[DONE]")) break;
-                        reason = chunk(job, JSON.readTree(data), textForCount, usage);
+                        FinishReason fr = chunk(job, JSON.readTree(data), textForCount, usage);
+                        if (fr != null) reason = fr; // the usage chunk comes after the finish_reason
                         if (reason == FinishReason.STOP_STRING) break;
                     }
                 } else {
