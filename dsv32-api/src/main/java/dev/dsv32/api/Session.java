@@ -13,10 +13,12 @@ import java.util.function.Consumer;
 
 /**
  * A conversation that keeps its KV cache between turns. Each request is encoded whole, and only the tokens after the
- * longest prefix already in the cache are computed: a new turn prefills just its new messages. Where the encoding of
- * earlier turns changes (with {@code drop_thinking}, the reasoning of earlier turns disappears once a new user message
- * follows), the cache is truncated at the first differing token and computed again from there, so the result is the
- * same as encoding the whole conversation from scratch.
+ * longest prefix already in the cache are computed: in chat mode a new turn prefills just its new messages. Where
+ * the encoding of earlier turns changes, the cache is truncated at the first differing token and computed again from
+ * there, so the result is the same as encoding the whole conversation from scratch. (In thinking mode the V3.2
+ * encoding renders earlier turns without their reasoning and with {@code </think>} where their prompt ended in
+ * {@code <think>}, so the previous answer is computed again; within an agent's tool loop, turns after the last user
+ * message keep their reasoning and are reused.)
  *
  * <p>Two ways to use it: {@link #generate(GenerateRequest)} with the whole conversation in each request (the session
  * only reuses the cache), or {@link #send(Message...)}, which keeps the history here. A session runs one request at a

@@ -117,9 +117,9 @@ public final class JsonSchemas {
         ObjectNode out = F.objectNode();
         if (schema.has("type")) out.set("type", schema.get("type"));
         out.put("description", description);
-        schema.fields().forEachRemaining(e -> {
+        for (var e : schema.properties()) {
             if (!e.getKey().equals("type")) out.set(e.getKey(), e.getValue());
-        });
+        }
         return out;
     }
 

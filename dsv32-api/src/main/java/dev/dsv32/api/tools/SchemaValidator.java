@@ -2,7 +2,6 @@ package dev.dsv32.api.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -79,8 +78,7 @@ public final class SchemaValidator {
                 }
             }
             JsonNode extra = schema.get("additionalProperties");
-            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : v.properties()) {
                 JsonNode ps = props != null ? props.get(e.getKey()) : null;
                 String p = path + "." + e.getKey();
                 if (ps != null) {
