@@ -244,11 +244,13 @@ public final class RemoteRuntime implements Runtime {
             } else {
                 failed.incrementAndGet();
                 log.warn("remote request {} failed: {}", job.id, e.toString());
+                release(job);
                 job.fail(e instanceof Dsv32Exception d ? d : new Dsv32Exception("remote request to " + endpoint + " failed: " + e, e));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failed.incrementAndGet();
+            release(job);
             job.fail(new Dsv32Exception("interrupted (the model was closed)", e));
         } finally {
             if (deadline != null) deadline.cancel(false);
@@ -300,6 +302,7 @@ public final class RemoteRuntime implements Runtime {
         promptTokens.addAndGet(prompt - usage[2]);
         completionTokens.addAndGet(usage[1] >= 0 ? usage[1] : ids.length);
         completed.incrementAndGet();
+        release(job); // the session may be used again as soon as the result is out
         job.complete(reason, ids);
     }
 }

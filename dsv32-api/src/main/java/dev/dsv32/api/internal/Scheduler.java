@@ -479,12 +479,14 @@ public final class Scheduler implements Runtime {
             if (!rest.isEmpty()) a.job.generation.onText(rest);
         }
         completed++;
+        activeCount = active.size();
         a.job.complete(reason, Arrays.copyOf(a.out, a.generated));
     }
 
     private void fail(Active a, Throwable e) {
         release(a, true);
         failed++;
+        activeCount = active.size();
         a.job.fail(e);
     }
 
