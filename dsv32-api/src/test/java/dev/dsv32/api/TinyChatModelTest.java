@@ -348,6 +348,26 @@ class TinyChatModelTest {
     }
 
     @Test
+    void theVariantComesFromTheCheckpointConfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path src = dev.dsv32.nativ.synth.SyntheticCheckpoint.defaultModel();
+        java.nio.file.Path dir = java.nio.file.Files.createDirectory(tmp.resolve("speciale"));
+        String config = java.nio.file.Files.readString(src.resolve("config.json"));
+        java.nio.file.Files.writeString(dir.resolve("config.json"),
+                config.replaceFirst("\\{", "{\"_name_or_path\": \"deepseek-ai/DeepSeek-V3.2-Speciale\", "));
+        java.nio.file.Files.createSymbolicLink(dir.resolve("model.safetensors"), src.resolve("model.safetensors"));
+        try (Model speciale = Model.builder().path(dir).maxContext(64).maxSequences(1).build()) {
+            assertEquals(Variant.SPECIALE, speciale.variant());
+            dev.dsv32.Dsv32Exception e = assertThrows(dev.dsv32.Dsv32Exception.class, () -> speciale.generate(greedy("hi", 2)
+                    .tools(List.of(dev.dsv32.encoding.Tool.function("f", "", null))).build()));
+            assertTrue(e.getMessage().contains("Speciale does not support tool calling"), e.getMessage());
+            assertEquals(2, speciale.generate(greedy("hi", 2).build()).tokenIds().length);
+        }
+        try (Model forced = Model.builder().path(dir).variant(Variant.V32).maxContext(64).maxSequences(1).build()) {
+            assertEquals(Variant.V32, forced.variant());
+        }
+    }
+
+    @Test
     void badInputIsRejectedWithAClearError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenerateRequest.builder().topP(0));
         assertTrue(e.getMessage().startsWith("topP must be in (0, 1]"), e.getMessage());
