@@ -15,6 +15,7 @@ import dev.dsv32.api.spi.InferenceEngine;
 import dev.dsv32.encoding.ChatEncoder;
 import dev.dsv32.encoding.ParseOptions;
 import dev.dsv32.encoding.ThinkingMode;
+import dev.dsv32.nativ.LoadProgressListener;
 import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
 import dev.dsv32.nativ.Numerics;
@@ -384,6 +385,7 @@ public final class Model implements AutoCloseable {
         private int stepTokenBudget = 256;
         private Duration admissionTimeout = Duration.ofSeconds(30);
         private Duration requestTimeout = Duration.ofMinutes(10);
+        private LoadProgressListener progress;
 
         private Builder() {}
 
@@ -493,6 +495,15 @@ public final class Model implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Told how loading goes, in stages ({@code "map"}, {@code "validate"}, {@code "shard"}), each in bytes, on the
+         * thread that calls {@link #build()}.
+         */
+        public Builder progress(LoadProgressListener listener) {
+            this.progress = Objects.requireNonNull(listener, "progress");
+            return this;
+        }
+
         /** Tokens one forward step may take (decode tokens plus prefill chunks). Default 256. */
         public Builder stepTokenBudget(int n) {
             if (n < 1) throw new IllegalArgumentException("stepTokenBudget must be >= 1, got " + n);
@@ -559,6 +570,7 @@ public final class Model implements AutoCloseable {
             }
             NativeOptions o = NativeOptions.defaults().withNumerics(numerics).withMp(modelParallel).withMaxSeqLen(ctx)
                     .withMaxSequences(maxSequences).withThreads(threads);
+            if (progress != null) o = o.withProgress(progress);
             long t0 = System.nanoTime();
             NativeModel nm = NativeModel.open(dir, o);
             log.info("opened {} ({}, {} numerics, context {}, {} sequences) in {} ms", dir, v, nm.info().numerics(), ctx,

@@ -46,6 +46,27 @@ class SchedulerTest {
     }
 
     @Test
+    void aFullKvCacheStopsTheNewestRequestAndTheOthersGoOn() throws Exception {
+        // 4 blocks of 16 tokens: both prompts fit, both completions together do not.
+        ScriptedEngine engine = ScriptedEngine.of(p -> "word ".repeat(200)).withKvPool(64);
+        try (Model model = Model.builder().engine(engine).build()) {
+            GenerateRequest req = GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36).build();
+            int promptTokens = TOK.encode(ChatEncoder.builder().thinkingMode(ThinkingMode.CHAT).build().encode(req.messages())).length;
+            assertTrue(promptTokens + 36 <= 64 && 2 * (promptTokens + 36) > 64, "prompt " + promptTokens);
+            CompletableFuture<GenerateResult> first = model.generateAsync(req);
+            Thread.sleep(50);
+            CompletableFuture<GenerateResult> second = model.generateAsync(req);
+            assertEquals(FinishReason.LENGTH, first.get(10, TimeUnit.SECONDS).finishReason());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> second.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof CapacityException && e.getCause().getMessage().contains("the KV cache is full"), e.getCause().toString());
+            dev.dsv32.api.spi.CacheStats c = model.metrics().cache().orElseThrow();
+            assertEquals(c.totalBlocks(), c.freeBlocks(), "every block was returned");
+            // Admission waits for blocks: with the pool nearly taken, a new request queues instead of starting.
+            assertEquals(0, model.metrics().openSequences());
+        }
+    }
+
+    @Test
     void aRequestTimesOutWhileQueued() throws Exception {
         ScriptedEngine engine = ScriptedEngine.of(p -> "x</think>y").withLimits(4096, 1);
         try (Model model = Model.builder().engine(engine).admissionTimeout(Duration.ofSeconds(30)).build();

@@ -31,10 +31,30 @@ import org.junit.jupiter.api.Test;
 class TinyChatModelTest {
     static Model model;
     static final Tokenizer TOK = Tokenizer.v32();
+    static final List<String> progress = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void open() {
-        model = Model.builder().tinyChat().numerics(Numerics.F32).maxContext(512).maxSequences(8).build();
+        model = Model.builder().tinyChat().numerics(Numerics.F32).maxContext(512).maxSequences(8)
+                .progress((stage, done, total) -> progress.add(stage + " " + done + " " + total)).build();
+    }
+
+    @Test
+    void loadingReportsProgressInStages() {
+        assertFalse(progress.isEmpty());
+        // Each stage ends with done == total; within a stage, done never decreases.
+        java.util.Map<String, Long> last = new java.util.LinkedHashMap<>();
+        for (String p : progress) {
+            String[] f = p.split(" ");
+            long done = Long.parseLong(f[1]);
+            assertTrue(done >= last.getOrDefault(f[0], 0L), progress.toString());
+            last.put(f[0], done);
+        }
+        assertTrue(last.containsKey("map") && last.containsKey("validate"), last.toString());
+        for (String p : progress) {
+            String[] f = p.split(" ");
+            if (p.equals(progress.get(progress.size() - 1))) assertEquals(f[1], f[2]);
+        }
     }
 
     @AfterAll

@@ -106,7 +106,12 @@ public final class NativeEngine implements InferenceEngine {
             rows = ByteBuffer.allocateDirect((int) need * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
         rows.clear();
-        model.forward(entries, rows);
+        try {
+            model.forward(entries, rows);
+        } catch (NativeException e) {
+            if (e.status() == NativeException.Status.CAPACITY) throw new CapacityException(e.getMessage(), e);
+            throw e;
+        }
         float[] out = new float[batch.size() * vocab];
         for (int i = 0; i < batch.size(); i++) {
             rows.get(lastRow[i] * vocab, out, i * vocab, vocab);

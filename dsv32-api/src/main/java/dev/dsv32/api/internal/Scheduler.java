@@ -352,6 +352,7 @@ public final class Scheduler implements Runtime {
             a.pos = common;
         } else {
             if (engine.openSequenceCount() >= engine.maxSequences()) return false;
+            if (!cacheFits(a.prompt.length)) return false;
             EngineSequence seq;
             try {
                 seq = engine.openSequence();
@@ -377,6 +378,15 @@ public final class Scheduler implements Runtime {
         return true;
     }
 
+    /** Whether the KV cache has room for {@code tokens} more, keeping a block of headroom for each running request. */
+    private boolean cacheFits(int tokens) {
+        var stats = engine.cacheStats();
+        if (stats.isEmpty()) return true;
+        var c = stats.get();
+        long free = c.freeBlocks() * (long) c.blockSize();
+        return free >= tokens + (long) c.blockSize() * (active.size() + 1);
+    }
+
     private void step() {
         List<StepEntry> entries = new ArrayList<>(active.size());
         List<Active> owners = new ArrayList<>(active.size());
@@ -399,6 +409,15 @@ public final class Scheduler implements Runtime {
         float[] logits;
         try {
             logits = engine.step(entries);
+        } catch (CapacityException e) {
+            // The KV cache is full (the engine changed nothing): stop the newest request so that the others go on.
+            Active victim = owners.get(0);
+            for (Active a : owners) if (a.job.admittedNanos > victim.job.admittedNanos) victim = a;
+            log.warn("KV cache full in a step of {} sequences; stopping request {}: {}", entries.size(), victim.job.id, e.getMessage());
+            active.remove(victim);
+            fail(victim, new CapacityException("the KV cache is full: this request was stopped after " + victim.generated
+                    + " tokens so that " + (active.size()) + " others could go on (" + e.getMessage() + ")", e));
+            return;
         } catch (RuntimeException e) {
             log.warn("forward step of {} sequences failed: {}", entries.size(), e.toString());
             for (Active a : owners) {

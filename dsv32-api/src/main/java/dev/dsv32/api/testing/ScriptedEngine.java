@@ -40,16 +40,21 @@ public final class ScriptedEngine implements InferenceEngine {
     private final int vocab;
     private final int maxContext;
     private final int maxSequences;
+    /** Paged-cache imitation: blocks of {@link #BLOCK} tokens, {@code poolBlocks} in all; 0 = unlimited. */
+    private final long poolBlocks;
+    private static final int BLOCK = 16;
+    private final List<Seq> live = new ArrayList<>();
     private final List<String> prompts = new ArrayList<>();
     private int open;
     private long steps;
     private boolean closed;
 
-    private ScriptedEngine(Function<String, String> script, int vocab, int maxContext, int maxSequences) {
+    private ScriptedEngine(Function<String, String> script, int vocab, int maxContext, int maxSequences, long poolBlocks) {
         this.script = Objects.requireNonNull(script, "script");
         this.vocab = vocab;
         this.maxContext = maxContext;
         this.maxSequences = maxSequences;
+        this.poolBlocks = poolBlocks;
     }
 
     /** Answers the prompts in order with {@code completions}; a prompt after the last one is an error. */
@@ -61,19 +66,41 @@ public final class ScriptedEngine implements InferenceEngine {
                 if (c == null) throw new IllegalStateException("the script has no completion left for prompt #" + (completions.length + 1));
                 return c;
             }
-        }, 129_280, 8192, 64);
+        }, 129_280, 8192, 64, 0);
     }
 
     /** Answers each prompt with {@code script.apply(promptText)}. */
     public static ScriptedEngine of(Function<String, String> script) {
-        return new ScriptedEngine(script, 129_280, 8192, 64);
+        return new ScriptedEngine(script, 129_280, 8192, 64, 0);
     }
 
     /** The same script with other limits. */
     public ScriptedEngine withLimits(int maxContext, int maxSequences) {
         if (maxContext < 2) throw new IllegalArgumentException("maxContext must be >= 2, got " + maxContext);
         if (maxSequences < 1) throw new IllegalArgumentException("maxSequences must be >= 1, got " + maxSequences);
-        return new ScriptedEngine(script, vocab, maxContext, maxSequences);
+        return new ScriptedEngine(script, vocab, maxContext, maxSequences, poolBlocks);
+    }
+
+    /**
+     * The same script with a KV pool of {@code tokens} (blocks of 16): {@link #cacheStats()} reports it, and a step
+     * that needs more blocks than are free fails with a {@link CapacityException} and changes nothing, as the native
+     * engine's paged cache does.
+     */
+    public ScriptedEngine withKvPool(int tokens) {
+        if (tokens < BLOCK) throw new IllegalArgumentException("the KV pool must hold at least " + BLOCK + " tokens, got " + tokens);
+        return new ScriptedEngine(script, vocab, maxContext, maxSequences, tokens / BLOCK);
+    }
+
+    @Override
+    public synchronized java.util.Optional<dev.dsv32.api.spi.CacheStats> cacheStats() {
+        if (poolBlocks == 0) return java.util.Optional.empty();
+        return java.util.Optional.of(new dev.dsv32.api.spi.CacheStats(BLOCK, poolBlocks, poolBlocks - usedBlocks()));
+    }
+
+    private long usedBlocks() {
+        long used = 0;
+        for (Seq s : live) used += (s.length + BLOCK - 1) / BLOCK;
+        return used;
     }
 
     /** Every prompt the script was asked about, in order. */
@@ -111,7 +138,9 @@ public final class ScriptedEngine implements InferenceEngine {
         if (closed) throw new IllegalStateException("the engine is closed");
         if (open >= maxSequences) throw new CapacityException("all " + maxSequences + " sequences are in use");
         open++;
-        return new Seq();
+        Seq s = new Seq();
+        live.add(s);
+        return s;
     }
 
     @Override
@@ -123,6 +152,15 @@ public final class ScriptedEngine implements InferenceEngine {
             if (s.length + batch.get(i).tokens().length > maxContext) {
                 throw new CapacityException("batch entry " + i + ": the sequence would exceed " + maxContext + " tokens");
             }
+        }
+        if (poolBlocks > 0) {
+            long need = 0;
+            for (StepEntry e : batch) {
+                Seq s = (Seq) e.sequence();
+                need += (s.length + e.tokens().length + BLOCK - 1) / BLOCK - (s.length + BLOCK - 1) / BLOCK;
+            }
+            long free = poolBlocks - usedBlocks();
+            if (need > free) throw new CapacityException("the step needs " + need + " KV blocks, " + free + " of " + poolBlocks + " are free");
         }
         steps++;
         float[] logits = new float[batch.size() * vocab];
@@ -152,6 +190,7 @@ public final class ScriptedEngine implements InferenceEngine {
     public synchronized void close() {
         closed = true;
         open = 0;
+        live.clear();
     }
 
     private final class Seq implements EngineSequence {
@@ -198,6 +237,7 @@ public final class ScriptedEngine implements InferenceEngine {
             synchronized (ScriptedEngine.this) {
                 if (closed) return;
                 closed = true;
+                live.remove(this);
                 if (!ScriptedEngine.this.closed) open--;
             }
         }
