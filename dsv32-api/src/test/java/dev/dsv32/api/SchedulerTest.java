@@ -61,7 +61,6 @@ class SchedulerTest {
             assertTrue(e.getCause() instanceof CapacityException && e.getCause().getMessage().contains("the KV cache is full"), e.getCause().toString());
             dev.dsv32.api.spi.CacheStats c = model.metrics().cache().orElseThrow();
             assertEquals(c.totalBlocks(), c.freeBlocks(), "every block was returned");
-            // Admission waits for blocks: with the pool nearly taken, a new request queues instead of starting.
             assertEquals(0, model.metrics().openSequences());
         }
     }
