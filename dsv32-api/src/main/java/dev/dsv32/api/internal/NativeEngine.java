@@ -28,7 +28,7 @@ public final class NativeEngine implements InferenceEngine {
     private final int vocab;
     private final int maxContext;
     private final int maxSequences;
-    private int open; // guarded by this
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private FloatBuffer rows = FloatBuffer.allocate(0);
 
     public NativeEngine(NativeModel model, int maxSequences) {
@@ -58,14 +58,14 @@ public final class NativeEngine implements InferenceEngine {
     }
 
     @Override
-    public synchronized int openSequenceCount() {
-        return open;
+    public int openSequenceCount() {
+        return open.get();
     }
 
     @Override
     public synchronized EngineSequence openSequence() {
         Seq s = new Seq(openNative());
-        open++;
+        open.incrementAndGet();
         return s;
     }
 
@@ -125,11 +125,11 @@ public final class NativeEngine implements InferenceEngine {
     @Override
     public synchronized void close() {
         model.close();
-        open = 0;
+        open.set(0);
     }
 
-    private synchronized void closed(Seq s) {
-        open--;
+    private void closed(Seq s) {
+        open.decrementAndGet();
     }
 
     private final class Seq implements EngineSequence {
@@ -182,7 +182,7 @@ public final class NativeEngine implements InferenceEngine {
             synchronized (NativeEngine.this) {
                 check();
                 Seq copy = new Seq(openNative());
-                open++;
+                open.incrementAndGet();
                 copy.tokens = Arrays.copyOf(tokens, tokens.length);
                 copy.length = length;
                 copy.pending = length; // fallback: computed again with its next step

@@ -83,6 +83,8 @@ public final class Scheduler implements Runtime {
     private volatile double tokensPerSecond;
     private volatile long ttftSumNanos;
     private volatile long ttftCount;
+    /** The engine's cache stats after the last step or release (read without waiting for a running step). */
+    private volatile java.util.Optional<dev.dsv32.api.spi.CacheStats> cache;
 
     /** A job in the scheduler: its sequence and progress. */
     private static final class Active {
@@ -123,6 +125,7 @@ public final class Scheduler implements Runtime {
         this.maxContext = engine.maxContext();
         this.eos = Tokenizer.EOS_ID;
         this.textVocab = Math.min(tokenizer.size(), vocab);
+        this.cache = engine.cacheStats();
         this.thread = new Thread(this::run, "dsv32-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -159,7 +162,7 @@ public final class Scheduler implements Runtime {
         long n = ttftCount;
         return new Metrics(queueLength, activeCount, lastBatchSize, engine.openSequenceCount(), steps, completed, failed,
                 rejected, promptTokens, completionTokens, tokensPerSecond,
-                Duration.ofNanos(n == 0 ? 0 : ttftSumNanos / n), engine.cacheStats());
+                Duration.ofNanos(n == 0 ? 0 : ttftSumNanos / n), cache);
     }
 
     @Override
@@ -169,6 +172,7 @@ public final class Scheduler implements Runtime {
         s.truncate(0);
         if (seq != null) {
             seq.close();
+            cache = engine.cacheStats();
             signal(); // a sequence is free: waiting requests may start
         }
     }
@@ -218,6 +222,7 @@ public final class Scheduler implements Runtime {
                 activeCount = active.size();
                 if (!active.isEmpty()) step();
                 activeCount = active.size();
+                cache = engine.cacheStats();
             }
         } catch (Throwable t) {
             log.error("engine thread failed", t);
