@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.dsv32.bench.BatchDecodeBench [--config tiny_chat|mini | --model DIR]
- *      [--concurrency 1,4,16] [--tokens 32] [--numerics f32|fp8] [--threads N] [--rounds 2]
+ *      [--concurrency 1,4,16] [--tokens 32] [--numerics f32|fp8] [--threads N] [--rounds 2] [--greedy]
  * </pre>
  */
 public final class BatchDecodeBench {
@@ -36,6 +36,7 @@ public final class BatchDecodeBench {
         int tokens = 32;
         int threads = 0;
         int rounds = 2;
+        boolean greedy = false;
         Numerics numerics = Numerics.DEFAULT;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -52,9 +53,10 @@ public final class BatchDecodeBench {
                 case "--tokens" -> { tokens = Integer.parseInt(v); i++; }
                 case "--threads" -> { threads = Integer.parseInt(v); i++; }
                 case "--rounds" -> { rounds = Integer.parseInt(v); i++; }
+                case "--greedy" -> greedy = true;
                 case "--numerics" -> { numerics = Numerics.valueOf(v.toUpperCase(Locale.ROOT)); i++; }
                 default -> throw new IllegalArgumentException("unknown option " + a
-                        + " (expected --config, --model, --concurrency, --tokens, --threads, --rounds, --numerics)");
+                        + " (expected --config, --model, --concurrency, --tokens, --threads, --rounds, --numerics, --greedy)");
             }
         }
         if (dir == null) {
@@ -67,9 +69,9 @@ public final class BatchDecodeBench {
         for (int c : concurrency) maxC = Math.max(maxC, c);
         try (Model model = Model.builder().path(dir).numerics(numerics).threads(threads).maxSequences(maxC)
                 .maxContext(Math.max(256, tokens + 64)).build()) {
-            System.out.printf(Locale.ROOT, "model %s, numerics %s, %d completion tokens per request, %d cores%n%n", dir, numerics, tokens,
-                    Runtime.getRuntime().availableProcessors());
-            run(model, 1, Math.min(tokens, 8)); // warm-up
+            System.out.printf(Locale.ROOT, "model %s, numerics %s, %s sampling, %d completion tokens per request, %d cores%n%n", dir,
+                    numerics, greedy ? "greedy" : "temperature 1.0 / top-p 0.95", tokens, Runtime.getRuntime().availableProcessors());
+            run(model, 1, Math.min(tokens, 8), greedy); // warm-up
             System.out.println("| concurrent requests | decode tokens/s (aggregate) | per request | vs 1 | mean TTFT ms | forward steps |");
             System.out.println("|---:|---:|---:|---:|---:|---:|");
             double base = 0;
@@ -77,7 +79,7 @@ public final class BatchDecodeBench {
                 double best = 0;
                 Result bestR = null;
                 for (int r = 0; r < rounds; r++) {
-                    Result res = run(model, c, tokens);
+                    Result res = run(model, c, tokens, greedy);
                     if (res.tokensPerSecond > best) {
                         best = res.tokensPerSecond;
                         bestR = res;
@@ -92,12 +94,12 @@ public final class BatchDecodeBench {
 
     record Result(double tokensPerSecond, double meanTtftMs, long steps) {}
 
-    static Result run(Model model, int c, int tokens) throws Exception {
+    static Result run(Model model, int c, int tokens, boolean greedy) throws Exception {
         long steps0 = model.metrics().steps();
         List<CompletableFuture<GenerateResult>> fs = new ArrayList<>();
         for (int i = 0; i < c; i++) {
             fs.add(model.generateAsync(GenerateRequest.builder().messages(Message.user("Request " + i + ": write a long story."))
-                    .thinking(false).seed(i).maxTokens(tokens).ignoreEos(true).build()));
+                    .thinking(false).seed(i).temperature(greedy ? 0 : 1.0).maxTokens(tokens).ignoreEos(true).build()));
         }
         long firstToken = Long.MAX_VALUE;
         long end = 0;

@@ -281,6 +281,14 @@ public final class Scheduler implements Runtime {
             failed++;
             return null;
         }
+        var stats = engine.cacheStats();
+        if (stats.isPresent() && (long) n > stats.get().totalBlocks() * stats.get().blockSize()) {
+            j.fail(new CapacityException("the prompt has " + n + " tokens; the whole KV cache holds "
+                    + stats.get().totalBlocks() * stats.get().blockSize() + " tokens"));
+            failed++;
+            rejected++;
+            return null;
+        }
         if (n >= maxContext) {
             j.fail(new Dsv32Exception("the prompt has " + n + " tokens; the model's context is " + maxContext
                     + " tokens (prompt and completion): shorten the conversation or raise maxContext"));
@@ -335,7 +343,9 @@ public final class Scheduler implements Runtime {
                 failed++;
                 a.job.fail(new CapacityException("no sequence became free within " + config.admissionTimeout().toMillis()
                         + " ms: " + engine.openSequenceCount() + " of " + engine.maxSequences() + " sequences are in use ("
-                        + active.size() + " requests running, the rest held by open sessions); raise maxSequences, close idle sessions or retry later"));
+                        + active.size() + " requests running, the rest held by open sessions)" + cache.map(c -> ", " + c.freeBlocks()
+                        + " of " + c.totalBlocks() + " KV blocks of " + c.blockSize() + " tokens free").orElse("")
+                        + "; raise maxSequences, close idle sessions or retry later"));
             }
         }
         queueLength = waiting.size();
@@ -383,13 +393,16 @@ public final class Scheduler implements Runtime {
         return true;
     }
 
-    /** Whether the KV cache has room for {@code tokens} more, keeping a block of headroom for each running request. */
+    /**
+     * Whether the KV cache has room for {@code tokens} more: the free blocks must hold them plus a block of headroom
+     * for each running request (which grow as they decode).
+     */
     private boolean cacheFits(int tokens) {
         var stats = engine.cacheStats();
         if (stats.isEmpty()) return true;
         var c = stats.get();
         long free = c.freeBlocks() * (long) c.blockSize();
-        return free >= tokens + (long) c.blockSize() * (active.size() + 1);
+        return free >= tokens + (long) c.blockSize() * active.size();
     }
 
     private void step() {
@@ -504,6 +517,7 @@ public final class Scheduler implements Runtime {
         }
         completed++;
         activeCount = active.size();
+        cache = engine.cacheStats();
         a.job.complete(reason, Arrays.copyOf(a.out, a.generated));
     }
 
@@ -511,6 +525,7 @@ public final class Scheduler implements Runtime {
         release(a, true);
         failed++;
         activeCount = active.size();
+        cache = engine.cacheStats();
         a.job.fail(e);
     }
 
