@@ -67,6 +67,8 @@ public final class Scheduler implements Runtime {
     private final ArrayDeque<Active> waiting = new ArrayDeque<>();
     private final List<Active> active = new ArrayList<>();
     private final ArrayDeque<long[]> rate = new ArrayDeque<>();
+    /** Samples the rows of a step in parallel (null on one core). */
+    private final java.util.concurrent.ForkJoinPool samplers;
     /** The last admission left requests waiting for lack of a sequence. */
     private boolean admitBlocked;
 
@@ -101,6 +103,10 @@ public final class Scheduler implements Runtime {
         final StreamingDecoder decoder;
         final Sampler sampler;
         final LogitsListener logits;
+        /** A failure while sampling this step (reported after the step). */
+        RuntimeException error;
+        /** This request's row of the step's logits, for the sampler. */
+        float[] row;
 
         Active(Job job, Tokenizer tok, long seed) {
             this.job = job;
@@ -126,6 +132,13 @@ public final class Scheduler implements Runtime {
         this.eos = Tokenizer.EOS_ID;
         this.textVocab = Math.min(tokenizer.size(), vocab);
         this.cache = engine.cacheStats();
+        int cores = java.lang.Runtime.getRuntime().availableProcessors();
+        this.samplers = cores > 1 ? new java.util.concurrent.ForkJoinPool(cores - 1, pool -> {
+            java.util.concurrent.ForkJoinWorkerThread t = java.util.concurrent.ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            t.setName("dsv32-sampler-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false) : null;
         this.thread = new Thread(this::run, "dsv32-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -200,6 +213,7 @@ public final class Scheduler implements Runtime {
             Thread.currentThread().interrupt();
         }
         if (thread.isAlive()) log.warn("the engine thread did not stop within 30 s");
+        if (samplers != null) samplers.shutdown();
     }
 
     private void signal() {
@@ -449,6 +463,8 @@ public final class Scheduler implements Runtime {
         long computedPrompt = 0;
         long now = System.nanoTime();
         int sampledNow = 0;
+        List<Active> sampled = new ArrayList<>(owners.size());
+        int[] offsets = new int[owners.size()];
         for (int i = 0; i < owners.size(); i++) {
             Active a = owners.get(i);
             SessionState s = a.job.session;
@@ -461,10 +477,50 @@ public final class Scheduler implements Runtime {
                 if (a.pos < a.prompt.length) continue;
                 a.decoding = true;
             }
+            offsets[sampled.size()] = i * vocab;
+            sampled.add(a);
+        }
+        // 1. Padding ids masked, the debug hook called: on this thread, in batch order.
+        for (int k = 0; k < sampled.size(); k++) {
+            Active a = sampled.get(k);
+            a.error = null;
+            if (textVocab < vocab) Arrays.fill(logits, offsets[k] + textVocab, offsets[k] + vocab, Float.NEGATIVE_INFINITY);
+            try {
+                if (a.logits != null) a.logits.onLogits(a.generated, logits, offsets[k], vocab);
+            } catch (RuntimeException e) {
+                a.error = e;
+            }
+        }
+        // 2. Sampling (top-p sorts the whole vocabulary): each request has its own sampler, so rows go in parallel.
+        int[] tokens = new int[sampled.size()];
+        Runnable[] work = new Runnable[sampled.size()];
+        for (int k = 0; k < sampled.size(); k++) {
+            int kk = k;
+            Active a = sampled.get(k);
+            work[k] = () -> {
+                if (a.error != null) return;
+                try {
+                    if (logits.length == vocab) {
+                        tokens[kk] = a.sampler.sample(logits, 0, vocab);
+                    } else { // JNI copies the array it is given: give it the row only
+                        if (a.row == null) a.row = new float[vocab];
+                        System.arraycopy(logits, offsets[kk], a.row, 0, vocab);
+                        tokens[kk] = a.sampler.sample(a.row, 0, vocab);
+                    }
+                } catch (RuntimeException e) {
+                    a.error = e;
+                }
+            };
+        }
+        runAll(work);
+        // 3. Each token through the decoder, stop strings and parser: on this thread, in batch order.
+        for (int k = 0; k < sampled.size(); k++) {
+            Active a = sampled.get(k);
             sampledNow++;
             try {
-                sample(a, logits, i * vocab, now);
-            } catch (RuntimeException e) { // a listener, the decoder or the parser: this request fails, not the others
+                if (a.error != null) throw a.error;
+                accept(a, tokens[k], now);
+            } catch (RuntimeException e) { // the hook, the sampler, the decoder or the parser: this request fails, not the others
                 log.warn("request {} failed while handling its token: {}", a.job.id, e.toString());
                 active.remove(a);
                 fail(a, e);
@@ -475,11 +531,20 @@ public final class Scheduler implements Runtime {
         updateRate(now);
     }
 
-    private void sample(Active a, float[] logits, int offset, long now) {
-        // Ids past the tokenizer's vocabulary are padding rows of the embedding: never sample them.
-        if (textVocab < vocab) Arrays.fill(logits, offset + textVocab, offset + vocab, Float.NEGATIVE_INFINITY);
-        if (a.logits != null) a.logits.onLogits(a.generated, logits, offset, vocab);
-        int token = a.sampler.sample(logits, offset, vocab);
+    /** Runs {@code work} on the sampling pool and this thread; returns when all are done. */
+    private void runAll(Runnable[] work) {
+        if (work.length <= 1 || samplers == null) {
+            for (Runnable r : work) r.run();
+            return;
+        }
+        List<java.util.concurrent.ForkJoinTask<?>> tasks = new ArrayList<>(work.length - 1);
+        for (int k = 1; k < work.length; k++) tasks.add(samplers.submit(work[k]));
+        work[0].run();
+        for (java.util.concurrent.ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /** The request's next token: records it, ends the request or keeps it decoding. */
+    private void accept(Active a, int token, long now) {
         if (a.generated == 0) {
             a.job.firstTokenNanos = now;
             ttftSumNanos += now - a.job.submitNanos;
