@@ -386,6 +386,8 @@ public final class Model implements AutoCloseable {
         private Duration admissionTimeout = Duration.ofSeconds(30);
         private Duration requestTimeout = Duration.ofMinutes(10);
         private LoadProgressListener progress;
+        private int kvCacheTokens;
+        private int kvBlockSize;
 
         private Builder() {}
 
@@ -504,6 +506,23 @@ public final class Model implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The KV cache pool, in tokens, shared by all sequences (paged: a sequence takes blocks as it grows). Default
+         * {@code maxSequences x maxContext}; smaller pools admit requests while blocks are free.
+         */
+        public Builder kvCacheTokens(int tokens) {
+            if (tokens < 1) throw new IllegalArgumentException("kvCacheTokens must be >= 1, got " + tokens);
+            this.kvCacheTokens = tokens;
+            return this;
+        }
+
+        /** Positions per KV cache block. Default 64. */
+        public Builder kvBlockSize(int tokens) {
+            if (tokens < 1) throw new IllegalArgumentException("kvBlockSize must be >= 1, got " + tokens);
+            this.kvBlockSize = tokens;
+            return this;
+        }
+
         /** Tokens one forward step may take (decode tokens plus prefill chunks). Default 256. */
         public Builder stepTokenBudget(int n) {
             if (n < 1) throw new IllegalArgumentException("stepTokenBudget must be >= 1, got " + n);
@@ -571,6 +590,8 @@ public final class Model implements AutoCloseable {
             NativeOptions o = NativeOptions.defaults().withNumerics(numerics).withMp(modelParallel).withMaxSeqLen(ctx)
                     .withMaxSequences(maxSequences).withThreads(threads);
             if (progress != null) o = o.withProgress(progress);
+            if (kvCacheTokens > 0) o = o.withKvPoolTokens(kvCacheTokens);
+            if (kvBlockSize > 0) o = o.withKvBlockSize(kvBlockSize);
             long t0 = System.nanoTime();
             NativeModel nm = NativeModel.open(dir, o);
             log.info("opened {} ({}, {} numerics, context {}, {} sequences) in {} ms", dir, v, nm.info().numerics(), ctx,

@@ -20,7 +20,7 @@ class ConcurrencyTest {
     static final int THREADS = 64;
     static final int PER_THREAD = 4;
     static final int PROMPTS = 16;
-    static final int MAX_TOKENS = 4;
+    static final int MAX_TOKENS = 8;
 
     /** Per step of one request: whether its top-1 matched the reference, and the KL to it. */
     static final class Check implements LogitsListener {

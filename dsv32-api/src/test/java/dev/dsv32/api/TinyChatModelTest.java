@@ -196,6 +196,8 @@ class TinyChatModelTest {
         awaitIdle();
         assertEquals(0, model.metrics().openSequences());
         assertEquals(3, steps.get(), "no step ran after the one during which it was cancelled");
+        dev.dsv32.api.spi.CacheStats cache = model.metrics().cache().orElseThrow(); // the native engine pages its KV cache
+        assertEquals(cache.totalBlocks(), cache.freeBlocks(), "the cancelled request's KV blocks were returned");
     }
 
     @Test
