@@ -533,7 +533,9 @@ public final class Model implements AutoCloseable {
         /** How long a request may wait for a free sequence before failing with {@link CapacityException}. Default 30 s. */
         public Builder admissionTimeout(Duration d) {
             Objects.requireNonNull(d, "admissionTimeout");
-            if (d.isNegative()) throw new IllegalArgumentException("admissionTimeout must be >= 0, got " + d);
+            if (d.isNegative() || d.compareTo(Duration.ofDays(365)) > 0) {
+                throw new IllegalArgumentException("admissionTimeout must be between 0 and 365 days, got " + d);
+            }
             this.admissionTimeout = d;
             return this;
         }

@@ -282,7 +282,7 @@ public final class Scheduler implements Runtime {
         long adm = config.admissionTimeout().toNanos();
         for (Active a : waiting) {
             d = Math.min(d, a.job.deadlineNanos);
-            d = Math.min(d, a.job.submitNanos + adm);
+            d = Math.min(d, adm > Long.MAX_VALUE - a.job.submitNanos ? Long.MAX_VALUE : a.job.submitNanos + adm);
         }
         return d;
     }
