@@ -2,6 +2,7 @@
 // the sampled frequencies against an independent softmax (chi-square, fixed seeds).
 //   test_sampling <golden tiny dir>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "dsv32/dsv32.h"
+#include "sampling/sampling.h"
 #include "test_util.h"
 
 static dsv32_sampling_params params(double t, double top_p, int32_t top_k) {
@@ -235,6 +237,153 @@ static void test_large_vocab() {
     CHECK(dsv32_sample(row.data(), V, &pk, &s, &tok) == DSV32_OK && tok >= 0 && tok < V);
 }
 
+// ---- sample() against sample_reference() (the full-sort implementation of the specification) ----
+
+// The SplitMix64 state whose next output is `out` (the output mix is a bijection): lets a test force u.
+static uint64_t state_for_output(uint64_t out) {
+    auto inv_xorshift = [](uint64_t y, int s) {
+        uint64_t x = y;
+        for (int i = 0; i < 64 / s + 1; ++i) x = y ^ (x >> s);
+        return x;
+    };
+    auto inv_mul = [](uint64_t a) {  // a odd: Newton iteration for a^-1 mod 2^64
+        uint64_t x = a;
+        for (int i = 0; i < 6; ++i) x *= 2 - a * x;
+        return x;
+    };
+    uint64_t z = inv_xorshift(out, 31);
+    z *= inv_mul(0x94D049BB133111EBULL);
+    z = inv_xorshift(z, 27);
+    z *= inv_mul(0xBF58476D1CE4E5B9ULL);
+    z = inv_xorshift(z, 30);
+    return z - 0x9E3779B97F4A7C15ULL;
+}
+
+enum class Shape { normal, peaked, flat_ties, coarse_ties, neg_inf, wide, one_finite, zeros };
+
+static std::vector<float> make_row(std::mt19937& g, int n, Shape shape) {
+    std::vector<float> v;
+    switch (shape) {
+        case Shape::normal: v = random_row(g, n, 1.0f); break;
+        case Shape::peaked: {  // LLM-like: a bulk plus a few dominant tokens
+            v = random_row(g, n, 3.0f);
+            std::uniform_int_distribution<int> pick(0, n - 1);
+            std::uniform_real_distribution<float> hi(8.0f, 30.0f);
+            for (int k = 0; k < 5; ++k) v[size_t(pick(g))] = hi(g);
+            break;
+        }
+        case Shape::flat_ties: v.assign(size_t(n), 0.5f); break;
+        case Shape::coarse_ties: {  // few distinct values: long runs of ties (and -0 / +0)
+            std::uniform_int_distribution<int> d(-6, 3);
+            v.resize(size_t(n));
+            for (auto& x : v) x = float(d(g)) * 0.75f;
+            for (size_t i = 0; i < v.size(); i += 7) v[i] = (i % 2) ? -0.0f : 0.0f;
+            break;
+        }
+        case Shape::neg_inf: {
+            v = random_row(g, n, 2.0f);
+            std::bernoulli_distribution drop(0.6);
+            for (auto& x : v)
+                if (drop(g)) x = -INFINITY;
+            v[size_t(g() % unsigned(n))] = 1.0f;  // at least one finite
+            break;
+        }
+        case Shape::wide: v = random_row(g, n, 25.0f); break;  // many weights below 2^-53: a short head
+        case Shape::one_finite: v.assign(size_t(n), -INFINITY); v[size_t(g() % unsigned(n))] = -3.0f; break;
+        case Shape::zeros: v.assign(size_t(n), 0.0f); for (size_t i = 1; i < v.size(); i += 2) v[i] = -0.0f; break;
+    }
+    return v;
+}
+
+static int g_diff_cases = 0;
+
+static void compare_one(const std::vector<float>& row, double t, double top_p, int top_k, uint64_t seed) {
+    dsv32::sampling::Params p;
+    p.temperature = t;
+    p.top_p = top_p;
+    p.top_k = top_k;
+    static dsv32::sampling::Workspace wf, wr;
+    uint64_t sf = seed, sr = seed;
+    int32_t tf = -1, tr = -2;
+    std::string ef, er;
+    const bool of = dsv32::sampling::sample(row.data(), int32_t(row.size()), p, &sf, wf, &tf, &ef);
+    const bool orf = dsv32::sampling::sample_reference(row.data(), int32_t(row.size()), p, &sr, wr, &tr, &er);
+    ++g_diff_cases;
+    CHECK_MSG(of && orf && tf == tr && sf == sr, "vocab %zu t=%g top_p=%g top_k=%d seed=%llu: fast %d (%s) ref %d (%s)",
+              row.size(), t, top_p, top_k, (unsigned long long)seed, tf, ef.c_str(), tr, er.c_str());
+}
+
+static void test_fast_matches_reference() {
+    std::mt19937 g(2024);
+    const Shape shapes[] = {Shape::normal, Shape::peaked,     Shape::flat_ties, Shape::coarse_ties,
+                            Shape::neg_inf, Shape::wide,      Shape::one_finite, Shape::zeros};
+    const double temps[] = {0.3, 1.0, 2.0};
+    const double top_ps[] = {0.5, 0.9, 0.95, 1.0};
+    const uint64_t u_max_state = state_for_output(~0ULL);  // u = 1 - 2^-53: the draw lands on the last kept
+    const uint64_t u_zero_state = state_for_output(0);     // u = 0
+    uint64_t s = 0;
+    CHECK(dsv32::sampling::uniform01(&(s = u_max_state)) == 1.0 - 0x1.0p-53);
+    CHECK(dsv32::sampling::uniform01(&(s = u_zero_state)) == 0.0);
+    // small vocabularies: every shape x temperature x top-p x top-k, several rows and seeds each
+    for (int n : {1, 2, 3, 7, 64, 1000, 1500, 5000}) {
+        for (Shape shape : shapes) {
+            for (int rep = 0; rep < 3; ++rep) {
+                auto row = make_row(g, n, shape);
+                for (double t : temps)
+                    for (double tp : top_ps)
+                        for (int k : {0, 1, 2, 40, n - 1, n, n + 5}) {
+                            if (k < 0) continue;
+                            for (uint64_t seed : {uint64_t(g()), uint64_t(g()) << 32 | g(), u_max_state, u_zero_state})
+                                compare_one(row, t, tp, k, seed);
+                        }
+            }
+        }
+    }
+    // DeepSeek-V3.2's vocabulary: fewer rows (the reference takes ~20 ms a sample), every shape and setting
+    const int V = 129280;
+    for (Shape shape : shapes) {
+        auto row = make_row(g, V, shape);
+        for (double t : temps)
+            for (double tp : top_ps)
+                for (int k : {0, 50, 20000, V})
+                    for (uint64_t seed : {uint64_t(g()), u_max_state})
+                        compare_one(row, t, tp, k, seed);
+    }
+    // many seeds on the default settings (t 1, top-p 0.95) over a normal and a peaked row
+    for (Shape shape : {Shape::normal, Shape::peaked}) {
+        auto row = make_row(g, V, shape);
+        for (int i = 0; i < 40; ++i) compare_one(row, 1.0, 0.95, 0, uint64_t(g()) << 32 | g());
+    }
+    std::printf("fast sample == reference sample in %d cases\n", g_diff_cases);
+}
+
+// Not a check: milliseconds per token at vocab 129280, top-p 0.95, temperature 1, random normal logits.
+static void bench_sampling() {
+    const int V = 129280;
+    std::mt19937 g(77);
+    auto row = random_row(g, V, 1.0f);
+    dsv32::sampling::Params p;  // temperature 1, top-p 0.95
+    dsv32::sampling::Workspace ws;
+    std::string err;
+    int32_t tok = -1;
+    auto time_ms = [&](bool fast, double t, int iters) {
+        p.temperature = t;
+        uint64_t s = 9;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < iters; ++i) {
+            if (fast)
+                dsv32::sampling::sample(row.data(), V, p, &s, ws, &tok, &err);
+            else
+                dsv32::sampling::sample_reference(row.data(), V, p, &s, ws, &tok, &err);
+        }
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / iters;
+    };
+    time_ms(true, 1.0, 5);
+    const double ref = time_ms(false, 1.0, 20), fast = time_ms(true, 1.0, 200), greedy = time_ms(true, 0.0, 200);
+    std::printf("bench vocab %d, top-p 0.95, T 1, normal logits: reference (full sort) %.3f ms/token, fast %.3f "
+                "ms/token (greedy %.3f ms)\n", V, ref, fast, greedy);
+}
+
 static bool fails_with(int rc, const char* needle) {
     const bool ok = rc == DSV32_ERR_INVALID_ARGUMENT && std::strstr(dsv32_last_error(), needle) != nullptr;
     if (!ok) std::fprintf(stderr, "  rc %d, last error \"%s\", expected \"%s\"\n", rc, dsv32_last_error(), needle);
@@ -330,6 +479,8 @@ int main(int argc, char** argv) {
     test_reproducible();
     test_large_vocab();
     test_invalid();
+    test_fast_matches_reference();
+    bench_sampling();
     if (argc > 1) test_tiny_model(argv[1]);
     return test_summary("test_sampling");
 }

@@ -1,4 +1,4 @@
-// sampling.h: next-token sampling from one row of logits (scalar reference implementation).
+// sampling.h: next-token sampling from one row of logits.
 //
 // Pipeline, in this order (DeepSeek-V3.2 model card defaults: temperature 1.0, top-p 0.95):
 //   0. validation: logits may not hold NaN or +inf; -inf marks an excluded token (at least one logit must be finite).
@@ -53,13 +53,21 @@ std::string validate(const Params& p);
 struct Workspace {
     std::vector<int32_t> ids;
     std::vector<double> w;  // softmax weights of the kept candidates
+    std::vector<uint64_t> keys, tmp;  // packed (order key << 32 | id) of sample()'s head candidates, radix scratch
 };
 
 // Samples one token id from logits[0 .. vocab). Returns true and sets *token, or returns false with *error set
 // (bad logits or params); never throws for bad input (std::bad_alloc can still escape). rng_state may be null
 // only when p.temperature == 0.
+// Sorts only the head of the candidate order whose weights can change a double sum (see sampling.cpp), with a
+// radix sort: O(vocab), and bit-identical to sample_reference for every input, params and RNG state.
 bool sample(const float* logits, int32_t vocab, const Params& p, uint64_t* rng_state, Workspace& ws, int32_t* token,
             std::string* error);
+
+// The literal implementation of the steps above (a full comparison sort of the candidates): the specification
+// sample() is tested against. Same contract.
+bool sample_reference(const float* logits, int32_t vocab, const Params& p, uint64_t* rng_state, Workspace& ws,
+                      int32_t* token, std::string* error);
 
 }  // namespace dsv32::sampling
 
