@@ -12,10 +12,12 @@
 
 namespace dsv32 {
 
-void Model::linear(const Linear& L, const float* x, int S, float* y) const {
+void Model::linear(const Linear& L, const float* x, int S, float* y) const { linear(L, x, S, y, threads()); }
+
+void Model::linear(const Linear& L, const float* x, int S, float* y, int n_threads) const {
     const kernels::WeightMat m = L.mat();
-    if (fp8_ && m.type == kernels::WType::FP8) kernels::linear_fp8(x, m, y, S, threads());
-    else kernels::linear(x, m, y, S, threads());  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
+    if (fp8_ && m.type == kernels::WType::FP8) kernels::linear_fp8(x, m, y, S, n_threads);
+    else kernels::linear(x, m, y, S, n_threads);  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
 }
 
 void Model::attention(int l, const float* x, const Step& st, float* out) const {

@@ -202,8 +202,11 @@ private:
                  std::vector<std::vector<int>>* selected) const;
     void ffn(int l, const float* x, int S, float* out) const;
     void moe(int l, const float* x, int S, float* out) const;
-    void swiglu(const Ffn& f, const float* x, int S, float* out) const;
+    void swiglu(const Ffn& f, const float* x, int S, float* out) const { swiglu(f, x, S, out, threads()); }
+    // n_threads explicit: no rank() lookup, so it may run on any thread (moe() runs experts on the worker threads).
+    void swiglu(const Ffn& f, const float* x, int S, float* out, int n_threads) const;
     void linear(const Linear& L, const float* x, int S, float* y) const;
+    void linear(const Linear& L, const float* x, int S, float* y, int n_threads) const;
 
     Config cfg_;
     std::shared_ptr<const SafetensorsSet> st_;  // the mappings the weights point into

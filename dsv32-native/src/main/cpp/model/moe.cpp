@@ -2,20 +2,22 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include "kernels/kernels.h"
 #include "model/model.h"
 
 namespace dsv32 {
 
-void Model::swiglu(const Ffn& f, const float* x, int S, float* out) const {
+void Model::swiglu(const Ffn& f, const float* x, int S, float* out, int n_threads) const {
     const int I = f.w1.out;
     std::vector<float> a(size_t(S) * I), b(size_t(S) * I);
-    linear(f.w1, x, S, a.data());
-    linear(f.w3, x, S, b.data());
+    linear(f.w1, x, S, a.data(), n_threads);
+    linear(f.w3, x, S, b.data(), n_threads);
     for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::silu(a[i]) * b[i];
     bf16(a.data(), a.size());
-    linear(f.w2, a.data(), S, out);
+    linear(f.w2, a.data(), S, out, n_threads);
 }
 
 void Model::ffn(int l, const float* x, int S, float* out) const {
@@ -82,19 +84,47 @@ void Model::moe(int l, const float* x, int S, float* out) const {
     const RankWeights::Layer& R = shard(l);
     if (cfg_.n_shared_experts > 0) swiglu(R.shared, x, S, out);
     else std::fill(out, out + size_t(S) * D, 0.0f);
-    std::vector<float> xin, y;
+    // Routed experts. A decode batch gives each active expert only a few tokens (batch 16, 8 of 64 experts per token:
+    // ~2 each), so splitting each expert's three small GEMMs across the threads costs a parallel region per GEMM and
+    // little work per thread; instead the threads take whole experts, each expert computed single-threaded. An
+    // expert's output does not depend on the thread count (kernels::linear computes every output row the same way)
+    // and the weighted sum below stays in expert order, so the logits are bitwise those of the per-GEMM split.
+    std::vector<int> active;
+    std::vector<size_t> off(1, 0);
     for (int e = R.expert0; e < R.expert1; ++e) {
-        const std::vector<int>& ts = tok[size_t(e)];
-        if (ts.empty()) continue;
-        const int n = int(ts.size());
-        xin.resize(size_t(n) * D);
-        y.resize(size_t(n) * D);
-        for (int i = 0; i < n; ++i) std::copy(x + size_t(ts[size_t(i)]) * D, x + size_t(ts[size_t(i)] + 1) * D, xin.data() + size_t(i) * D);
-        swiglu(L.experts[size_t(e)], xin.data(), n, y.data());
-        for (int i = 0; i < n; ++i) {
-            float* o = out + size_t(ts[size_t(i)]) * D;
-            const float w = wt[size_t(e)][size_t(i)];
-            for (int d = 0; d < D; ++d) o[d] += w * y[size_t(i) * D + d];
+        if (tok[size_t(e)].empty()) continue;
+        active.push_back(e);
+        off.push_back(off.back() + tok[size_t(e)].size() * size_t(D));
+    }
+    std::vector<float> ys(off.back());
+    const int na = int(active.size()), nt = threads();
+    bool failed = false;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt > 0 ? nt : 1) if (nt > 1 && na > 1)
+#endif
+    for (int i = 0; i < na; ++i) {
+        try {  // no exception may leave an OpenMP region: record it, throw after
+            const int e = active[size_t(i)];
+            const std::vector<int>& ts = tok[size_t(e)];
+            const int n = int(ts.size());
+            std::vector<float> xin(size_t(n) * D);
+            for (int j = 0; j < n; ++j) std::copy(x + size_t(ts[size_t(j)]) * D, x + size_t(ts[size_t(j)] + 1) * D, xin.data() + size_t(j) * D);
+            swiglu(L.experts[size_t(e)], xin.data(), n, ys.data() + off[size_t(i)], 1);
+        } catch (...) {
+#if defined(_OPENMP)
+#pragma omp atomic write
+#endif
+            failed = true;
+        }
+    }
+    if (failed) throw std::runtime_error("moe: layer " + std::to_string(l) + ": out of memory in the routed experts");
+    for (int i = 0; i < na; ++i) {
+        const int e = active[size_t(i)];
+        const float* y = ys.data() + off[size_t(i)];
+        for (size_t j = 0; j < tok[size_t(e)].size(); ++j) {
+            float* o = out + size_t(tok[size_t(e)][j]) * D;
+            const float w = wt[size_t(e)][j];
+            for (int d = 0; d < D; ++d) o[d] += w * y[j * D + d];
         }
     }
     all_reduce(out, size_t(S) * D);
