@@ -53,9 +53,23 @@ class SchedulerTest {
             GenerateRequest req = GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36).build();
             int promptTokens = TOK.encode(ChatEncoder.builder().thinkingMode(ThinkingMode.CHAT).build().encode(req.messages())).length;
             assertTrue(promptTokens + 36 <= 64 && 2 * (promptTokens + 36) > 64, "prompt " + promptTokens);
-            CompletableFuture<GenerateResult> first = model.generateAsync(req);
-            Thread.sleep(50);
+            // The first request's first token waits (on the engine thread) until the second is submitted, so the two
+            // overlap whatever the timing: otherwise a fast engine could finish the first before the second arrives.
+            java.util.concurrent.CountDownLatch submitted = new java.util.concurrent.CountDownLatch(1);
+            GenerateRequest gated = GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36)
+                    .logitsListener((step, logits, offset, vocab) -> {
+                        if (step == 0) {
+                            try {
+                                submitted.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException ie) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    })
+                    .build();
+            CompletableFuture<GenerateResult> first = model.generateAsync(gated);
             CompletableFuture<GenerateResult> second = model.generateAsync(req);
+            submitted.countDown();
             assertEquals(FinishReason.LENGTH, first.get(10, TimeUnit.SECONDS).finishReason());
             ExecutionException e = assertThrows(ExecutionException.class, () -> second.get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof CapacityException && e.getCause().getMessage().contains("the KV cache is full"), e.getCause().toString());

@@ -153,7 +153,8 @@ public final class ToolRegistry {
 
         /**
          * Every {@link dev.dsv32.api.tools.Tool @Tool} method of {@code target} (public methods, including inherited
-         * ones; static methods when {@code target} is a {@code Class}).
+         * ones; static methods when {@code target} is a {@code Class}), in method-name order: reflection does not keep
+         * the declaration order, and the tools' order is part of the prompt, so it must not vary between runs.
          *
          * @throws IllegalArgumentException when it has none, or a parameter has no name (compile with {@code -parameters}
          *     or set {@link Param#name()})
@@ -163,7 +164,9 @@ public final class ToolRegistry {
             Class<?> type = target instanceof Class<?> c ? c : target.getClass();
             Object receiver = target instanceof Class<?> ? null : target;
             int found = 0;
-            for (Method m : type.getMethods()) {
+            Method[] methods = type.getMethods();
+            java.util.Arrays.sort(methods, java.util.Comparator.comparing(Method::getName).thenComparing(Method::toString));
+            for (Method m : methods) {
                 dev.dsv32.api.tools.Tool t = m.getAnnotation(dev.dsv32.api.tools.Tool.class);
                 if (t == null) continue;
                 if (receiver == null && !Modifier.isStatic(m.getModifiers())) {

@@ -170,7 +170,7 @@ class AgentTest {
             assertEquals(3, r.invocations().size());
             assertTrue(r.invocations().stream().allMatch(ToolInvocation::error));
             assertTrue(tools.calls.isEmpty(), "no tool ran");
-            assertTrue(r.invocations().get(0).result().contains("unknown tool \\\"get_stock\\\"; the available tools are [get_weather, explode]"),
+            assertTrue(r.invocations().get(0).result().contains("unknown tool \\\"get_stock\\\"; the available tools are [explode, get_weather]"),
                     r.invocations().get(0).result());
             assertTrue(r.invocations().get(1).result().contains("$.city: expected string, got integer 42"), r.invocations().get(1).result());
             assertTrue(r.invocations().get(2).result().contains("$.unit: string \\\"KELVIN\\\" is not one of [\\\"CELSIUS\\\",\\\"FAHRENHEIT\\\"]"),
