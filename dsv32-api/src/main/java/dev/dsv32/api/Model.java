@@ -190,7 +190,7 @@ public final class Model implements AutoCloseable {
     }
 
     /** The prompt, its tokens and the parser setup of a request. */
-    private record Prepared(GenerateRequest request, String prompt, int[] tokens, ThinkingMode mode, ParseOptions parse) {}
+    private record Prepared(GenerateRequest request, String prompt, int[] tokens, ThinkingMode mode, ParseOptions parse, boolean raw) {}
 
     private Prepared prepare(GenerateRequest request) {
         Objects.requireNonNull(request, "request");
@@ -205,12 +205,47 @@ public final class Model implements AutoCloseable {
         String prompt = enc.encode(request.encodedMessages());
         int[] tokens = runtime.needsTokens() ? tokenizer.encode(prompt) : null;
         ParseOptions po = request.tools().isEmpty() ? ParseOptions.defaults() : ParseOptions.builder().tools(request.tools()).build();
-        return new Prepared(request, prompt, tokens, mode, po);
+        return new Prepared(request, prompt, tokens, mode, po, false);
+    }
+
+    /**
+     * The number of tokens of {@code request}'s encoded prompt (what counts against {@link #maxContext()}): to check a
+     * request before sending it.
+     */
+    public int promptTokens(GenerateRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (request.messages().isEmpty()) throw new IllegalArgumentException("the request has no messages");
+        ThinkingMode mode = request.thinking() ? ThinkingMode.THINKING : ThinkingMode.CHAT;
+        String prompt = ChatEncoder.builder().thinkingMode(mode).dropThinking(request.dropThinking())
+                .variant(variant.encodingVariant()).build().encode(request.encodedMessages());
+        return tokenizer.count(prompt);
+    }
+
+    /**
+     * A raw completion, as the OpenAI {@code /v1/completions} endpoint defines it: continues {@code prompt} (text with
+     * special tokens written out, e.g. a prompt another process encoded) without the chat encoding. Sampling,
+     * {@code maxTokens}, stop strings, {@code ignoreEos} and the timeout come from {@code options}; its messages,
+     * tools and thinking settings are ignored. {@code textListener} receives the completion text as generated, unparsed
+     * (special tokens written out; the end-of-sentence token, when the model writes it, as a delta of its own), on a
+     * delivery thread, in order; the future completes after the last delta with the result (whose text is the whole
+     * completion). Cancelling the future stops generation within one step. Goes through the scheduler like any request.
+     */
+    public CompletableFuture<GenerateResult> completeRaw(String prompt, GenerateRequest options, Consumer<String> textListener) {
+        Objects.requireNonNull(prompt, "prompt");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(textListener, "textListener");
+        checkOpen();
+        if (prompt.isEmpty()) throw new IllegalArgumentException("the prompt is empty");
+        int[] tokens = runtime.needsTokens() ? tokenizer.encode(prompt) : null;
+        Prepared p = new Prepared(options, prompt, tokens, ThinkingMode.CHAT, ParseOptions.defaults(), true);
+        return streamTo(p, e -> {
+            if (e instanceof Event.ContentDelta d) textListener.accept(d.text());
+        }, null);
     }
 
     private Job job(Prepared p, SessionState session, Consumer<Event> sink, Job.Outcome outcome) {
         long id = ids.incrementAndGet();
-        Generation g = new Generation(p.mode(), p.parse(), p.request().stop(), sink, "call_" + id + "_");
+        Generation g = new Generation(p.mode(), p.parse(), p.request().stop(), sink, "call_" + id + "_", p.raw());
         return new Job(id, p.request(), p.prompt(), p.tokens(), g, session, outcome);
     }
 
@@ -278,7 +313,10 @@ public final class Model implements AutoCloseable {
 
     CompletableFuture<GenerateResult> streamTo(GenerateRequest request, Consumer<? super Event> listener, SessionState session) {
         Objects.requireNonNull(listener, "listener");
-        Prepared p = prepare(request);
+        return streamTo(prepare(request), listener, session);
+    }
+
+    private CompletableFuture<GenerateResult> streamTo(Prepared p, Consumer<? super Event> listener, SessionState session) {
         CompletableFuture<GenerateResult> f = new CompletableFuture<>();
         Flow.Subscriber<Event> sub = new Flow.Subscriber<>() {
             private GenerateResult last;

@@ -54,4 +54,15 @@ final class Converters {
             throw new TypeConversionException("'" + value + "' is not a boolean (expected true or false)");
         }
     }
+
+    /** {@code on}/{@code off} (also true/false), case-insensitive. */
+    static final class OnOff implements ITypeConverter<Boolean> {
+        @Override
+        public Boolean convert(String value) {
+            String v = value.toLowerCase(java.util.Locale.ROOT);
+            if (v.equals("on") || v.equals("true")) return Boolean.TRUE;
+            if (v.equals("off") || v.equals("false")) return Boolean.FALSE;
+            throw new TypeConversionException("'" + value + "' is not on or off");
+        }
+    }
 }

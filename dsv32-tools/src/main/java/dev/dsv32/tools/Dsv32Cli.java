@@ -12,7 +12,8 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code encode} (messages to prompt),
+ * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code chat} (a REPL, or one turn with
+ * {@code --prompt}), {@code generate} (one completion), {@code serve} (an OpenAI-compatible HTTP server), {@code encode} (messages to prompt),
  * {@code parse} (model output to an assistant message), {@code tokenize} / {@code detokenize} (text to and from
  * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code make-tiny} (synthetic checkpoints),
  * {@code bench} (engine speed against the memory-bandwidth roofline), {@code demo}.
@@ -23,7 +24,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "dsv32",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "DeepSeek-V3.2 tools: build prompts byte-exactly, parse model output, tokenize and detokenize, compute logits.",
+        description = "DeepSeek-V3.2 tools: chat, generate and serve (OpenAI-compatible HTTP), build prompts byte-exactly, parse model output, tokenize and detokenize, compute logits.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:success", "1:internal error", "2:invalid options, or input rejected by the encoder, parser or engine"})
 public final class Dsv32Cli {
@@ -33,7 +34,8 @@ public final class Dsv32Cli {
     public static final int EXIT_INTERNAL_ERROR = 1;
 
     /** The subcommands, in help order. */
-    static final List<String> SUBCOMMANDS = List.of("encode", "parse", "tokenize", "detokenize", "logits", "make-tiny", "bench", "demo");
+    static final List<String> SUBCOMMANDS = List.of("chat", "generate", "serve", "encode", "parse", "tokenize", "detokenize", "logits", "make-tiny",
+            "bench", "demo");
 
     /**
      * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
@@ -52,6 +54,9 @@ public final class Dsv32Cli {
         CommandLine cl = new CommandLine(new Dsv32Cli(), factory);
         for (String name : subcommands) {
             Object command = switch (name) {
+                case "chat" -> new ChatCommand(stdin);
+                case "generate" -> new GenerateCommand();
+                case "serve" -> new ServeCommand();
                 case "encode" -> new EncodeCommand(stdin);
                 case "parse" -> new ParseCommand(stdin);
                 case "tokenize" -> new TokenizeCommand(stdin);

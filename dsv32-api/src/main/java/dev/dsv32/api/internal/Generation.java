@@ -28,6 +28,7 @@ public final class Generation {
     private final int holdBack;
     private final Consumer<Event> sink;
     private final String callIdPrefix;
+    private final boolean rawDeltas;
     private final StringBuilder raw = new StringBuilder();
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
@@ -38,6 +39,17 @@ public final class Generation {
      * @param callIdPrefix tool call ids are this plus the call's index
      */
     public Generation(ThinkingMode mode, ParseOptions options, List<String> stops, Consumer<Event> sink, String callIdPrefix) {
+        this(mode, options, stops, sink, callIdPrefix, false);
+    }
+
+    /**
+     * @param rawDeltas when true, the sink receives the completion text as it is accepted, unparsed (special tokens
+     *     written out, the end-of-sentence token as a delta of its own), as {@link Event.ContentDelta}s: raw
+     *     completions ({@code /v1/completions}); the result is still parsed
+     */
+    public Generation(ThinkingMode mode, ParseOptions options, List<String> stops, Consumer<Event> sink, String callIdPrefix,
+                      boolean rawDeltas) {
+        this.rawDeltas = rawDeltas;
         this.parser = new StreamingParser(mode, options);
         this.stops = List.copyOf(stops);
         int max = 0;
@@ -118,11 +130,16 @@ public final class Generation {
     private void release(String s) {
         if (s.isEmpty()) return;
         raw.append(s);
+        if (rawDeltas) {
+            parser.feed(s);
+            if (sink != null) sink.accept(new Event.ContentDelta(s));
+            return;
+        }
         emit(parser.feed(s));
     }
 
     private void emit(List<StreamEvent> events) {
-        if (sink == null) return;
+        if (sink == null || rawDeltas) return;
         for (StreamEvent e : events) {
             Event out = map(e);
             if (out != null) sink.accept(out);
