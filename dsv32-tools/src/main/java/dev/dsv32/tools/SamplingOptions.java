@@ -20,7 +20,7 @@ final class SamplingOptions {
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256", description = "Completion tokens at most (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--thinking", paramLabel = "on|off", defaultValue = "off", converter = Converters.OnOff.class,
+    @Option(names = "--thinking", paramLabel = "on|off", arity = "1", defaultValue = "off", converter = Converters.OnOff.class,
             description = "Thinking mode: the model reasons before answering (default: ${DEFAULT-VALUE})")
     boolean thinking;
 

@@ -46,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxBodyBytes;
 
-    @Option(names = "--thinking", paramLabel = "on|off", defaultValue = "off", converter = Converters.OnOff.class,
+    @Option(names = "--thinking", paramLabel = "on|off", arity = "1", defaultValue = "off", converter = Converters.OnOff.class,
             description = "Thinking mode for chat requests that do not ask (chat_template_kwargs.thinking); default: ${DEFAULT-VALUE}")
     boolean thinking;
 
