@@ -355,6 +355,39 @@ static void test_fp8_primitives() {
         }
 }
 
+// dot / axpy on every supported path against the scalar references and a double oracle, for lengths that exercise
+// the vector bodies and the tails (0..70, 128, 512, 576).
+static void test_dot_axpy_paths() {
+    const kernels::KernelPath saved = kernels::kernel_path();
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd;
+    std::vector<int> lens;
+    for (int n = 0; n <= 70; ++n) lens.push_back(n);
+    for (int n : {128, 512, 576}) lens.push_back(n);
+    for (kernels::KernelPath p : {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512}) {
+        if (!kernels::set_kernel_path(p)) continue;
+        for (int n : lens) {
+            std::vector<float> a(size_t(n) + 1), b(size_t(n) + 1), y(size_t(n) + 1), y0;
+            for (int i = 0; i < n; ++i) { a[size_t(i)] = nd(rng); b[size_t(i)] = nd(rng); y[size_t(i)] = nd(rng); }
+            double ref = 0, mag = 0;
+            for (int i = 0; i < n; ++i) { ref += double(a[size_t(i)]) * b[size_t(i)]; mag += std::fabs(double(a[size_t(i)]) * b[size_t(i)]); }
+            const float d = kernels::dot(a.data(), b.data(), n), ds = kernels::dot_scalar(a.data(), b.data(), n);
+            CHECK_MSG(std::fabs(d - ref) <= 1e-6 * mag + 1e-30, "%s dot n=%d: %g vs %g", kernels::kernel_path_name(p), n, double(d), ref);
+            CHECK_MSG(std::fabs(d - ds) <= 2e-6 * mag + 1e-30, "%s dot n=%d vs scalar", kernels::kernel_path_name(p), n);
+            y0 = y;
+            const float s = nd(rng);
+            a[size_t(n)] = 1e30f;  // past the end: must not be read into y
+            kernels::axpy(s, a.data(), y.data(), n);
+            for (int i = 0; i < n; ++i) {
+                const double e = double(y0[size_t(i)]) + double(s) * a[size_t(i)];
+                CHECK_MSG(std::fabs(y[size_t(i)] - e) <= 1e-6 * (std::fabs(y0[size_t(i)]) + std::fabs(s * a[size_t(i)])), "%s axpy n=%d i=%d", kernels::kernel_path_name(p), n, i);
+            }
+            CHECK(y[size_t(n)] == y0[size_t(n)]);
+        }
+    }
+    kernels::set_kernel_path(saved);
+}
+
 static void test_rope() {
     Config c;
     c.qk_rope_head_dim = 64;
@@ -493,6 +526,7 @@ int main() {
     test_linear_paths();
     test_linear_batch_invariance();
     test_fp8_primitives();
+    test_dot_axpy_paths();
     test_strided_views();
     return test_summary("test_kernels");
 }

@@ -1,4 +1,5 @@
 #include "kernels/kernels.h"
+#include "kernels/linear_isa.h"
 
 #include <cmath>
 #include <cstring>
@@ -58,7 +59,7 @@ float f16_to_f32(uint16_t h) {
     return sign ? -v : v;
 }
 
-float dot(const float* a, const float* b, int n) {
+float dot_scalar(const float* a, const float* b, int n) {
     // 8 partial sums: vectorisable and a little more accurate than one running sum.
     float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int i = 0;
@@ -67,6 +68,30 @@ float dot(const float* a, const float* b, int n) {
     float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
     for (; i < n; ++i) r += a[i] * b[i];
     return r;
+}
+
+void axpy_scalar(float a, const float* x, float* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+float dot(const float* a, const float* b, int n) {
+    switch (kernel_path()) {
+#if defined(DSV32_X86_KERNELS)
+        case KernelPath::Avx512: return dot_avx512(a, b, n);
+        case KernelPath::Avx2: return dot_avx2(a, b, n);
+#endif
+        default: return dot_scalar(a, b, n);
+    }
+}
+
+void axpy(float a, const float* x, float* y, int n) {
+    switch (kernel_path()) {
+#if defined(DSV32_X86_KERNELS)
+        case KernelPath::Avx512: axpy_avx512(a, x, y, n); return;
+        case KernelPath::Avx2: axpy_avx2(a, x, y, n); return;
+#endif
+        default: axpy_scalar(a, x, y, n);
+    }
 }
 
 void matmul(const float* x, const float* w, float* y, int M, int N, int K, int n_threads) {

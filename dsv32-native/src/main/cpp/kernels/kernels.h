@@ -53,7 +53,12 @@ const char* kernel_path_name(KernelPath p);
 
 // y[m, n] = sum_k x[m, k] * w[n, k]  (x [M,K], w [N,K], y [M,N]); parallel over rows of w.
 void matmul(const float* x, const float* w, float* y, int M, int N, int K, int n_threads);
+// dot and axpy dispatch to the active kernel path (AVX2 / AVX-512: 8 / 16 lanes, FMA); the *_scalar versions are the
+// references test_kernels compares every path against (summation order differs by path: within float rounding).
 float dot(const float* a, const float* b, int n);
+float dot_scalar(const float* a, const float* b, int n);
+void axpy(float a, const float* x, float* y, int n);  // y[i] += a * x[i]
+void axpy_scalar(float a, const float* x, float* y, int n);
 
 // y = w * x / sqrt(mean(x^2) + eps), per row of n.
 void rmsnorm(const float* x, const float* w, float* y, int rows, int n, float eps);

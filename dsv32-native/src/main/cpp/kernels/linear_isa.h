@@ -22,6 +22,11 @@ inline size_t linear_scratch_floats(int in) {
 #if defined(DSV32_X86_KERNELS)
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
 void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
+// dot / axpy of kernels.h on each path (attention's inner loops).
+float dot_avx2(const float* a, const float* b, int n);
+float dot_avx512(const float* a, const float* b, int n);
+void axpy_avx2(float a, const float* x, float* y, int n);
+void axpy_avx512(float a, const float* x, float* y, int n);
 #endif
 
 }  // namespace kernels

@@ -108,8 +108,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 kernels::softmax(p.data(), int(p.size()));
                 float* oh = o.data() + (size_t(s) * H + h) * dv;
                 for (size_t j = 0; j < keys.size(); ++j) {
-                    const float* v = kvbi + (size_t(keys[j]) * H + h) * kvw + dn;
-                    for (int d = 0; d < dv; ++d) oh[d] += p[j] * v[d];
+                    kernels::axpy(p[j], kvbi + (size_t(keys[j]) * H + h) * kvw + dn, oh, dv);
                 }
             }
         }
@@ -130,8 +129,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 kernels::dequant_row(wkv_b, wuk + d, 0, kvr, wr.data());
                 for (size_t i = 0; i < nd; ++i) {
                     const float qd = q[(size_t(st.segs[size_t(dec[i])].row0) * H + h) * dq + d];
-                    float* ql = qlat.data() + i * kvr;
-                    for (int r = 0; r < kvr; ++r) ql[r] += qd * wr[size_t(r)];
+                    kernels::axpy(qd, wr.data(), qlat.data() + i * kvr, kvr);
                 }
             }
             for (size_t i = 0; i < nd; ++i) {
@@ -148,8 +146,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 kernels::softmax(p.data(), int(p.size()));
                 float* ol = olats.data() + i * kvr;
                 for (size_t j = 0; j < keys.size(); ++j) {
-                    const float* ct = cv.latent(keys[j]);
-                    for (int r = 0; r < kvr; ++r) ol[r] += p[j] * ct[r];
+                    kernels::axpy(p[j], cv.latent(keys[j]), ol, kvr);
                 }
             }
             for (int d = 0; d < dv; ++d) {
