@@ -1,6 +1,8 @@
 package dev.dsv32.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dsv32.nativ.BatchEntry;
 import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
@@ -10,8 +12,11 @@ import dev.dsv32.nativ.synth.SynthConfig;
 import dev.dsv32.nativ.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +47,9 @@ import picocli.CommandLine.Spec;
             "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV).",
             "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
             "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
-            "generation does; batch B decodes B sequences in one step). Prints a markdown table."
+            "generation does; batch B decodes B sequences in one step). Prints a markdown table; --csv and --json write",
+            "the same rows to files (JSON with the run's metadata). On a terminal, progress bars on stderr show the",
+            "generation, the load and each phase."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint directory (default: the synthetic --config model from the cache)")
@@ -81,6 +88,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", description = "Timed decode steps per cell (default: 32)")
     Integer steps;
 
+    @Option(names = "--csv", paramLabel = "FILE",
+            description = "Also write the table's rows as CSV (header line, plain decimal numbers; its directory must exist)")
+    String csv;
+
+    @Option(names = "--json", paramLabel = "FILE",
+            description = "Also write the run's metadata and the table's rows as JSON (its directory must exist)")
+    String json;
+
     @Spec
     CommandSpec spec;
 
@@ -99,6 +114,9 @@ final class BenchCommand implements Callable<Integer> {
         for (int[] a : List.of(pre, ctxs, bs)) for (int x : a) if (x < 1) throw new CliException("lengths, contexts and batches must be at least 1");
         if (nSteps < 1) throw new CliException("--steps " + nSteps + ": must be at least 1");
         Arrays.sort(ctxs);
+        Path csvFile = csv == null ? null : outputFile("--csv", csv);
+        Path jsonFile = json == null ? null : outputFile("--json", json);
+        PrintWriter err = spec.commandLine().getErr();
         int cores = Runtime.getRuntime().availableProcessors();
         int nThreads = threads > 0 ? threads : cores;
 
@@ -114,7 +132,12 @@ final class BenchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             Path cached = SyntheticCheckpoint.cacheRoot().resolve("models").resolve(c.id + "-seed" + seed);
             boolean existed = Files.isRegularFile(cached.resolve(SyntheticCheckpoint.WEIGHTS_FILE));
-            dir = SyntheticCheckpoint.cached(c, seed);
+            LoadProgressBar gen = existed ? null : LoadProgressBar.forTerminal(err, "generating " + c.id);
+            try {
+                dir = SyntheticCheckpoint.cached(c, seed, gen);
+            } finally {
+                if (gen != null) gen.finish();
+            }
             if (!existed) {
                 spec.commandLine().getErr().printf(Locale.ROOT, "dsv32 bench: generated %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
                 spec.commandLine().getErr().flush();
@@ -129,7 +152,8 @@ final class BenchCommand implements Callable<Integer> {
         int maxBatch = Arrays.stream(bs).max().getAsInt();
         int maxPre = Arrays.stream(pre).max().getAsInt();
         int maxPos = Math.max(maxPre, ctxs[ctxs.length - 1] + (nSteps + 1) * bs.length) + 8;
-        LoadProgressBar bar = LoadProgressBar.forTerminal(spec.commandLine().getErr(), "loading " + dir.getFileName());
+        LoadProgressBar bar = LoadProgressBar.forTerminal(err, "loading " + dir.getFileName());
+        LoadProgressBar phases = LoadProgressBar.forTerminal(err, "bench", "steps");
         NativeOptions opts = NativeOptions.defaults()
                 .withNumerics(numerics == null ? Numerics.DEFAULT : numerics)
                 .withThreads(threads)
@@ -149,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             if (bar != null) bar.finish();
         }
-        try (NativeModel m = opened) {
+        try (NativeModel m = opened; Phases ph = new Phases(phases)) {
             loadSecs = (System.nanoTime() - t0) / 1e9;
             rssAfterLoad = procStatusKb("VmRSS");
             used = m.info().numerics();
@@ -160,15 +184,22 @@ final class BenchCommand implements Callable<Integer> {
             Ids ids = new Ids(seed, vocab);
             // warm-up: threads, caches, first-touch of the weights
             try (NativeSequence s = m.openSequence()) {
+                ph.start("warm-up", 3);
                 forward(m, List.of(BatchEntry.of(s, ids.next(Math.min(maxPre, 128)))), logits);
-                for (int i = 0; i < 2; i++) forward(m, List.of(BatchEntry.of(s, ids.next(1))), logits);
+                ph.step();
+                for (int i = 0; i < 2; i++) {
+                    forward(m, List.of(BatchEntry.of(s, ids.next(1))), logits);
+                    ph.step();
+                }
             }
             for (int p : pre) {
                 try (NativeSequence s = m.openSequence()) {
                     int[] t = ids.next(p);
+                    ph.start("prefill " + p, 1);
                     long a = System.nanoTime();
                     forward(m, List.of(BatchEntry.of(s, t)), logits);
                     double secs = (System.nanoTime() - a) / 1e9;
+                    ph.step();
                     rows.add(new Row("prefill", 1, p, p / secs, secs * 1000 / p, Double.NaN));
                 }
             }
@@ -176,17 +207,26 @@ final class BenchCommand implements Callable<Integer> {
             try {
                 for (int i = 0; i < maxBatch; i++) seqs.add(m.openSequence());
                 for (int ctx : ctxs) {
+                    int chunks = 0;
+                    for (NativeSequence s : seqs) chunks += (int) ((Math.max(0, ctx - s.position()) + CONTEXT_CHUNK - 1) / CONTEXT_CHUNK);
+                    ph.start("fill ctx" + ctx, chunks);
                     for (NativeSequence s : seqs) {
                         while (s.position() < ctx) {
                             int n = Math.min(CONTEXT_CHUNK, ctx - s.position());
                             forward(m, List.of(BatchEntry.of(s, ids.next(n))), logits);
+                            ph.step();
                         }
                     }
                     for (int b : bs) {
                         List<NativeSequence> group = seqs.subList(0, b);
+                        ph.start("decode b" + b + " ctx" + ctx, nSteps + 1);
                         step(m, group, ids, logits); // untimed: first decode step after the prefill
+                        ph.step();
                         long a = System.nanoTime();
-                        for (int i = 0; i < nSteps; i++) step(m, group, ids, logits);
+                        for (int i = 0; i < nSteps; i++) {
+                            step(m, group, ids, logits);
+                            ph.step(); // a redraw on change only: negligible next to a step
+                        }
                         double secs = (System.nanoTime() - a) / 1e9;
                         double tps = (double) b * nSteps / secs;
                         rows.add(new Row("decode", b, ctx, tps, secs * 1000 / nSteps, roof.stepBytes(b, ctx)));
@@ -199,13 +239,75 @@ final class BenchCommand implements Callable<Integer> {
         }
         // the bandwidth test runs last, so that its arrays do not count in the engine's peak RSS
         long n = quick ? 4L << 20 : 32L << 20;
-        Bandwidth bw = Bandwidth.measure((int) n, nThreads, quick ? 3 : 5);
+        int bwRuns = quick ? 3 : 5;
+        Bandwidth bw;
+        try (Phases ph = new Phases(phases)) {
+            ph.start("bandwidth", bwRuns + 1);
+            bw = Bandwidth.measure((int) n, nThreads, bwRuns, ph::step);
+        }
+        List<Cell> cells = new ArrayList<>();
+        for (Row r : rows) {
+            if (r.phase.equals("prefill")) {
+                cells.add(new Cell("prefill", 1, r.len, r.tps, r.msPerStep * r.len, Double.NaN, Double.NaN, Double.NaN));
+            } else {
+                double rt = r.batch * bw.bestGBs() * 1e9 / r.stepBytes;
+                cells.add(new Cell("decode", r.batch, r.len, r.tps, r.msPerStep, r.stepBytes / 1e6, rt, r.tps / rt));
+            }
+        }
+        String date = LocalDate.now(ZoneOffset.UTC).toString();
+        if (csvFile != null) writeCsv(csvFile, cells);
+        if (jsonFile != null) {
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ObjectNode meta = root.putObject("meta");
+            meta.put("model", modelName);
+            meta.put("model_path", dir.toAbsolutePath().normalize().toString());
+            meta.put("model_type", cfg.path("model_type").asText("?"));
+            meta.put("vocab_size", cfg.get("vocab_size").asInt());
+            meta.put("hidden_size", cfg.get("hidden_size").asInt());
+            meta.put("num_hidden_layers", cfg.get("num_hidden_layers").asInt());
+            ObjectNode machine = meta.putObject("machine");
+            machine.put("cpu", cpuModel());
+            machine.put("cores", cores);
+            long mem = memTotalBytes();
+            if (mem >= 0) machine.put("mem_total_bytes", mem); else machine.putNull("mem_total_bytes");
+            machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+            machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+            meta.put("numerics", used.name().toLowerCase(Locale.ROOT));
+            meta.put("threads", nThreads);
+            meta.put("mp", mp);
+            meta.put("load_seconds", loadSecs);
+            putBytes(meta, "rss_after_load_bytes", rssAfterLoad);
+            putBytes(meta, "peak_rss_bytes", peakRss);
+            meta.put("bandwidth_gb_s", bw.bestGBs());
+            meta.put("bandwidth_array_bytes", n * 8);
+            meta.put("bandwidth_runs", bw.runs());
+            meta.put("decode_steps", nSteps);
+            meta.put("roofline_bytes_per_token_batch1", roof.stepBytes(1, 0));
+            meta.put("date", date);
+            ArrayNode arr = root.putArray("rows");
+            for (Cell c : cells) {
+                ObjectNode o = arr.addObject();
+                o.put("phase", c.phase);
+                o.put("batch", c.batch);
+                o.put("tokens_or_context", c.len);
+                o.put("tok_s", c.tps);
+                o.put("ms_per_step", c.msPerStep);
+                putNumber(o, "mb_read_per_step", c.mbRead);
+                putNumber(o, "roofline_tok_s", c.rooflineTps);
+                putNumber(o, "fraction_of_roofline", c.fraction);
+            }
+            try {
+                Files.writeString(jsonFile, Json.pretty(root) + "\n", StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new CliException("--json " + json + ": cannot write: " + e.getMessage(), e);
+            }
+        }
 
         out.printf(Locale.ROOT, "## dsv32 bench: %s%n%n", modelName);
         out.printf(Locale.ROOT, "- model: %s (%s, vocab %d, hidden %d, %d layers)%n", dir.toAbsolutePath().normalize(),
                 cfg.path("model_type").asText("?"), cfg.get("vocab_size").asInt(), cfg.get("hidden_size").asInt(), cfg.get("num_hidden_layers").asInt());
         out.printf(Locale.ROOT, "- machine: %s, %d cores, %s; %s, %s%n", cpuModel(), cores, memTotal(),
-                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), LocalDate.now(ZoneOffset.UTC));
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), date);
         out.printf(Locale.ROOT, "- engine: numerics %s, %d threads%s; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
                 used.name().toLowerCase(Locale.ROOT), nThreads, mp > 1 ? " in " + mp + " model-parallel ranks" : "", loadSecs,
                 mib(rssAfterLoad * 1024), mib(peakRss * 1024));
@@ -217,13 +319,12 @@ final class BenchCommand implements Callable<Integer> {
         out.println();
         out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (Row r : rows) {
-            if (r.phase.equals("prefill")) {
-                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - |%n", r.len, r.tps, r.msPerStep * r.len);
+        for (Cell c : cells) {
+            if (c.phase.equals("prefill")) {
+                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - |%n", c.len, c.tps, c.msPerStep);
             } else {
-                double rt = r.batch * bw.bestGBs() * 1e9 / r.stepBytes;
-                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% |%n", r.batch, r.len, r.tps,
-                        r.msPerStep, r.stepBytes / 1e6, rt, 100 * r.tps / rt);
+                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% |%n", c.batch, c.len, c.tps,
+                        c.msPerStep, c.mbRead, c.rooflineTps, 100 * c.fraction);
             }
         }
         out.flush();
@@ -231,6 +332,80 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private record Row(String phase, int batch, int len, double tps, double msPerStep, double stepBytes) {}
+
+    /** A row of the table, CSV and JSON; NaN where the table shows "-" (prefill's bytes and roofline). */
+    private record Cell(String phase, int batch, int len, double tps, double msPerStep, double mbRead, double rooflineTps,
+            double fraction) {}
+
+    static final String CSV_HEADER = "phase,batch,tokens_or_context,tok_s,ms_per_step,mb_read_per_step,roofline_tok_s,fraction_of_roofline";
+
+    /** An output file's path, checked before the run: its directory must exist and it must not be a directory. */
+    private static Path outputFile(String option, String name) {
+        Path p = Path.of(name).toAbsolutePath().normalize();
+        Path parent = p.getParent();
+        if (parent == null || !Files.isDirectory(parent)) throw new CliException(option + " " + name + ": no such directory " + parent);
+        if (Files.isDirectory(p)) throw new CliException(option + " " + name + ": is a directory");
+        if (Files.exists(p) ? !Files.isWritable(p) : !Files.isWritable(parent)) throw new CliException(option + " " + name + ": not writable");
+        return p;
+    }
+
+    private void writeCsv(Path file, List<Cell> cells) {
+        StringBuilder b = new StringBuilder(CSV_HEADER).append('\n');
+        for (Cell c : cells) {
+            b.append(c.phase).append(',').append(c.batch).append(',').append(c.len).append(',').append(plain(c.tps)).append(',')
+                    .append(plain(c.msPerStep)).append(',').append(plain(c.mbRead)).append(',').append(plain(c.rooflineTps))
+                    .append(',').append(plain(c.fraction)).append('\n');
+        }
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(b.toString());
+        } catch (IOException e) {
+            throw new CliException("--csv " + csv + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** Plain decimal, dot separator, no exponent, whatever the locale; empty for NaN (the table's "-"). */
+    static String plain(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) return "";
+        return BigDecimal.valueOf(v).toPlainString();
+    }
+
+    private static void putNumber(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) o.putNull(key);
+        else o.put(key, v);
+    }
+
+    private static void putBytes(ObjectNode o, String key, long kb) {
+        if (kb < 0) o.putNull(key);
+        else o.put(key, kb * 1024);
+    }
+
+    /** The phases' progress bar (null off a terminal): one phase at a time, cleared when closed. */
+    private static final class Phases implements AutoCloseable {
+        private final LoadProgressBar bar;
+        private String stage = "";
+        private long done, total;
+
+        Phases(LoadProgressBar bar) {
+            this.bar = bar;
+        }
+
+        void start(String name, long steps) {
+            stage = name;
+            done = 0;
+            total = steps;
+            if (bar != null) bar.onProgress(stage, 0, total);
+        }
+
+        void step() {
+            done++;
+            if (bar != null) bar.onProgress(stage, done, total);
+        }
+
+        @Override
+        public void close() {
+            if (bar != null) bar.finish();
+        }
+    }
 
     private static void step(NativeModel m, List<NativeSequence> group, Ids ids, FloatBuffer logits) {
         List<BatchEntry> batch = new ArrayList<>(group.size());
@@ -265,7 +440,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** STREAM-triad-like bandwidth: a[i] = b[i] + s*c[i] over arrays far larger than the caches, 24 bytes per element. */
     record Bandwidth(double bestGBs, int runs) {
-        static Bandwidth measure(int n, int threads, int runs) throws Exception {
+        static Bandwidth measure(int n, int threads, int runs, Runnable afterRun) throws Exception {
             double[] a = new double[n], b = new double[n], c = new double[n];
             Arrays.fill(b, 1.0);
             Arrays.fill(c, 2.0);
@@ -297,6 +472,7 @@ final class BenchCommand implements Callable<Integer> {
                 // not even be scheduled while the workers run)
                 double secs = (Arrays.stream(end).max().getAsLong() - Arrays.stream(begin).min().getAsLong()) / 1e9;
                 if (r > 0) best = Math.max(best, 24.0 * n / secs / 1e9);
+                afterRun.run();
             }
             if (a[n / 2] != 7.0) throw new IllegalStateException("triad check failed");
             return new Bandwidth(best, runs);
@@ -330,14 +506,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String memTotal() {
+        long b = memTotalBytes();
+        return b < 0 ? "? RAM" : mib(b) + " RAM";
+    }
+
+    private static long memTotalBytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemTotal:")) return mib(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024) + " RAM";
+                if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         } catch (IOException | RuntimeException e) {
             // not Linux
         }
-        return "? RAM";
+        return -1;
     }
 
     private static String mib(long bytes) {

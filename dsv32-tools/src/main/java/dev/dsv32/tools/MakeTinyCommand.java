@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
             "Write a synthetic DeepSeek-V3.2 checkpoint in Hugging Face format: config.json and model.safetensors",
             "(FP8 e4m3 projections with 128x128 f32 block scales, bf16 embedding/head/gate, f32 norms), random weights",
             "drawn per architecture.md §16.2. The same config and seed always give the same bytes.",
-            "Sizes: tiny 2.7 MB, tiny_mp2 4.8 MB, tiny_chat 69 MB (real vocabulary), mini 975 MB."
+            "Sizes: tiny 2.7 MB, tiny_mp2 4.8 MB, tiny_chat 69 MB (real vocabulary), mini 975 MB.",
+            "On a terminal, a progress bar on stderr shows the bytes written."
         })
 final class MakeTinyCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "NAME", defaultValue = "tiny", completionCandidates = ConfigCandidates.class,
@@ -62,8 +63,13 @@ final class MakeTinyCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         // into a temporary sibling, then renamed: an interrupted run leaves no half-written checkpoint at DIR
         Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp-");
+        LoadProgressBar bar = LoadProgressBar.forTerminal(spec.commandLine().getErr(), "make-tiny " + c.id);
         try {
-            ck.writeTo(tmp, threads);
+            try {
+                ck.writeTo(tmp, threads, bar);
+            } finally {
+                if (bar != null) bar.finish();
+            }
             try {
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x")); // not the temp dir's 0700
             } catch (UnsupportedOperationException e) {

@@ -3,14 +3,19 @@ package dev.dsv32.tools;
 import static dev.dsv32.tools.Dsv32CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dsv32.nativ.synth.SynthConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,6 +76,101 @@ class BenchCommandTest {
         }
         double bw = Double.parseDouble(out.replaceAll("(?s).*memory bandwidth: ([0-9.]+) GB/s.*", "$1"));
         assertTrue(bw > 0.1, out);
+    }
+
+    @Test
+    void csvAndJsonHaveTheTableRows() throws IOException {
+        Path model = tmp.resolve("tiny");
+        assertEquals(0, run("make-tiny", "--config", "tiny", "--seed", "1", "--out", model.toString()).status());
+        Path csv = tmp.resolve("out.csv"), json = tmp.resolve("out.json");
+        Locale before = Locale.getDefault();
+        Dsv32CliTest.Result r;
+        try {
+            Locale.setDefault(Locale.GERMANY); // decimal comma: the files must not follow it
+            r = run("bench", "--model", model.toString(), "--quick", "--threads", "2", "--csv", csv.toString(), "--json", json.toString());
+        } finally {
+            Locale.setDefault(before);
+        }
+        assertEquals(0, r.status(), r.stderr());
+        List<String[]> table = new ArrayList<>();
+        for (String line : r.out().split("\n")) {
+            if (line.startsWith("| prefill") || line.startsWith("| decode")) {
+                String[] c = line.split("\\|");
+                table.add(Arrays.stream(c).skip(1).map(String::strip).toArray(String[]::new));
+            }
+        }
+        assertEquals(4, table.size(), r.out());
+
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals(BenchCommand.CSV_HEADER, lines.get(0));
+        assertEquals(table.size() + 1, lines.size(), String.join("\n", lines));
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        JsonNode rows = root.get("rows");
+        assertEquals(table.size(), rows.size(), root.toPrettyString());
+        for (int i = 0; i < table.size(); i++) {
+            String[] t = table.get(i);
+            String[] c = lines.get(i + 1).split(",", -1);
+            assertEquals(8, c.length, lines.get(i + 1));
+            JsonNode j = rows.get(i);
+            assertEquals(t[0], c[0]);
+            assertEquals(t[0], j.get("phase").asText());
+            assertEquals(t[1], c[1]);
+            assertEquals(Integer.parseInt(t[1]), j.get("batch").asInt());
+            assertEquals(t[2], c[2]);
+            assertEquals(Integer.parseInt(t[2]), j.get("tokens_or_context").asInt());
+            for (String v : c) assertTrue(v.matches("[a-z]+|-?[0-9]+(\\.[0-9]+)?|"), "plain decimal: " + v);
+            boolean decode = t[0].equals("decode");
+            assertEquals(t[3], fmt(decode ? "%.2f" : "%.1f", c[3]));
+            assertEquals(t[3], fmt(decode ? "%.2f" : "%.1f", j.get("tok_s").asText()));
+            assertEquals(t[4], fmt("%.1f", c[4]));
+            assertEquals(t[4], fmt("%.1f", j.get("ms_per_step").asText()));
+            if (decode) {
+                assertEquals(t[5], fmt("%.1f", c[5]));
+                assertEquals(t[5], fmt("%.1f", j.get("mb_read_per_step").asText()));
+                assertEquals(t[6], fmt("%.1f", c[6]));
+                assertEquals(t[6], fmt("%.1f", j.get("roofline_tok_s").asText()));
+                assertEquals(t[7], String.format(Locale.ROOT, "%.1f%%", 100 * Double.parseDouble(c[7])));
+                assertEquals(t[7], String.format(Locale.ROOT, "%.1f%%", 100 * j.get("fraction_of_roofline").asDouble()));
+            } else {
+                for (int k = 5; k <= 7; k++) assertEquals("-", t[k]);
+                assertEquals("", c[5] + c[6] + c[7]);
+                assertTrue(j.get("mb_read_per_step").isNull() && j.get("roofline_tok_s").isNull() && j.get("fraction_of_roofline").isNull());
+            }
+        }
+        JsonNode meta = root.get("meta");
+        assertEquals("tiny", meta.get("model").asText());
+        assertEquals(2, meta.get("threads").asInt());
+        assertTrue(meta.get("numerics").isTextual());
+        assertTrue(meta.get("machine").get("cores").asInt() >= 1 && meta.get("machine").has("cpu"));
+        double bw = Double.parseDouble(r.out().replaceAll("(?s).*memory bandwidth: ([0-9.]+) GB/s.*", "$1"));
+        assertEquals(String.format(Locale.ROOT, "%.1f", bw), String.format(Locale.ROOT, "%.1f", meta.get("bandwidth_gb_s").asDouble()));
+        if (Files.exists(Path.of("/proc/self/status"))) assertTrue(meta.get("peak_rss_bytes").asLong() > 1 << 20);
+        assertTrue(meta.get("date").asText().matches("\\d{4}-\\d{2}-\\d{2}"));
+        if (System.console() == null) assertEquals("", r.stderr(), "no progress bar without a terminal");
+
+        // only one of them: fine too
+        Path csvOnly = tmp.resolve("only.csv");
+        assertEquals(0, run("bench", "--model", model.toString(), "--prefill", "8", "--contexts", "16", "--batches", "1",
+                "--steps", "1", "--threads", "1", "--csv", csvOnly.toString()).status());
+        assertEquals(2, Files.readAllLines(csvOnly).size() - 1);
+    }
+
+    @Test
+    void benchOutputFileInAMissingDirectoryIsAnInputError() {
+        for (String opt : List.of("--csv", "--json")) {
+            String bad = tmp.resolve("no").resolve("such").resolve("out." + opt.substring(2)).toString();
+            Dsv32CliTest.Result r = run("bench", "--model", tmp.resolve("unused").toString(), "--quick", opt, bad);
+            assertEquals(2, r.status(), r.stderr());
+            assertTrue(r.stderr().startsWith("dsv32 bench: " + opt + " " + bad + ": no such directory"), r.stderr());
+            assertFalse(Files.exists(Path.of(bad)));
+        }
+        Dsv32CliTest.Result r = run("bench", "--quick", "--json", tmp.toString());
+        assertEquals(2, r.status());
+        assertTrue(r.stderr().contains("is a directory"), r.stderr());
+    }
+
+    private static String fmt(String format, String number) {
+        return String.format(Locale.ROOT, format, Double.parseDouble(number));
     }
 
     @Test

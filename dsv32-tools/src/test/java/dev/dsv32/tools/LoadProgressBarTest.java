@@ -43,4 +43,12 @@ class LoadProgressBarTest {
         assertTrue(s.contains("[########################] 100%"), s);
         assertFalse(s.contains("-"), s);
     }
+
+    @Test
+    void countsUnitsWhenGivenOne() {
+        StringWriter sw = new StringWriter();
+        LoadProgressBar bar = new LoadProgressBar(new PrintWriter(sw), "bench", "steps");
+        bar.onProgress("decode b4 ctx1024", 8, 32);
+        assertTrue(sw.toString().startsWith("\rbench: decode b4 ctx1024 [######..................]  25%  8/32 steps"), sw.toString());
+    }
 }

@@ -1,5 +1,6 @@
 package dev.dsv32.nativ.synth;
 
+import dev.dsv32.nativ.LoadProgressListener;
 import dev.dsv32.nativ.synth.SynthConfig.DType;
 import dev.dsv32.nativ.synth.SynthConfig.Kind;
 import dev.dsv32.nativ.synth.SynthConfig.Tensor;
@@ -111,13 +112,26 @@ public final class SyntheticCheckpoint {
      * using {@code threads} workers (0 = one per core).
      */
     public void writeTo(Path dir, int threads) throws IOException {
+        writeTo(dir, threads, null);
+    }
+
+    /**
+     * {@link #writeTo(Path, int)}, reporting progress to {@code progress} (may be {@code null}) in one stage,
+     * {@code "write"}, in bytes of model.safetensors: {@code total} is {@link #fileSize()}, {@code done} never
+     * decreases (calls are serialised, possibly from the worker threads), the first call is after the header and the
+     * last has {@code done == total}. About one call per tensor, or per 1 M elements of a large one. The bytes written
+     * do not depend on it. A listener that throws fails the write.
+     */
+    public void writeTo(Path dir, int threads, LoadProgressListener progress) throws IOException {
         Files.createDirectories(dir);
+        Progress p = new Progress(progress, fileSize());
         Files.writeString(dir.resolve(CONFIG_FILE), config.configJson(), StandardCharsets.UTF_8);
         Path file = dir.resolve(WEIGHTS_FILE);
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, ByteBuffer.wrap(headerBytes()), 0);
+            p.add(8L + header.length);
             ExecutorService pool = Executors.newFixedThreadPool(n, r -> {
                 Thread t = new Thread(r, "dsv32-synth");
                 t.setDaemon(true);
@@ -130,7 +144,7 @@ public final class SyntheticCheckpoint {
                     if (t.kind() == Kind.FP8_SCALE) continue;
                     Tensor scale = t.kind() == Kind.FP8_WEIGHT ? tensors.get(i + 1) : null;
                     jobs.add(pool.submit(() -> {
-                        write(ch, t, scale);
+                        write(ch, t, scale, p);
                         return null;
                     }));
                 }
@@ -151,11 +165,12 @@ public final class SyntheticCheckpoint {
         }
     }
 
-    private void write(FileChannel ch, Tensor t, Tensor scale) throws IOException {
+    private void write(FileChannel ch, Tensor t, Tensor scale, Progress p) throws IOException {
         Rng rng = Rng.forTensor(seed, t.name());
         long pos = fileOffset(t.name());
         if (t.kind() == Kind.FP8_WEIGHT) {
             writeFp8(ch, t, scale, rng, pos);
+            p.add(t.bytes() + scale.bytes());
             return;
         }
         long total = t.elements();
@@ -171,6 +186,7 @@ public final class SyntheticCheckpoint {
             buf.flip();
             writeFully(ch, buf, pos + done * t.dtype().size);
             done += k;
+            p.add((long) k * t.dtype().size);
         }
     }
 
@@ -213,6 +229,11 @@ public final class SyntheticCheckpoint {
         return cached(config, seed, cacheRoot());
     }
 
+    /** {@link #cached(SynthConfig, long)}, reporting the generation (if it happens) as {@link #writeTo(Path, int, LoadProgressListener)} does. */
+    public static Path cached(SynthConfig config, long seed, LoadProgressListener progress) throws IOException {
+        return cached(config, seed, cacheRoot(), progress);
+    }
+
     /** The default tiny_chat checkpoint (seed 1), the SDK's default model, generated into the cache on first use. */
     public static Path defaultModel() throws IOException {
         return cached(SynthConfig.TINY_CHAT, 1);
@@ -232,13 +253,18 @@ public final class SyntheticCheckpoint {
      * once, the first rename wins and the other's copy is deleted.
      */
     public static Path cached(SynthConfig config, long seed, Path cacheRoot) throws IOException {
+        return cached(config, seed, cacheRoot, null);
+    }
+
+    /** {@link #cached(SynthConfig, long, Path)}, reporting the generation (if it happens) to {@code progress} (may be null). */
+    public static Path cached(SynthConfig config, long seed, Path cacheRoot, LoadProgressListener progress) throws IOException {
         Path models = cacheRoot.resolve("models");
         Path dir = models.resolve(config.id + "-seed" + seed);
         if (isComplete(dir)) return dir;
         Files.createDirectories(models);
         Path tmp = Files.createTempDirectory(models, "." + config.id + "-seed" + seed + ".tmp-");
         try {
-            new SyntheticCheckpoint(config, seed).writeTo(tmp, 0);
+            new SyntheticCheckpoint(config, seed).writeTo(tmp, 0, progress);
             try {
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -262,6 +288,23 @@ public final class SyntheticCheckpoint {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
             for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) Files.deleteIfExists(q);
+        }
+    }
+
+    /** Bytes written so far, reported in order under a lock so that {@code done} never decreases. */
+    private static final class Progress {
+        private final LoadProgressListener listener;
+        private final long total;
+        private long done;
+
+        Progress(LoadProgressListener listener, long total) {
+            this.listener = listener;
+            this.total = total;
+        }
+
+        synchronized void add(long bytes) {
+            done += bytes;
+            if (listener != null) listener.onProgress("write", done, total);
         }
     }
 

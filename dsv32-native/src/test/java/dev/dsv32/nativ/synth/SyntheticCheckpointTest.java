@@ -142,6 +142,49 @@ class SyntheticCheckpointTest {
     }
 
     @Test
+    void progressIsMonotoneEndsAtTotalAndLeavesTheBytesUnchanged() throws Exception {
+        // 3 workers report concurrently: the calls must still come in order
+        SyntheticCheckpoint ck = new SyntheticCheckpoint(SynthConfig.TINY_MP2, 4);
+        ck.writeTo(tmp.resolve("plain"), 3);
+        List<long[]> calls = new ArrayList<>();
+        List<String> stages = new ArrayList<>();
+        ck.writeTo(tmp.resolve("watched"), 3, (stage, done, total) -> {
+            synchronized (calls) {
+                stages.add(stage);
+                calls.add(new long[] {done, total});
+            }
+        });
+        assertTrue(calls.size() > ck.tensors().size() / 2, "about one call per tensor: " + calls.size());
+        long prev = 0;
+        for (long[] c : calls) {
+            assertEquals(ck.fileSize(), c[1]);
+            assertTrue(c[0] >= prev && c[0] <= c[1], c[0] + " after " + prev);
+            prev = c[0];
+        }
+        assertEquals(ck.fileSize(), calls.get(calls.size() - 1)[0]);
+        assertTrue(stages.stream().allMatch("write"::equals), stages.toString());
+        assertEquals(sha256(tmp.resolve("plain").resolve("model.safetensors")), sha256(tmp.resolve("watched").resolve("model.safetensors")));
+        // tiny, one worker with a listener against several without one
+        ck = new SyntheticCheckpoint(SynthConfig.TINY, 1);
+        long[] last = {0};
+        ck.writeTo(tmp.resolve("tiny"), 1, (stage, done, total) -> last[0] = done);
+        ck.writeTo(tmp.resolve("tiny-plain"), 0);
+        assertEquals(ck.fileSize(), last[0]);
+        assertEquals(sha256(tmp.resolve("tiny-plain").resolve("model.safetensors")), sha256(tmp.resolve("tiny").resolve("model.safetensors")));
+        // the cache path reports too when it generates, and not when the checkpoint is already there
+        long[] cacheCalls = {0};
+        SyntheticCheckpoint.cached(SynthConfig.TINY, 1, tmp.resolve("cache"), (stage, done, total) -> cacheCalls[0]++);
+        assertTrue(cacheCalls[0] > 0);
+        long before = cacheCalls[0];
+        SyntheticCheckpoint.cached(SynthConfig.TINY, 1, tmp.resolve("cache"), (stage, done, total) -> cacheCalls[0]++);
+        assertEquals(before, cacheCalls[0]);
+    }
+
+    static String sha256(Path file) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    @Test
     void sameSeedSameBytesDifferentSeedDifferentBytes() throws IOException {
         Path a = make(tmp.resolve("a"), SynthConfig.TINY, 5);
         new SyntheticCheckpoint(SynthConfig.TINY, 5).writeTo(tmp.resolve("b"), 1); // one thread: same bytes
