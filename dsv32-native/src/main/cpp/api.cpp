@@ -156,7 +156,8 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     }
     try {
         auto m = std::make_unique<dsv32_model>();
-        m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp > 1 ? o.mp : 1, progress);
+        m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp > 1 ? o.mp : 1, progress,
+                                                  o.verify_checksums != 0);
         if (o.numerics == DSV32_NUMERICS_FP8) {
             m->model->set_fp8_numerics(true);
             m->numerics = DSV32_NUMERICS_FP8;
