@@ -380,6 +380,12 @@ int cmd_errors(const std::string& src, const std::string& work) {
     expect_open_error("corrupt, verified", d, 2, DSV32_ERR_CHECKPOINT, {r1, "SHA-256"}, true);
     CHECK(open_status(d, 2, &msg) == DSV32_OK);  // sizes only without verify_checksums (documented)
 
+    // Rank files next to an HF checkpoint's file: ambiguous.
+    d = work + "/mixed";
+    cp_r(good, d);
+    write_file(d + "/model.safetensors", read_file(src + "/model.safetensors"));
+    expect_open_error("rank files and HF files", d, 2, DSV32_ERR_CHECKPOINT, {"model.safetensors", "model0-mp2.safetensors"});
+
     // A missing rank file, and the wrong mp.
     d = work + "/missing";
     cp_r(good, d);

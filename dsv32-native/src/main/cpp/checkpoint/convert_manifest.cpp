@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -107,12 +108,18 @@ RankFiles find_rank_files(const std::string& dir) {
     DIR* d = opendir(dir.c_str());
     if (!d) throw std::runtime_error(dir + ": cannot open directory: " + std::strerror(errno));
     std::map<int, std::vector<std::pair<int, std::string>>> by_mp;
+    RankFiles rf;
     while (struct dirent* e = readdir(d)) {
         int r = 0, n = 0;
-        if (parse_rank_file_name(e->d_name, &r, &n)) by_mp[n].emplace_back(r, e->d_name);
+        const std::string name = e->d_name;
+        if (parse_rank_file_name(name, &r, &n))
+            by_mp[n].emplace_back(r, name);
+        else if (name == "model.safetensors.index.json" ||
+                 (name.size() > 12 && name.compare(name.size() - 12, 12, ".safetensors") == 0))
+            rf.others.push_back(name);
     }
     closedir(d);
-    RankFiles rf;
+    std::sort(rf.others.begin(), rf.others.end());
     if (by_mp.empty()) return rf;
     if (by_mp.size() > 1) {
         std::string which;

@@ -39,6 +39,7 @@ struct ConvertManifest {
 struct RankFiles {
     int mp = 0;
     std::vector<std::string> names;
+    std::vector<std::string> others;  // the directory's other *.safetensors and model.safetensors.index.json
 };
 RankFiles find_rank_files(const std::string& dir);
 

@@ -56,6 +56,9 @@ ConvertedWeights load_converted(const Config& c, const std::string& dir, int mp,
         if (rf.names[size_t(r)].empty())
             throw std::runtime_error(dir + "/" + rank_file_name(r, mp) + ": missing: a checkpoint converted for mp=" + std::to_string(mp) +
                                      " needs one file per rank (found: " + file_list(rf.names) + ")");
+    if (!rf.others.empty())
+        throw std::runtime_error(dir + ": holds both converted rank files (" + file_list(rf.names) + ") and Hugging Face files (" +
+                                 file_list(rf.others) + "): it is not clear which to load; keep one checkpoint per directory");
     check_split_config(c, mp);
     std::vector<std::string> paths;
     std::vector<int64_t> sizes;
