@@ -304,12 +304,32 @@ int cmd_roundtrip(const std::string& src, const std::string& work, int mp, const
     int rc2 = open_status(work, wrong, &msg);
     std::printf("open at mp=%d: rc %d: %s\n", wrong, rc2, msg.c_str());
     CHECK(rc2 == DSV32_ERR_INVALID_ARGUMENT && contains(msg, "mp=" + std::to_string(mp)) && contains(msg, dsv32::rank_file_name(0, mp)));
-    // With the checksums verified, and its progress stage.
-    rc2 = open_status(work, mp, &msg, true);
-    CHECK_MSG(rc2 == DSV32_OK, "verified open: %s", msg.c_str());
+    // With the checksums verified, and the open's progress: verify, map, validate, shard, each ending at its total.
+    {
+        ProgressLog plog;
+        dsv32_open_options o{};
+        o.mp = mp;
+        o.verify_checksums = 1;
+        o.progress = progress_cb;
+        o.progress_user = &plog;
+        dsv32_model* mdl = nullptr;
+        rc2 = dsv32_model_open(work.c_str(), &o, &mdl);
+        CHECK_MSG(rc2 == DSV32_OK, "verified open: %s", dsv32_last_error());
+        if (mdl) dsv32_model_close(mdl);
+        std::vector<std::string> order;
+        for (size_t i = 0; i < plog.stage.size(); ++i) {
+            if (order.empty() || order.back() != plog.stage[i]) order.push_back(plog.stage[i]);
+            CHECK(plog.done[i] >= 0 && plog.done[i] <= plog.total[i]);
+            if (i + 1 == plog.stage.size() || plog.stage[i + 1] != plog.stage[i]) CHECK(plog.done[i] == plog.total[i]);
+        }
+        CHECK((order == std::vector<std::string>{"verify", "map", "validate", "shard"}));
+        CHECK(plog.total.front() == res.bytes);  // verify: every byte of the rank files
+    }
     // Converting into a non-empty directory needs force; with force it replaces the files (the same bytes again).
     CHECK(convert(src, work, mp, false) == DSV32_ERR_INVALID_ARGUMENT && contains(dsv32_last_error(), "not empty"));
+    write_file(work + "/.model0-mp" + std::to_string(mp + 1) + ".safetensors.tmp", "left by an interrupted convert");
     CHECK(convert(src, work, mp, true) == DSV32_OK);
+    CHECK(!exists(work + "/.model0-mp" + std::to_string(mp + 1) + ".safetensors.tmp"));
     const dsv32::ConvertManifest m2 = dsv32::ConvertManifest::parse(read_file(work + "/" + dsv32::kManifestName), "manifest");
     for (int r = 0; r < mp; ++r) CHECK(m2.files[size_t(r)].sha256 == m.files[size_t(r)].sha256);  // deterministic
     return test_summary("test_convert roundtrip");

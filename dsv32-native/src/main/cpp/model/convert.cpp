@@ -403,8 +403,10 @@ ConvertResult convert_checkpoint(const ConvertOptions& o, const Progress& progre
         ::unlink((out + "/" + kManifestName).c_str());
         for (const std::string& n : list_dir(out)) {
             int rr = 0, nn = 0;
-            if (parse_rank_file_name(n, &rr, &nn) || ends_with(n, ".safetensors") || n == "model.safetensors.index.json")
-                ::unlink((out + "/" + n).c_str());
+            const bool stale_temp = n[0] == '.' && ends_with(n, ".tmp") && std::find(temps.paths.begin(), temps.paths.end(), out + "/" + n) == temps.paths.end() &&
+                                    (parse_rank_file_name(n.substr(1, n.size() - 5), &rr, &nn) || n == "." + std::string(kManifestName) + ".tmp");
+            if (parse_rank_file_name(n, &rr, &nn) || ends_with(n, ".safetensors") || n == "model.safetensors.index.json" || stale_temp)
+                ::unlink((out + "/" + n).c_str());  // stale_temp: left by an interrupted convert
         }
     }
     for (const auto& rn : renames)

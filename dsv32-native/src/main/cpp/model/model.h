@@ -160,8 +160,8 @@ struct ConvertedWeights {
 
 // Opens the converted checkpoint in dir at mp ranks: the rank files model{r}-mp{N}.safetensors must be all there and
 // N == mp (else ShardError naming N and the files); with a manifest (dsv32-convert.json, model/convert.h) every file's
-// size must match it, and with verify_checksums its SHA-256 too. Stages: "map", "verify" (only with
-// verify_checksums), "validate", "shard". Throws std::runtime_error naming the file (and tensor).
+// size must match it, and with verify_checksums its SHA-256 too. Stages: "verify" (only with verify_checksums),
+// "map", "validate", "shard". Throws std::runtime_error naming the file (and tensor).
 ConvertedWeights load_converted(const Config& cfg, const std::string& dir, int mp, bool verify_checksums,
                                 const Progress& progress = {});
 
