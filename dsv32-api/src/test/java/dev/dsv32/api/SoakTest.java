@@ -144,6 +144,13 @@ class SoakTest {
                 threads.add(t);
                 t.start();
             }
+            // Native memory over time (every tenth of the run): a leak climbs steadily, allocator arenas level off.
+            List<String> series = new ArrayList<>();
+            for (int i = 1; i <= 10; i++) {
+                long at = end - TimeUnit.SECONDS.toNanos(seconds) * (10 - i) / 10;
+                while (System.nanoTime() < at && unexpected.isEmpty()) Thread.sleep(20);
+                series.add(String.format(Locale.ROOT, "%.0f", nativeBytes() / 1048576.0));
+            }
             for (Thread t : threads) t.join(TimeUnit.SECONDS.toMillis(seconds + 120));
             if (!unexpected.isEmpty()) fail("unexpected failure in the soak", unexpected.get(0));
 
@@ -158,12 +165,13 @@ class SoakTest {
                     "soak: %d s, %d workers: %d requests, %d cancellations, %d session forks, %d tokens generated%n"
                             + "KV: %d/%d blocks free after (%d/%d before); allocated blocks %d -> %d (%d bytes each, kept for reuse)%n"
                             + "RSS: %.1f MiB -> %.1f MiB; native (RSS less the JVM's committed pools): %.1f MiB -> %.1f MiB (%+.1f MiB;"
-                            + " KV high-water growth %.1f MiB); heap after GC: %.1f MiB -> %.1f MiB%n",
+                            + " KV high-water growth %.1f MiB); heap after GC: %.1f MiB -> %.1f MiB%n"
+                            + "native MiB at each tenth of the run (no GC): %s%n",
                     seconds, WORKERS, requests.get(), cancellations.get(), forks.get(), tokens.get(),
                     c1.freeBlocks(), c1.totalBlocks(), c0.freeBlocks(), c0.totalBlocks(), c0.allocatedBlocks(), c1.allocatedBlocks(),
                     c1.blockBytes(), rss0 / 1048576.0, rss1 / 1048576.0, native0 / 1048576.0, native1 / 1048576.0,
                     (native1 - native0) / 1048576.0, kvGrowth / 1048576.0,
-                    heap0 / 1048576.0, heap1 / 1048576.0);
+                    heap0 / 1048576.0, heap1 / 1048576.0, String.join(" ", series));
             System.out.print(report);
             Files.createDirectories(Path.of("target"));
             Files.writeString(Path.of("target", "soak-report.txt"), report);
