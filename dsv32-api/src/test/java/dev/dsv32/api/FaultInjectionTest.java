@@ -263,6 +263,30 @@ class FaultInjectionTest {
             assertTrue(s.getMessage().contains("injected internal error"), s.getMessage());
             engine.beforeStep = b -> { };
             assertEquals(5, m.generate(greedy("Next", 5)).tokenIds().length);
+            // A step that fails whenever one particular request is in it (a poisoned sequence): the scheduler runs the
+            // step's entries one by one, so only that request fails and the one batched with it goes on.
+            int zebra = m.tokenizer().encode(" zebra")[0];
+            java.util.Set<EngineSequence> poisoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            CountDownLatch both = new CountDownLatch(1);
+            engine.beforeStep = b -> {
+                try {
+                    both.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                for (StepEntry e : b) {
+                    for (int t : e.tokens()) if (t == zebra) poisoned.add(e.sequence());
+                }
+                for (StepEntry e : b) {
+                    if (poisoned.contains(e.sequence())) throw new dev.dsv32.nativ.NativeException(4, "injected: the zebra sequence breaks every step");
+                }
+            };
+            CompletableFuture<GenerateResult> healthy = m.generateAsync(greedy("A healthy request", 15));
+            CompletableFuture<GenerateResult> poison = m.generateAsync(greedy("zebra zebra zebra", 15));
+            both.countDown();
+            assertTrue(failure(poison).getMessage().contains("zebra sequence"));
+            assertEquals(15, healthy.get(60, TimeUnit.SECONDS).tokenIds().length, "the request batched with it finished");
+            engine.beforeStep = b -> { };
             assertNothingHeld(m);
         }
     }
