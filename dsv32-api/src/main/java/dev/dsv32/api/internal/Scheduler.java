@@ -438,9 +438,9 @@ public final class Scheduler implements Runtime {
             owners.add(a);
             prefill -= n;
         }
-        float[] logits;
+        float[] stepLogits;
         try {
-            logits = engine.step(entries);
+            stepLogits = engine.step(entries);
         } catch (CapacityException e) {
             // The KV cache is full (the engine changed nothing): stop the newest request so that the others go on.
             Active victim = owners.get(0);
@@ -459,9 +459,10 @@ public final class Scheduler implements Runtime {
             }
             // Which entry broke it? A failed step changed nothing (InferenceEngine#step), so each entry is run alone:
             // those that fail again fail with their own error, the others go on (RELIABILITY.md, fault injection).
-            logits = isolate(entries, owners);
+            stepLogits = isolate(entries, owners);
             if (owners.isEmpty()) return;
         }
+        final float[] logits = stepLogits;
         steps++;
         lastBatchSize = entries.size();
         long computedPrompt = 0;
