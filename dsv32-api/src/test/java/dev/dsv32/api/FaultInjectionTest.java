@@ -275,7 +275,7 @@ class FaultInjectionTest {
                     Thread.currentThread().interrupt();
                 }
                 for (StepEntry e : b) {
-                    for (int t : e.tokens()) if (t == zebra) poisoned.add(e.sequence());
+                    for (int tok : e.tokens()) if (tok == zebra) poisoned.add(e.sequence());
                 }
                 for (StepEntry e : b) {
                     if (poisoned.contains(e.sequence())) throw new dev.dsv32.nativ.NativeException(4, "injected: the zebra sequence breaks every step");
