@@ -107,15 +107,16 @@ class SoakTest {
                                     else tokens.addAndGet(f.get().tokenIds().length);
                                 }
                                 case 2 -> { // stream, cancel after a few events
-                                    CompletableFuture<GenerateResult>[] box = new CompletableFuture[1];
+                                    java.util.concurrent.atomic.AtomicReference<CompletableFuture<GenerateResult>> box =
+                                            new java.util.concurrent.atomic.AtomicReference<>();
                                     AtomicLong events = new AtomicLong();
                                     int stopAfter = 1 + r.nextInt(6);
-                                    box[0] = m.stream(req(r, 64), e -> {
-                                        if (events.incrementAndGet() == stopAfter && box[0] != null) box[0].cancel(true);
-                                    });
+                                    box.set(m.stream(req(r, 64), e -> {
+                                        if (events.incrementAndGet() == stopAfter && box.get() != null) box.get().cancel(true);
+                                    }));
                                     requests.incrementAndGet();
                                     try {
-                                        box[0].get(60, TimeUnit.SECONDS);
+                                        box.get().get(60, TimeUnit.SECONDS);
                                     } catch (CancellationException e) {
                                         cancellations.incrementAndGet();
                                     }
