@@ -138,7 +138,7 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     if (o.max_sequences < 0 || o.max_sequences > 65536)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad max_sequences " + std::to_string(o.max_sequences));
     if (o.n_threads < 0 || o.n_threads > 4096) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad n_threads");
-    if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS))
+    if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS | DSV32_DEBUG_KV_ALLOC_FAILS))
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown debug_flags bits");
     if (o.kv_block_size < 0 || o.kv_block_size > 65536)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad kv_block_size " + std::to_string(o.kv_block_size) + " (0 = 64, at most 65536)");
@@ -168,6 +168,7 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         const int64_t per_seq = (int64_t(m->model->max_seq_len()) + bs - 1) / bs;
         const int64_t blocks = o.kv_pool_tokens > 0 ? (int64_t(o.kv_pool_tokens) + bs - 1) / bs : per_seq * m->max_sequences;
         m->cache = std::make_unique<dsv32::KvCache>(m->model->config(), bs, std::max<int64_t>(1, blocks), m->max_sequences);
+        if (o.debug_flags & DSV32_DEBUG_KV_ALLOC_FAILS) m->cache->fail_allocations_after(m->cache->max_blocks() / 2);
         *out = m.release();
         return ok();
     } catch (const std::bad_alloc&) {

@@ -127,6 +127,7 @@ int32_t KvCache::take() {
         free_.pop_back();
     } else {
         if (int64_t(blocks_.size()) >= max_blocks_) throw std::logic_error("KvCache: pool exhausted (capacity not checked)");
+        if (fail_after_ >= 0 && int64_t(blocks_.size()) >= fail_after_) throw std::bad_alloc();  // injected fault
         // Everything that can throw (std::bad_alloc) comes before any change.
         if (blocks_.size() == blocks_.capacity()) blocks_.reserve(std::max<size_t>(16, 2 * blocks_.size()));
         if (refs_.size() == refs_.capacity()) refs_.reserve(std::max<size_t>(16, 2 * refs_.size()));

@@ -34,7 +34,10 @@ public:
     size_t block_bytes() const { return block_floats_ * sizeof(float); }
     int max_sequences() const { return int(seqs_.size()); }
     int open_sequences() const;
-    int64_t used_tokens() const;  // sum of the open sequences' lengths (a shared prefix counts once per sequence)
+    int64_t used_tokens() const;
+    // Fault injection (DSV32_DEBUG_KV_ALLOC_FAILS): allocating a new block fails with std::bad_alloc, as when the
+    // system is out of memory, once `n` blocks are allocated (blocks already allocated are still reused). -1 = never.
+    void fail_allocations_after(int64_t n) { fail_after_ = n; }  // sum of the open sequences' lengths (a shared prefix counts once per sequence)
 
     // ---- sequences ----
     int open();  // a new empty sequence; -1 when every slot is taken
@@ -86,6 +89,7 @@ private:
     size_t layer_floats_, block_floats_;  // per layer within a block: bs * (kvr + dr + ihd)
     int64_t max_blocks_;
     int64_t held_ = 0;                          // blocks with refs > 0
+    int64_t fail_after_ = -1;                   // fail_allocations_after
     std::vector<std::unique_ptr<float[]>> blocks_;
     std::vector<int32_t> refs_;                 // holders per block
     std::vector<int32_t> free_;                 // allocated blocks with no holder

@@ -64,6 +64,9 @@ typedef struct dsv32_open_options {
 #define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */
 #define DSV32_DEBUG_NO_YARN 2                  /* plain RoPE frequencies and no mscale */
 #define DSV32_DEBUG_NO_GATE_BIAS 4             /* ignore e_score_correction_bias when routing */
+#define DSV32_DEBUG_KV_ALLOC_FAILS 8           /* fault injection: allocating a KV block fails (std::bad_alloc, as out of
+                                                  memory) once half the pool's blocks are allocated; the step reports
+                                                  DSV32_ERR_CAPACITY "out of memory" and changes nothing */
 
 typedef struct dsv32_model_info {
     int32_t vocab_size;

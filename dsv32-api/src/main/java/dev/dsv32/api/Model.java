@@ -204,8 +204,25 @@ public final class Model implements AutoCloseable {
                 .variant(variant.encodingVariant()).build();
         String prompt = enc.encode(request.encodedMessages());
         int[] tokens = runtime.needsTokens() ? tokenizer.encode(prompt) : null;
+        if (tokens != null) checkContext(tokens.length);
         ParseOptions po = request.tools().isEmpty() ? ParseOptions.defaults() : ParseOptions.builder().tools(request.tools()).build();
         return new Prepared(request, prompt, tokens, mode, po, false);
+    }
+
+    /**
+     * Fails fast, on the caller's thread, before anything is queued: a prompt of {@code n} tokens that leaves no room
+     * for one completion token in the context, or that the whole KV cache pool cannot hold. The message gives the counts.
+     */
+    private void checkContext(int n) {
+        int ctx = runtime.maxContext();
+        if (ctx > 0 && n >= ctx) {
+            throw new Dsv32Exception("the prompt has " + n + " tokens; the model's context is " + ctx
+                    + " tokens (prompt and completion): shorten the conversation or raise maxContext");
+        }
+        runtime.metrics().cache().ifPresent(c -> {
+            long pool = c.totalBlocks() * c.blockSize();
+            if (n > pool) throw new CapacityException("the prompt has " + n + " tokens; the whole KV cache holds " + pool + " tokens");
+        });
     }
 
     /**
@@ -237,6 +254,7 @@ public final class Model implements AutoCloseable {
         checkOpen();
         if (prompt.isEmpty()) throw new IllegalArgumentException("the prompt is empty");
         int[] tokens = runtime.needsTokens() ? tokenizer.encode(prompt) : null;
+        if (tokens != null) checkContext(tokens.length);
         Prepared p = new Prepared(options, prompt, tokens, ThinkingMode.CHAT, ParseOptions.defaults(), true);
         return streamTo(p, e -> {
             if (e instanceof Event.ContentDelta d) textListener.accept(d.text());

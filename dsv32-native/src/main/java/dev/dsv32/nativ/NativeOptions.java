@@ -28,7 +28,9 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         /** Plain RoPE frequencies and no mscale. */
         NO_YARN(2),
         /** Ignore e_score_correction_bias when routing. */
-        NO_GATE_BIAS(4);
+        NO_GATE_BIAS(4),
+        /** Fault injection: allocating a KV cache block fails (as out of memory) once half the pool is allocated. */
+        KV_ALLOC_FAILS(8);
 
         private final int bit;
 
@@ -58,7 +60,7 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         requireNonNegative(maxSeqLen, "maxSeqLen");
         requireNonNegative(maxSequences, "maxSequences");
         requireNonNegative(threads, "threads");
-        if ((debugFlags & ~7) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
+        if ((debugFlags & ~15) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
         requireNonNegative(kvBlockSize, "kvBlockSize");
         if (kvBlockSize > 65536) throw new IllegalArgumentException("kvBlockSize must be at most 65536, got " + kvBlockSize);
         requireNonNegative(kvPoolTokens, "kvPoolTokens");

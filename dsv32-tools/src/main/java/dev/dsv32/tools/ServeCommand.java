@@ -35,7 +35,7 @@ final class ServeCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:DSV32_API_KEY}",
-            description = "Require Authorization: Bearer KEY on /v1/* (default: $DSV32_API_KEY; unset: no authentication)")
+            description = "Require Authorization: Bearer KEY on every endpoint but /health (default: $DSV32_API_KEY; unset: no authentication)")
     String apiKey;
 
     @Option(names = "--served-model-name", paramLabel = "NAME",
@@ -46,6 +46,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "Largest request body accepted; larger ones get 413 (default: ${DEFAULT-VALUE})")
     long maxBodyBytes;
 
+    @Option(names = "--rate-limit", paramLabel = "RPS", defaultValue = "0",
+            description = "Requests per second per client address (bursts of twice that); more get 429 (default: no limit)")
+    double rateLimit;
+
+    @Option(names = "--body-timeout", paramLabel = "MS", defaultValue = "60000",
+            description = "A request body must arrive within MS milliseconds, else 408 (default: ${DEFAULT-VALUE})")
+    long bodyTimeoutMillis;
+
     @Option(names = "--thinking", paramLabel = "on|off", arity = "1", defaultValue = "off", converter = Converters.OnOff.class,
             description = "Thinking mode for chat requests that do not ask (chat_template_kwargs.thinking); default: ${DEFAULT-VALUE}")
     boolean thinking;
@@ -53,13 +61,17 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new CliException("--port must be in 0..65535, got " + port);
+        if (rateLimit < 0 || !Double.isFinite(rateLimit)) throw new CliException("--rate-limit must be >= 0, got " + rateLimit);
+        if (bodyTimeoutMillis < 1) throw new CliException("--body-timeout must be >= 1, got " + bodyTimeoutMillis);
         PrintWriter err = spec.commandLine().getErr();
         Model model = modelOptions.open(err);
         OpenAiServer server;
         try {
-            server = OpenAiServer.builder(model).host(host).port(port).apiKey(apiKey)
+            OpenAiServer.Builder b = OpenAiServer.builder(model).host(host).port(port).apiKey(apiKey)
                     .modelName(servedName != null ? servedName : modelOptions.name())
-                    .maxBodyBytes(maxBodyBytes).defaultThinking(thinking).build().start();
+                    .maxBodyBytes(maxBodyBytes).bodyTimeoutMillis(bodyTimeoutMillis).defaultThinking(thinking);
+            if (rateLimit > 0) b.rateLimit(rateLimit, (int) Math.max(1, Math.ceil(2 * rateLimit)));
+            server = b.build().start();
         } catch (RuntimeException e) {
             model.close();
             throw e;

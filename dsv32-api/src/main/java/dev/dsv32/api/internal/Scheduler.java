@@ -438,9 +438,9 @@ public final class Scheduler implements Runtime {
             owners.add(a);
             prefill -= n;
         }
-        float[] logits;
+        float[] stepLogits;
         try {
-            logits = engine.step(entries);
+            stepLogits = engine.step(entries);
         } catch (CapacityException e) {
             // The KV cache is full (the engine changed nothing): stop the newest request so that the others go on.
             Active victim = owners.get(0);
@@ -452,12 +452,17 @@ public final class Scheduler implements Runtime {
             return;
         } catch (RuntimeException e) {
             log.warn("forward step of {} sequences failed: {}", entries.size(), e.toString());
-            for (Active a : owners) {
-                active.remove(a);
-                fail(a, e);
+            if (entries.size() == 1) {
+                active.remove(owners.get(0));
+                fail(owners.get(0), e);
+                return;
             }
-            return;
+            // Which entry broke it? A failed step changed nothing (InferenceEngine#step), so each entry is run alone:
+            // those that fail again fail with their own error, the others go on (RELIABILITY.md, fault injection).
+            stepLogits = isolate(entries, owners);
+            if (owners.isEmpty()) return;
         }
+        final float[] logits = stepLogits;
         steps++;
         lastBatchSize = entries.size();
         long computedPrompt = 0;
@@ -529,6 +534,32 @@ public final class Scheduler implements Runtime {
         promptTokens += computedPrompt;
         completionTokens += sampledNow;
         updateRate(now);
+    }
+
+    /**
+     * Runs each entry of a failed step alone; fails the requests whose entry fails again (removing them from
+     * {@code entries} and {@code owners}) and returns the others' logits rows, in their order.
+     */
+    private float[] isolate(List<StepEntry> entries, List<Active> owners) {
+        float[] rows = new float[entries.size() * vocab];
+        int kept = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            Active a = owners.get(i);
+            try {
+                float[] row = engine.step(List.of(entries.get(i)));
+                System.arraycopy(row, 0, rows, kept * vocab, vocab);
+                entries.set(kept, entries.get(i));
+                owners.set(kept, a);
+                kept++;
+            } catch (RuntimeException e) {
+                log.warn("request {} failed alone too: {}", a.job.id, e.toString());
+                active.remove(a);
+                fail(a, e);
+            }
+        }
+        entries.subList(kept, entries.size()).clear();
+        owners.subList(kept, owners.size()).clear();
+        return kept == 0 ? rows : Arrays.copyOf(rows, kept * vocab);
     }
 
     /** Runs {@code work} on the sampling pool and this thread; returns when all are done. */

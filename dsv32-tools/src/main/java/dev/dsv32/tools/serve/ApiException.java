@@ -11,13 +11,20 @@ public final class ApiException extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private final long retryAfterSeconds;
 
     public ApiException(int status, String type, String param, String code, String message) {
-        super(message);
+        this(status, type, param, code, message, 0);
+    }
+
+    /** With a {@code Retry-After} of {@code retryAfterSeconds} (0: none), e.g. for 429. */
+    public ApiException(int status, String type, String param, String code, String message, long retryAfterSeconds) {
+        super(message, null, false, false); // no stack trace: it is never shown, and refusals are cheap
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     /** 400 {@code invalid_request_error}, naming the offending parameter. */
@@ -43,5 +50,10 @@ public final class ApiException extends RuntimeException {
 
     public String code() {
         return code;
+    }
+
+    /** Seconds for {@code Retry-After}; 0 when none. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 }

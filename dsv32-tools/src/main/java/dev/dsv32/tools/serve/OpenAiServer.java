@@ -50,9 +50,13 @@ import org.slf4j.LoggerFactory;
  * {@code GET /v1/models}, {@code GET /health} and {@code GET /metrics} (Prometheus text). Every request goes through
  * the model's scheduler, so concurrent clients are batched.
  *
- * <p>With an API key, {@code /v1/*} needs {@code Authorization: Bearer <key>} ({@code /health} and {@code /metrics}
- * do not). Bodies over {@link Builder#maxBodyBytes} are refused with 413; every refusal is a 4xx with an OpenAI error
- * body ({@code {"error": {"message", "type", "param", "code"}}}). A streaming client that disconnects has its request
+ * <p>With an API key, every endpoint but {@code /health} needs {@code Authorization: Bearer <key>} (compared in constant
+ * time); {@code /health} stays open for liveness probes and then says only {@code {"status":"ok"}} (RELIABILITY.md,
+ * "Server hardening"). Bodies over {@link Builder#maxBodyBytes} are refused with 413, clients over
+ * {@link Builder#rateLimit} with 429, bodies not received within {@link Builder#bodyTimeoutMillis} with 408 (a slow
+ * client cannot hold a worker), connections idle for {@link Builder#idleTimeoutMillis} are closed;
+ * every refusal is a 4xx with an OpenAI error body ({@code {"error": {"message", "type", "param", "code"}}}) and no
+ * error body carries a stack trace. A streaming client that disconnects has its request
  * cancelled (its sequence is freed within one step); {@code dsv32_http_client_disconnects_total} counts them.
  */
 public final class OpenAiServer implements AutoCloseable {
@@ -64,7 +68,11 @@ public final class OpenAiServer implements AutoCloseable {
     private final Model model;
     private final String modelName;
     private final String apiKey;
+    /** SHA-256 of the expected Authorization header: compared with the sent one's digest, so in constant time. */
+    private final byte[] authDigest;
+    private final RateLimiter rateLimiter; // null: no limit
     private final long maxBodyBytes;
+    private final long bodyTimeoutNanos;
     private final boolean defaultThinking;
     private final Server server;
     private final ServerConnector connector;
@@ -81,7 +89,10 @@ public final class OpenAiServer implements AutoCloseable {
         this.model = b.model;
         this.modelName = b.modelName;
         this.apiKey = b.apiKey;
+        this.authDigest = apiKey == null || apiKey.isEmpty() ? null : sha256("Bearer " + apiKey);
+        this.rateLimiter = b.ratePerSecond > 0 ? new RateLimiter(b.ratePerSecond, b.rateBurst) : null;
         this.maxBodyBytes = b.maxBodyBytes;
+        this.bodyTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(b.bodyTimeoutMillis);
         this.defaultThinking = b.defaultThinking;
         QueuedThreadPool pool = new QueuedThreadPool(b.maxThreads, 4);
         pool.setName("dsv32-http");
@@ -90,6 +101,10 @@ public final class OpenAiServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(true);
+        // Jetty caches header fields per connection and, by default, matches the cache ignoring case: a later
+        // "Authorization: Bearer SK-..." was then read as the earlier "Bearer sk-..." and let in (found by
+        // ServerHardeningTest). Values are compared exactly.
+        http.setHeaderCacheCaseSensitive(true);
         this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(b.host);
         connector.setPort(b.port);
@@ -102,6 +117,13 @@ public final class OpenAiServer implements AutoCloseable {
                 return true;
             }
         });
+        // Jetty's own errors (bad requests it refuses before the handler): no stack traces, causes or origins.
+        org.eclipse.jetty.server.handler.ErrorHandler errors = new org.eclipse.jetty.server.handler.ErrorHandler();
+        errors.setShowStacks(false);
+        errors.setShowCauses(false);
+        errors.setShowMessageInTitle(false);
+        errors.setShowOrigin(false);
+        server.setErrorHandler(errors);
         server.setStopTimeout(2000);
     }
 
@@ -163,12 +185,15 @@ public final class OpenAiServer implements AutoCloseable {
         String path = Request.getPathInContext(request);
         String method = request.getMethod();
         try {
-            if (path.equals("/health")) {
+            if (path.equals("/health")) { // open even with an API key (liveness probes): then it names nothing
                 requireMethod(method, "GET");
-                ObjectNode h = OpenAiRequests.JSON.createObjectNode().put("status", "ok").put("model", modelName);
+                ObjectNode h = OpenAiRequests.JSON.createObjectNode().put("status", "ok");
+                if (authDigest == null) h.put("model", modelName);
                 sendJson(response, callback, 200, h);
                 return;
             }
+            rateLimit(request);
+            authorize(request);
             if (path.equals("/metrics")) {
                 requireMethod(method, "GET");
                 response.setStatus(200);
@@ -177,7 +202,6 @@ public final class OpenAiServer implements AutoCloseable {
                 return;
             }
             if (!path.startsWith("/v1/")) throw new ApiException(404, "invalid_request_error", null, "not_found", "no such endpoint: " + method + " " + path);
-            authorize(request);
             switch (path) {
                 case "/v1/chat/completions" -> {
                     requireMethod(method, "POST");
@@ -208,8 +232,10 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (IllegalArgumentException | IllegalStateException | Dsv32Exception e) {
             sendError(response, callback, classify(e));
         } catch (Throwable e) {
-            log.warn("{} {} failed", method, path, e);
-            sendError(response, callback, new ApiException(500, "server_error", null, null, "internal error: " + e));
+            long ref = ids.incrementAndGet();
+            log.warn("{} {} failed (error reference {})", method, path, ref, e);
+            // The body names no exception and carries no stack: the server log has them, under the reference.
+            sendError(response, callback, new ApiException(500, "server_error", null, null, "internal error (reference " + ref + "; see the server log)"));
         }
     }
 
@@ -219,11 +245,28 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
+    private void rateLimit(Request request) {
+        if (rateLimiter == null) return;
+        long wait = rateLimiter.acquire(Request.getRemoteAddr(request), System.nanoTime());
+        if (wait > 0) {
+            throw new ApiException(429, "requests", null, "rate_limit_exceeded",
+                    "rate limit reached for this client; retry after " + wait + " s", wait);
+        }
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    }
+
     private void authorize(Request request) {
-        if (apiKey == null || apiKey.isEmpty()) return;
+        if (authDigest == null) return;
         String h = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        String want = "Bearer " + apiKey;
-        if (h == null || !MessageDigest.isEqual(h.strip().getBytes(StandardCharsets.UTF_8), want.getBytes(StandardCharsets.UTF_8))) {
+        // Digests of equal length, compared in full: the time taken says nothing about the key (nor its length).
+        if (h == null || !MessageDigest.isEqual(sha256(h.strip()), authDigest)) {
             throw new ApiException(401, "invalid_request_error", null, "invalid_api_key",
                     h == null ? "missing API key: send Authorization: Bearer <key>" : "incorrect API key provided");
         }
@@ -245,21 +288,53 @@ public final class OpenAiServer implements AutoCloseable {
         return m;
     }
 
-    /** The request body, at most {@link #maxBodyBytes}; a larger one is drained (up to a limit) and refused with 413. */
-    private byte[] body(Request request) throws IOException {
+    /**
+     * The request body, at most {@link #maxBodyBytes}, received within {@link #bodyTimeoutNanos} (else 408: a client
+     * that trickles its body cannot hold a worker thread); a larger one is drained (up to a limit) and refused with 413.
+     */
+    private byte[] body(Request request) throws IOException, InterruptedException {
         long declared = request.getLength();
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-            if (b.length > maxBodyBytes || declared > maxBodyBytes) {
-                long drained = b.length;
-                byte[] buf = new byte[64 * 1024];
-                int n;
-                while (drained < DRAIN_LIMIT && (n = in.read(buf)) > 0) drained += n;
-                throw new ApiException(413, "invalid_request_error", null, "request_too_large",
-                        "the request body is larger than the limit of " + maxBodyBytes + " bytes");
+        long deadline = System.nanoTime() + bodyTimeoutNanos;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(declared > 0 && declared <= maxBodyBytes ? (int) declared : 1024);
+        long seen = 0;
+        while (true) {
+            Content.Chunk c = request.read();
+            if (c == null) {
+                java.util.concurrent.CountDownLatch more = new java.util.concurrent.CountDownLatch(1);
+                request.demand(more::countDown);
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !more.await(left, TimeUnit.NANOSECONDS)) throw bodyTimeout(seen);
+                continue;
             }
-            return b;
+            try {
+                if (Content.Chunk.isFailure(c)) {
+                    throw new IOException("reading the request body failed: " + c.getFailure(), c.getFailure());
+                }
+                java.nio.ByteBuffer bb = c.getByteBuffer();
+                int n = bb.remaining();
+                if (seen + n <= maxBodyBytes) {
+                    byte[] tmp = new byte[n];
+                    bb.get(tmp);
+                    out.write(tmp);
+                }
+                seen += n;
+                if (c.isLast()) break;
+            } finally {
+                c.release();
+            }
+            if (seen > maxBodyBytes && seen >= DRAIN_LIMIT) break;
+            if (System.nanoTime() - deadline > 0) throw bodyTimeout(seen);
         }
+        if (seen > maxBodyBytes || declared > maxBodyBytes) {
+            throw new ApiException(413, "invalid_request_error", null, "request_too_large",
+                    "the request body is larger than the limit of " + maxBodyBytes + " bytes");
+        }
+        return out.toByteArray();
+    }
+
+    private ApiException bodyTimeout(long seen) {
+        return new ApiException(408, "invalid_request_error", null, "request_timeout", "the request body did not arrive within "
+                + TimeUnit.NANOSECONDS.toMillis(bodyTimeoutNanos) + " ms (" + seen + " bytes received)");
     }
 
     /** Exceptions of the model: bad conversations are the client's fault (400), capacity is 503, the rest 500. */
@@ -538,7 +613,8 @@ public final class OpenAiServer implements AutoCloseable {
         if (e.status() >= 500) httpErrors5xx.incrementAndGet();
         else httpErrors4xx.incrementAndGet();
         if (e.status() == 401) response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-        if (e.status() == 413) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        if (e.status() == 413 || e.status() == 408) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        if (e.retryAfterSeconds() > 0) response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
         sendJson(response, callback, e.status(), errorBody(e));
     }
 
@@ -611,6 +687,9 @@ public final class OpenAiServer implements AutoCloseable {
         private boolean defaultThinking;
         private int maxThreads = 256;
         private long idleTimeoutMillis = 300_000;
+        private double ratePerSecond;
+        private int rateBurst;
+        private long bodyTimeoutMillis = 60_000;
 
         private Builder(Model model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -666,6 +745,28 @@ public final class OpenAiServer implements AutoCloseable {
         public Builder idleTimeoutMillis(long ms) {
             if (ms < 1) throw new IllegalArgumentException("idleTimeoutMillis must be >= 1, got " + ms);
             this.idleTimeoutMillis = ms;
+            return this;
+        }
+
+        /**
+         * At most {@code perSecond} requests a second per client address on average, {@code burst} at once; more get
+         * 429 with {@code Retry-After}. {@code /health} is not limited. Default: no limit.
+         */
+        public Builder rateLimit(double perSecond, int burst) {
+            if (!(perSecond > 0) || Double.isInfinite(perSecond)) throw new IllegalArgumentException("rateLimit perSecond must be > 0, got " + perSecond);
+            if (burst < 1) throw new IllegalArgumentException("rateLimit burst must be >= 1, got " + burst);
+            this.ratePerSecond = perSecond;
+            this.rateBurst = burst;
+            return this;
+        }
+
+        /**
+         * The whole request body must arrive within this time, else 408 and the connection is closed: a client that
+         * trickles its body (slowloris) cannot hold a worker thread for long. Default 60 s.
+         */
+        public Builder bodyTimeoutMillis(long ms) {
+            if (ms < 1) throw new IllegalArgumentException("bodyTimeoutMillis must be >= 1, got " + ms);
+            this.bodyTimeoutMillis = ms;
             return this;
         }
 

@@ -54,7 +54,14 @@ final class ServeFixture {
     }
 
     static HttpResponse<String> get(URI base, String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        return get(base, path, null);
+    }
+
+    /** GET with {@code Authorization: Bearer apiKey} (none when null). */
+    static HttpResponse<String> get(URI base, String path, String apiKey) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+        if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static HttpResponse<String> post(URI base, String path, String body, String apiKey) throws IOException, InterruptedException {
@@ -66,9 +73,9 @@ final class ServeFixture {
 
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
-    /** The value of a metric line {@code name value} in Prometheus text. */
-    static double metric(URI base, String name) throws IOException, InterruptedException {
-        for (String line : get(base, "/metrics").body().split("\n")) {
+    /** The value of a metric line {@code name value} in Prometheus text ({@code /metrics} needs the API key, if any). */
+    static double metric(URI base, String apiKey, String name) throws IOException, InterruptedException {
+        for (String line : get(base, "/metrics", apiKey).body().split("\n")) {
             if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
         }
         throw new AssertionError("no metric " + name);

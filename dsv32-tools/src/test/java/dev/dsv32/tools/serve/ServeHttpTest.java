@@ -109,7 +109,7 @@ class ServeHttpTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(405, get.statusCode());
         assertStillServing();
-        assertTrue(ServeFixture.metric(base, "dsv32_http_errors_total{class=\"4xx\"}") >= 24);
+        assertTrue(ServeFixture.metric(base, KEY, "dsv32_http_errors_total{class=\"4xx\"}") >= 24);
     }
 
     @Test
@@ -121,7 +121,7 @@ class ServeHttpTest {
         assertEquals("tiny_chat", data.get(0).get("id").asText());
         assertEquals(512, data.get(0).get("max_model_len").asInt());
 
-        double before = ServeFixture.metric(base, "dsv32_completion_tokens_total");
+        double before = ServeFixture.metric(base, KEY, "dsv32_completion_tokens_total");
         HttpResponse<String> c = ServeFixture.post(base, "/v1/completions",
                 "{\"model\":\"tiny_chat\",\"prompt\":\"Hello\",\"max_tokens\":5,\"temperature\":0,\"ignore_eos\":true}", KEY);
         assertEquals(200, c.statusCode(), c.body());
@@ -129,8 +129,8 @@ class ServeHttpTest {
         assertEquals("text_completion", body.get("object").asText());
         assertEquals("length", body.get("choices").get(0).get("finish_reason").asText());
         assertEquals(5, body.get("usage").get("completion_tokens").asInt());
-        assertEquals(before + 5, ServeFixture.metric(base, "dsv32_completion_tokens_total"), "metrics come from the model's scheduler");
-        String text = ServeFixture.get(base, "/metrics").body();
+        assertEquals(before + 5, ServeFixture.metric(base, KEY, "dsv32_completion_tokens_total"), "metrics come from the model's scheduler");
+        String text = ServeFixture.get(base, "/metrics", KEY).body();
         assertTrue(text.contains("# TYPE dsv32_open_sequences gauge"), text);
         assertTrue(text.contains("# TYPE dsv32_requests_completed_total counter"), text);
     }
@@ -162,14 +162,14 @@ class ServeHttpTest {
         } finally {
             pool.shutdownNow();
         }
-        assertEquals(0, ServeFixture.metric(base, "dsv32_open_sequences"));
-        assertEquals(0, ServeFixture.metric(base, "dsv32_http_active_streams"));
+        assertEquals(0, ServeFixture.metric(base, KEY, "dsv32_open_sequences"));
+        assertEquals(0, ServeFixture.metric(base, KEY, "dsv32_http_active_streams"));
     }
 
     @Test
     void aClientThatDisconnectsMidStreamFreesItsSequence() throws Exception {
-        double disconnects = ServeFixture.metric(base, "dsv32_http_client_disconnects_total");
-        double tokens = ServeFixture.metric(base, "dsv32_completion_tokens_total");
+        double disconnects = ServeFixture.metric(base, KEY, "dsv32_http_client_disconnects_total");
+        double tokens = ServeFixture.metric(base, KEY, "dsv32_completion_tokens_total");
         HttpRequest req = HttpRequest.newBuilder(base.resolve("/v1/completions")).timeout(Duration.ofSeconds(120))
                 .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(
@@ -184,18 +184,18 @@ class ServeHttpTest {
             assertNotNull(line, "the stream ended early");
             if (line.startsWith("data: ")) data++;
         }
-        assertEquals(1, ServeFixture.metric(base, "dsv32_open_sequences"), "the request is running");
+        assertEquals(1, ServeFixture.metric(base, KEY, "dsv32_open_sequences"), "the request is running");
         in.close(); // the client goes away mid-stream
 
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while ((ServeFixture.metric(base, "dsv32_http_client_disconnects_total") == disconnects
-                || ServeFixture.metric(base, "dsv32_open_sequences") != 0) && System.nanoTime() < deadline) {
+        while ((ServeFixture.metric(base, KEY, "dsv32_http_client_disconnects_total") == disconnects
+                || ServeFixture.metric(base, KEY, "dsv32_open_sequences") != 0) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertEquals(disconnects + 1, ServeFixture.metric(base, "dsv32_http_client_disconnects_total"));
-        assertEquals(0, ServeFixture.metric(base, "dsv32_open_sequences"), "the sequence was freed");
-        assertEquals(0, ServeFixture.metric(base, "dsv32_active_requests"));
-        double generated = ServeFixture.metric(base, "dsv32_completion_tokens_total") - tokens;
+        assertEquals(disconnects + 1, ServeFixture.metric(base, KEY, "dsv32_http_client_disconnects_total"));
+        assertEquals(0, ServeFixture.metric(base, KEY, "dsv32_open_sequences"), "the sequence was freed");
+        assertEquals(0, ServeFixture.metric(base, KEY, "dsv32_active_requests"));
+        double generated = ServeFixture.metric(base, KEY, "dsv32_completion_tokens_total") - tokens;
         assertTrue(generated < 480, "cancelled before max_tokens: " + generated + " tokens generated");
         assertStillServing();
     }
