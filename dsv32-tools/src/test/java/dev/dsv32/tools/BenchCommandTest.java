@@ -72,7 +72,10 @@ class BenchCommandTest {
         for (String[] c : prefill) assertTrue(Double.parseDouble(c[4].strip()) > 0, out);
         for (String[] c : decode) {
             for (int i = 4; i <= 7; i++) assertTrue(Double.parseDouble(c[i].strip()) > 0, out);
-            assertTrue(Double.parseDouble(c[8].strip().replace("%", "")) > 0, out);
+            // tok/s and roofline tok/s are positive above; the percentage has one decimal, so on a loaded machine (a
+            // tiny model's roofline is huge) it may print as 0.0%: only its form and range are checked here.
+            double pct = Double.parseDouble(c[8].strip().replace("%", ""));
+            assertTrue(pct >= 0, out);  // no upper bound: tiny fits in cache, which can beat the DRAM roofline
         }
         double bw = Double.parseDouble(out.replaceAll("(?s).*memory bandwidth: ([0-9.]+) GB/s.*", "$1"));
         assertTrue(bw > 0.1, out);
