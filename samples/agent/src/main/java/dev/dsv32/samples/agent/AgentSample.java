@@ -85,7 +85,7 @@ public final class AgentSample {
                 return b.build();
             }
             Model.Builder b = modelPath.equals("tiny_chat") ? Model.builder().tinyChat() : Model.builder().path(Path.of(modelPath));
-            return b.maxContext(4096).maxSequences(2).build();
+            return b.maxSequences(2).build(); // context: the checkpoint's, at most 4096
         }
     }
 
@@ -100,6 +100,9 @@ public final class AgentSample {
         }
         try (Model model = o.open()) {
             run(model, o, Clock.systemUTC(), System.out);
+        } catch (RuntimeException e) { // a checkpoint that cannot be opened, an unreachable server, ...
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
         }
     }
 
