@@ -163,6 +163,11 @@ public final class Model implements AutoCloseable {
         return new Session(this, new SessionState(), Objects.requireNonNull(defaults, "defaults"));
     }
 
+    /** Whether {@link #close()} was called (the engine and its native memory are freed). */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** Frees the engine. Pending and running requests fail; open sessions become unusable. Idempotent. */
     @Override
     public void close() {
