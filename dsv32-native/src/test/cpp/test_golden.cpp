@@ -10,7 +10,8 @@
 //   test_golden mpbf16 DIR CASE MP WORK  as mpeq on a BF16 copy of DIR's checkpoint written to WORK
 //   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
 //   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
-// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks.
+// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|auto the
+// engine (default cpu; cuda exits 77, skipped, when this build or machine cannot run it, printing why).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -31,6 +32,7 @@ namespace {
 int32_t g_numerics = DSV32_NUMERICS_F32;
 int32_t g_mp = 1;
 int32_t g_block_size = 0;  // dsv32_open_options.kv_block_size (0 = default)
+int32_t g_backend = DSV32_BACKEND_CPU;
 
 struct Case {
     std::string name;
@@ -65,10 +67,12 @@ std::vector<float> run(const std::string& dir, const Case& k, int chunk, int deb
     o.debug_flags = debug_flags;
     o.mp = g_mp;
     o.kv_block_size = g_block_size;
+    o.backend = g_backend;
     dsv32_model* m = nullptr;
     if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
     dsv32_model_info info;
     dsv32_model_get_info(m, &info);
+    if (g_backend == DSV32_BACKEND_CUDA && info.backend != DSV32_BACKEND_CUDA) throw std::runtime_error("backend cuda requested, not used");
     const int V = info.vocab_size, B = int(k.tokens.size()), T = int(k.tokens[0].size());
     *vocab = V;
     std::vector<int32_t> sid(static_cast<size_t>(B));
@@ -143,7 +147,8 @@ int cmd_case(const std::string& dir, const std::string& name, int chunk) {
     CHECK(eng.size() == ref.data.size());
     if (eng.size() != ref.data.size()) return test_summary("test_golden");
     Metrics m = compare(ref.data, eng, V);
-    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : ""), m);
+    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : "") +
+              (g_backend == DSV32_BACKEND_CUDA ? " [cuda]" : ""), m);
     CHECK_MSG(m.top1 >= 0.99, "top-1 %.4f", m.top1);
     CHECK_MSG(m.mean_kl <= 1e-3, "mean KL %.3e", m.mean_kl);
     return test_summary("test_golden");
@@ -464,8 +469,25 @@ int main(int argc, char** argv) {
         }
         std::printf("test_golden: kernel path %s\n", dsv32::kernels::kernel_path_name(dsv32::kernels::kernel_path()));
     }
-    if (argc > 2 && std::string(argv[1]) == "--mp") {
-        g_mp = std::atoi(argv[2]);
+    for (;;) {
+        if (argc > 2 && std::string(argv[1]) == "--mp") {
+            g_mp = std::atoi(argv[2]);
+        } else if (argc > 2 && std::string(argv[1]) == "--backend") {
+            const std::string b = argv[2];
+            if (b == "cpu") g_backend = DSV32_BACKEND_CPU;
+            else if (b == "cuda") g_backend = DSV32_BACKEND_CUDA;
+            else if (b == "auto") g_backend = DSV32_BACKEND_AUTO;
+            else {
+                std::fprintf(stderr, "test_golden: --backend %s: expected cpu, cuda or auto\n", argv[2]);
+                return 2;
+            }
+            if (g_backend == DSV32_BACKEND_CUDA && dsv32_backend_available(DSV32_BACKEND_CUDA) != DSV32_OK) {
+                std::printf("test_golden: skipped: %s\n", dsv32_last_error());
+                return 77;
+            }
+        } else {
+            break;
+        }
         argv += 2;
         argc -= 2;
     }
