@@ -158,10 +158,10 @@ enum class GateScore : int { Sigmoid = 0, Softmax = 1 };
 // (without); keep the topk_group best groups (ties: lower group index), then the topk best experts of the kept groups
 // by biased score (ties: lower expert index); weights = scores (unbiased) of those experts, normalised to sum 1 for
 // Sigmoid (the sum in double, as moe.cpp) -- Softmax scores are not renormalised (the reference model.py) -- and times
-// route_scale. ids [S, topk] / weights [S, topk] in selection order (descending biased score).
+// route_scale (double, as cfg.routed_scaling_factor; the weight is float(score / sum * route_scale)). ids [S, topk] / weights [S, topk] in selection order (descending biased score).
 // Requires E % n_group == 0, 1 <= topk_group <= n_group, 1 <= topk <= topk_group * (E / n_group), E <= 1024.
 void moe_route(const float* logits, const float* bias, int S, int E, int n_group, int topk_group, int topk,
-               float route_scale, GateScore score, int32_t* ids, float* weights, gpuStream_t stream);
+               double route_scale, GateScore score, int32_t* ids, float* weights, gpuStream_t stream);
 
 // Buckets the S * topk (token, expert) choices by expert, tokens ascending within an expert (moe.cpp's order):
 //   offsets [E + 1] (offsets[e] .. offsets[e+1] are expert e's slots), rows [S * topk] (the token of each slot),

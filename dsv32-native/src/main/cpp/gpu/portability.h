@@ -162,7 +162,9 @@ __device__ __forceinline__ gpu_lane_mask_t lanes_below(int lane) {
 // (whatever -use_fast_math / -ffp-contract say): used where a kernel must reproduce the CPU's roundings exactly.
 __device__ __forceinline__ float f_add_rn(float a, float b) { return __fadd_rn(a, b); }
 __device__ __forceinline__ float f_mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ float f_sub_rn(float a, float b) { return __fsub_rn(a, b); }
 __device__ __forceinline__ float f_div_rn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ __forceinline__ float f_sqrt_rn(float a) { return __fsqrt_rn(a); }
 __device__ __forceinline__ double d_add_rn(double a, double b) { return __dadd_rn(a, b); }
 __device__ __forceinline__ double d_mul_rn(double a, double b) { return __dmul_rn(a, b); }
 
