@@ -16,11 +16,13 @@ namespace {
 
 class DeviceBlockStore final : public BlockStore {
 public:
-    explicit DeviceBlockStore(size_t slab_bytes) : slab_bytes_(slab_bytes) {}
+    DeviceBlockStore(int ordinal, size_t slab_bytes) : ordinal_(ordinal), slab_bytes_(slab_bytes) {}
     ~DeviceBlockStore() override {
+        if (!slabs_.empty()) (void)cudaSetDevice(ordinal_);
         for (void* s : slabs_) (void)cudaFree(s);
     }
     float* allocate(size_t floats) override {
+        check(cudaSetDevice(ordinal_), "cudaSetDevice");
         const size_t bytes = floats * sizeof(float);
         if (left_ == 0 || floats != floats_) {  // a new slab of whole blocks
             const size_t per = std::max<size_t>(1, slab_bytes_ / bytes);
@@ -39,11 +41,13 @@ public:
     void copy(float* dst, const float* src, size_t floats) override {
         // Synchronous: the engine's stream has finished the previous step (forward ends with a sync), and the copy
         // is complete before the next step is launched.
+        check(cudaSetDevice(ordinal_), "cudaSetDevice");
         check(cudaMemcpy(dst, src, floats * sizeof(float), cudaMemcpyDeviceToDevice), "cudaMemcpy (KV cache copy on write)");
     }
     void release(float*, size_t) override {}  // slabs go with the store
 
 private:
+    int ordinal_;
     size_t slab_bytes_;
     std::vector<void*> slabs_;
     float* next_ = nullptr;
@@ -52,7 +56,9 @@ private:
 
 }  // namespace
 
-std::shared_ptr<BlockStore> make_device_block_store(size_t slab_bytes) { return std::make_shared<DeviceBlockStore>(slab_bytes); }
+std::shared_ptr<BlockStore> make_device_block_store(int ordinal, size_t slab_bytes) {
+    return std::make_shared<DeviceBlockStore>(ordinal, slab_bytes);
+}
 
 StepTables build_step_tables(const KvCache& cache, const std::vector<StepSegment>& segs) {
     StepTables t;

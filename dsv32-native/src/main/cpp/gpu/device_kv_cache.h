@@ -19,8 +19,9 @@
 namespace dsv32 {
 namespace gpu {
 
-// Device blocks, allocated in slabs of about slab_bytes (at least one block each); freed with the store.
-std::shared_ptr<BlockStore> make_device_block_store(size_t slab_bytes = size_t(64) << 20);
+// Device blocks on device `ordinal`, allocated in slabs of about slab_bytes (at least one block each); freed with the
+// store. Every call selects the device first (the cache may be used from any host thread).
+std::shared_ptr<BlockStore> make_device_block_store(int ordinal = 0, size_t slab_bytes = size_t(64) << 20);
 
 // One entry of a step as the kernels see it: rows [row0, row0 + n) of the stacked activations at positions
 // start .. start + n - 1 of sequence seq, attending to keys 0 .. start + n - 1.

@@ -40,7 +40,10 @@ struct Scratch {
 class GpuModel final : public Engine {
 public:
     explicit GpuModel(const EngineOptions& o);
-    ~GpuModel() override { (void)cudaDeviceSynchronize(); }
+    ~GpuModel() override {
+        (void)cudaSetDevice(device_);
+        (void)cudaDeviceSynchronize();
+    }
     BackendKind backend() const override { return BackendKind::Cuda; }
     std::string device_name() const override { return device_name_; }
     const Config& config() const override { return cfg_; }
@@ -49,7 +52,7 @@ public:
     bool fp8_numerics() const override { return fp8_; }
     double decode_weight_bytes() const override { return decode_bytes_; }
     std::unique_ptr<KvCache> make_cache(int block_size, int64_t max_blocks, int max_sequences) const override {
-        return std::make_unique<KvCache>(cfg_, block_size, max_blocks, max_sequences, make_device_block_store());
+        return std::make_unique<KvCache>(cfg_, block_size, max_blocks, max_sequences, make_device_block_store(device_));
     }
     void forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) override;
 
@@ -67,6 +70,13 @@ private:
         if (fp8_) round_bf16(x, n, s());
     }
 
+    // The device, selected on construction (before stream_ and the weights are created) and again at each step: the
+    // CUDA current device is per host thread, and the C API may be called from any thread.
+    struct DeviceSelect {
+        explicit DeviceSelect(int d) { check(cudaSetDevice(d), "cudaSetDevice"); }
+    };
+    int device_;
+    DeviceSelect select_;
     Config cfg_;
     int max_seq_len_ = 0;
     int debug_flags_ = 0;
@@ -96,10 +106,9 @@ private:
     Scratch last_, lg_;
 };
 
-GpuModel::GpuModel(const EngineOptions& o) : debug_flags_(o.debug_flags), fp8_(o.fp8) {
+GpuModel::GpuModel(const EngineOptions& o) : device_(o.device), select_(o.device), debug_flags_(o.debug_flags), fp8_(o.fp8) {
     if (o.mp > 1)
         throw std::invalid_argument("backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) + " is not supported yet");
-    check(cudaSetDevice(o.device), "cudaSetDevice");
     device_name_ = describe_device(o.device);
     const std::string cfg_path = o.dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
@@ -150,6 +159,7 @@ void GpuModel::linear(const GpuWeight& W, const float* x, int M, float* y) {
 }
 
 void GpuModel::forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) {
+    check(cudaSetDevice(device_), "cudaSetDevice");
     // The step's rows and cache tables (model/ranks.cpp Model::forward's checks).
     segs_.clear();
     M_ = 0;
