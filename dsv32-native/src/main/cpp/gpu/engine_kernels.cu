@@ -8,6 +8,13 @@
 #include "gpu/kernels/indexer_logits.cuh"
 #include "gpu/kernels/kv_cache.cuh"
 
+// Raising a kernel's dynamic shared memory limit: the one runtime call here that portability.h does not name.
+#if defined(DSV32_GPU_HIP)
+#define DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(k, bytes) hipFuncSetAttribute((k), hipFuncAttributeMaxDynamicSharedMemorySize, (bytes))
+#else
+#define DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(k, bytes) cudaFuncSetAttribute((k), cudaFuncAttributeMaxDynamicSharedMemorySize, (bytes))
+#endif
+
 namespace dsv32::gpu {
 
 namespace {
@@ -65,7 +72,7 @@ void indexer_logits(const float* q, const float* w, int rows, int row0, int nh, 
     const size_t shmem = size_t(nh) * hd * sizeof(float) + size_t(nh) * sizeof(float);
     if (shmem > 48 * 1024) {
         if (shmem > 227 * 1024) bad(fn, "q row of " + std::to_string(nh * hd) + " floats does not fit in shared memory");
-        DSV32_GPU_CHECK(cudaFuncSetAttribute(indexer_logits_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shmem)));
+        DSV32_GPU_CHECK(DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(reinterpret_cast<const void*>(indexer_logits_kernel), int(shmem)));
     }
     const dim3 grid((ld + kIndexerKeysPerBlock - 1) / kIndexerKeysPerBlock, rows);
     indexer_logits_kernel<<<grid, 128, shmem, stream>>>(q, w, row0, nh, hd, c, scores, ld);
@@ -87,7 +94,7 @@ void check_attn(const char* fn, const float* q, const int32_t* rows, int n_rows,
 void set_shmem(const void* kernel, size_t shmem, const char* fn) {
     if (shmem <= 48 * 1024) return;
     if (shmem > 227 * 1024) bad(fn, std::to_string(shmem) + " bytes of shared memory needed (too many selected keys)");
-    DSV32_GPU_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shmem)));
+    DSV32_GPU_CHECK(DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(kernel, int(shmem)));
 }
 
 }  // namespace
