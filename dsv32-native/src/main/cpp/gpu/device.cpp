@@ -3,6 +3,7 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <new>
 
@@ -77,6 +78,7 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
 
 void DeviceBuffer::reserve(size_t bytes) {
     if (bytes <= n_) return;
+    if (n_ > 0) bytes = std::max(bytes, n_ + n_ / 2);  // grows geometrically: a step's buffers settle after a few steps
     if (p_) {
         check(cudaFree(p_), "cudaFree");
         p_ = nullptr;

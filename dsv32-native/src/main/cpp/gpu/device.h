@@ -43,7 +43,7 @@ public:
     template <class T>
     T* as() const { return static_cast<T*>(p_); }
     size_t bytes() const { return n_; }
-    // Grows to at least `bytes` (contents not kept); a no-op when already big enough.
+    // Grows to at least `bytes` (contents not kept; at least 1.5x the old size); a no-op when already big enough.
     void reserve(size_t bytes);
 
 private:
