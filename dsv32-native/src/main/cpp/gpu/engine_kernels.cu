@@ -1,5 +1,6 @@
 // engine_kernels.cu: launchers of the engine's kernels (engine_kernels.h): the one nvcc translation unit of gpu/
 // besides the shared kernels (gpu_kernels.cu). Arguments are checked on the host before any launch.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +30,7 @@ void check_cache(const char* fn, const CacheRef& c) {
 void launched(const char* fn) { DSV32_GPU_CHECK(gpuPeekAtLastError()); (void)fn; }
 
 constexpr int kCopyThreads = 128;
+constexpr int kMaxGridY = 65535;
 
 }  // namespace
 
@@ -88,7 +90,7 @@ void check_attn(const char* fn, const float* q, const int32_t* rows, int n_rows,
     if (!q || !rows || !sel || !count || !o) bad(fn, "a pointer argument is null");
     if (H < 1 || dn < 0 || dr < 0 || dv < 1 || dr != c.dr) bad(fn, "bad head sizes (H " + std::to_string(H) + ", dr " + std::to_string(dr) + " vs cache " + std::to_string(c.dr) + ")");
     if (K < 1) bad(fn, "K " + std::to_string(K) + " < 1");
-    if (H > 65535 || n_rows > 65535) bad(fn, "H or n_rows > 65535");
+    if (H > 65535) bad(fn, "H " + std::to_string(H) + " > 65535");
 }
 
 void set_shmem(const void* kernel, size_t shmem, const char* fn) {
@@ -108,8 +110,11 @@ void mla_prefill(const float* q, const int32_t* rows, int n_rows, int H, int dn,
     if (!kvb || !kvb_row0) bad(fn, "kvb or kvb_row0 is null");
     const size_t shmem = (size_t(K) + size_t(dn + dr)) * sizeof(float);
     set_shmem(reinterpret_cast<const void*>(mla_prefill_kernel), shmem, fn);
-    mla_prefill_kernel<<<dim3(H, n_rows), kAttnThreads, shmem, stream>>>(q, rows, H, dn, dr, dv, kvb, kvb_row0, c, sel, count, K,
-                                                                         scale, o);
+    for (int i0 = 0; i0 < n_rows; i0 += kMaxGridY) {  // grid.y is at most 65535: long prefills in slices of rows
+        const int n = std::min(kMaxGridY, n_rows - i0);
+        mla_prefill_kernel<<<dim3(H, n), kAttnThreads, shmem, stream>>>(q, rows + i0, H, dn, dr, dv, kvb, kvb_row0, c, sel, count, K,
+                                                                        scale, o);
+    }
     launched(fn);
 }
 
@@ -124,7 +129,10 @@ void mla_decode(const float* q, const int32_t* rows, int n_rows, int H, int dn, 
                     std::to_string(H * (dn + dv)) + ", " + std::to_string(c.kvr) + "]");
     const size_t shmem = (size_t(K) + size_t(dn + dr) + 2 * size_t(c.kvr)) * sizeof(float);
     set_shmem(reinterpret_cast<const void*>(mla_decode_kernel), shmem, fn);
-    mla_decode_kernel<<<dim3(H, n_rows), kAttnThreads, shmem, stream>>>(q, rows, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, o);
+    for (int i0 = 0; i0 < n_rows; i0 += kMaxGridY) {
+        const int n = std::min(kMaxGridY, n_rows - i0);
+        mla_decode_kernel<<<dim3(H, n), kAttnThreads, shmem, stream>>>(q, rows + i0, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, o);
+    }
     launched(fn);
 }
 
