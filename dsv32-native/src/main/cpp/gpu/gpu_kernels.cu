@@ -202,11 +202,51 @@ void fp8_gemm(const uint8_t* a8, const float* a_s, const GpuWeight& b, float* c,
     check_launch(fn);
 }
 
+namespace {
+
+bool fp8_path(const GpuWeight& w) { return w.type == GpuWType::FP8 && w.in % 128 == 0; }
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+}  // namespace
+
+size_t linear_fp8_scratch_bytes(const GpuWeight& w, int M) {
+    if (M <= 0 || w.in <= 0) return 0;
+    const size_t mk = size_t(M) * size_t(w.in);
+    if (fp8_path(w)) return align16(mk) + size_t(M) * size_t(w.in / 128) * sizeof(float);
+    return mk * sizeof(float);
+}
+
+void linear_fp8(const float* x, const GpuWeight& w, float* y, int M, void* scratch, size_t scratch_bytes, gpuStream_t stream) {
+    const char* fn = "gpu::linear_fp8";
+    need_nonneg(M, fn, "M");
+    validate_weight(w, "gpu::linear_fp8: w");
+    if (M == 0) return;
+    need_ptr(x, fn, "x");
+    need_ptr(y, fn, "y");
+    need_ptr(scratch, fn, "scratch");
+    const size_t need = linear_fp8_scratch_bytes(w, M);
+    if (scratch_bytes < need)
+        bad(fn, "scratch_bytes " + std::to_string(scratch_bytes) + " < linear_fp8_scratch_bytes = " + std::to_string(need));
+    if (fp8_path(w)) {
+        uint8_t* codes = static_cast<uint8_t*>(scratch);
+        float* scales = reinterpret_cast<float*>(codes + align16(size_t(M) * size_t(w.in)));
+        act_quant(x, M, w.in, true, codes, scales, stream);
+        fp8_gemm(codes, scales, w, y, M, stream);
+        return;
+    }
+    float* xb = static_cast<float*>(scratch);
+    const size_t n = size_t(M) * size_t(w.in);
+    DSV32_LAUNCH(dev::round_bf16_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, xb, n);
+    check_launch(fn);
+    linear(xb, w, y, M, stream);
+    round_bf16(y, size_t(M) * size_t(w.out), stream);
+}
+
 void round_bf16(float* x, size_t n, gpuStream_t stream) {
     const char* fn = "gpu::round_bf16";
     if (n == 0) return;
     need_ptr(x, fn, "x");
-    DSV32_LAUNCH(dev::round_bf16_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, n);
+    DSV32_LAUNCH(dev::round_bf16_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, x, n);
     check_launch(fn);
 }
 

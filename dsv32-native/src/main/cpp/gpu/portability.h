@@ -75,6 +75,13 @@ using gpuEvent_t = cudaEvent_t;
 using gpuDeviceProp = cudaDeviceProp;
 #endif
 
+// Marks a function callable from host and device code in headers shared with host-only translation units.
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define DSV32_HOST_DEVICE __host__ __device__
+#else
+#define DSV32_HOST_DEVICE
+#endif
+
 namespace dsv32::gpu {
 
 // A failed runtime call: what was called, where, and the runtime's error string.
