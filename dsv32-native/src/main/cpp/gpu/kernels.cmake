@@ -1,5 +1,6 @@
-# kernels.cmake: the GPU math kernels (gpu/gpu_kernels.h) for dsv32-native/CMakeLists.txt. Include it after
-# option(BUILD_TESTING) / enable_testing() and, for the CUDA parts, after enable_language(CUDA) with the CUDA flags
+# kernels.cmake: the GPU math kernels (gpu/gpu_kernels.h) for dsv32-native/CMakeLists.txt. Include it (from the
+# top-level CMakeLists.txt, before or after option(BUILD_TESTING): undefined counts as ON, as that option's default)
+# and, for the CUDA parts, after enable_language(CUDA) with the CUDA flags
 # (-gencode=arch=compute_90a,code=sm_90a plus the compute_90 PTX). Never compile these sources with --use_fast_math:
 # several kernels reproduce the CPU's IEEE roundings bit for bit.
 #
@@ -14,10 +15,15 @@
 set(DSV32_GPU_KERNELS_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(DSV32_GPU_TEST_DIR ${CMAKE_CURRENT_LIST_DIR}/../../../test/cpp/gpu)
 get_property(_dsv32_langs GLOBAL PROPERTY ENABLED_LANGUAGES)
+set(_dsv32_gpu_tests OFF)
+if(NOT DEFINED BUILD_TESTING OR BUILD_TESTING)
+  set(_dsv32_gpu_tests ON)
+  enable_testing()
+endif()
 
 if("CUDA" IN_LIST _dsv32_langs)
   list(APPEND DSV32_GPU_SOURCES ${DSV32_GPU_KERNELS_DIR}/gpu_kernels.cu)
-  if(BUILD_TESTING)
+  if(_dsv32_gpu_tests)
     add_executable(test_gpu_kernels ${DSV32_GPU_TEST_DIR}/test_gpu_kernels.cu)
     target_include_directories(test_gpu_kernels PRIVATE ${DSV32_GPU_KERNELS_DIR}/.. ${DSV32_GPU_KERNELS_DIR}/../include)
     target_link_libraries(test_gpu_kernels PRIVATE dsv32_static)
@@ -25,11 +31,11 @@ if("CUDA" IN_LIST _dsv32_langs)
       target_link_libraries(test_gpu_kernels PRIVATE CUDA::cudart_static)
     endif()
     add_test(NAME gpu.kernels COMMAND test_gpu_kernels)
-    set_tests_properties(gpu.kernels PROPERTIES SKIP_RETURN_CODE 77)
+    set_tests_properties(gpu.kernels PROPERTIES SKIP_RETURN_CODE 77 LABELS gpu)
   endif()
 endif()
 
-if(BUILD_TESTING)
+if(_dsv32_gpu_tests)
   # The emulated launchers come first on the link line and define every dsv32::gpu symbol the test uses, so the
   # archive's CUDA-compiled copy (when there is one) is never pulled in.
   add_executable(test_gpu_kernels_emu ${DSV32_GPU_TEST_DIR}/emu_test_gpu_kernels.cpp ${DSV32_GPU_TEST_DIR}/emu_gpu_kernels.cpp)
@@ -38,4 +44,5 @@ if(BUILD_TESTING)
   target_compile_options(test_gpu_kernels_emu PRIVATE -ffp-contract=off -Wno-unknown-pragmas)
   target_link_libraries(test_gpu_kernels_emu PRIVATE dsv32_static)
   add_test(NAME gpu.kernels.emulated COMMAND test_gpu_kernels_emu)
+  set_tests_properties(gpu.kernels.emulated PROPERTIES LABELS gpu)
 endif()
