@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <vector>
 
 struct dim3 {
@@ -42,7 +43,7 @@ struct Fiber {
 struct State {
     dim3 grid, block, bid;
     std::vector<Fiber> fibers;
-    std::vector<std::vector<char>> stacks;
+    std::vector<std::unique_ptr<char[]>> stacks;  // uninitialised: only the pages a fiber touches are committed
     std::vector<uint64_t> slots;
     jmp_buf sched;
     Fiber* cur = nullptr;
@@ -76,7 +77,7 @@ inline void run_block() {
     if (s.stacks.size() < n) s.stacks.resize(n);
     s.slots.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
-        if (s.stacks[i].empty()) s.stacks[i].resize(kStackBytes);
+        if (!s.stacks[i]) s.stacks[i].reset(new char[kStackBytes]);
         Fiber& f = s.fibers[i];
         f.linear = int(i);
         f.tid = dim3(unsigned(i % s.block.x), unsigned(i / s.block.x % s.block.y), unsigned(i / (size_t(s.block.x) * s.block.y)));
@@ -92,7 +93,7 @@ inline void run_block() {
                 if (!f.started) {
                     f.started = true;
                     getcontext(&f.uc);
-                    f.uc.uc_stack.ss_sp = s.stacks[s.idx].data();
+                    f.uc.uc_stack.ss_sp = s.stacks[s.idx].get();
                     f.uc.uc_stack.ss_size = kStackBytes;
                     f.uc.uc_link = nullptr;
                     makecontext(&f.uc, trampoline, 0);
