@@ -72,7 +72,7 @@ void embedding(const GpuWeight& table, const int32_t* tokens, int M, int vocab0,
     if (M == 0) return;
     need_ptr(tokens, fn, "tokens");
     need_ptr(y, fn, "y");
-    dev::embedding_kernel<<<unsigned(M), kRowThreads, 0, stream>>>(table, tokens, vocab0, y);
+    DSV32_LAUNCH(dev::embedding_kernel, unsigned(M), kRowThreads, stream)(table, tokens, vocab0, y);
     check_launch(fn);
 }
 
@@ -84,7 +84,7 @@ void rmsnorm(const float* x, const float* w, float* y, int rows, int n, float ep
     need_ptr(x, fn, "x");
     need_ptr(w, fn, "w");
     need_ptr(y, fn, "y");
-    dev::rmsnorm_kernel<<<unsigned(rows), kRowThreads, 0, stream>>>(x, nullptr, w, y, n, eps, false);
+    DSV32_LAUNCH(dev::rmsnorm_kernel, unsigned(rows), kRowThreads, stream)(x, nullptr, w, y, n, eps, false);
     check_launch(fn);
 }
 
@@ -99,7 +99,7 @@ void add_rmsnorm(float* resid, const float* x, const float* w, float* y, int row
     need_ptr(w, fn, "w");
     need_ptr(y, fn, "y");
     if (y == resid) bad(fn, "y must not alias resid");
-    dev::rmsnorm_kernel<<<unsigned(rows), kRowThreads, 0, stream>>>(x, resid, w, y, n, eps, round_bf16);
+    DSV32_LAUNCH(dev::rmsnorm_kernel, unsigned(rows), kRowThreads, stream)(x, resid, w, y, n, eps, round_bf16);
     check_launch(fn);
 }
 
@@ -112,7 +112,7 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int row
     need_ptr(w, fn, "w");
     need_ptr(b, fn, "b");
     need_ptr(y, fn, "y");
-    dev::layernorm_kernel<<<unsigned(rows), kRowThreads, 0, stream>>>(x, w, b, y, n, eps);
+    DSV32_LAUNCH(dev::layernorm_kernel, unsigned(rows), kRowThreads, stream)(x, w, b, y, n, eps);
     check_launch(fn);
 }
 
@@ -129,11 +129,11 @@ void linear(const float* x, const GpuWeight& w, float* y, int M, gpuStream_t str
     need_ptr(y, fn, "y");
     if (M <= dev::kGemvMaxRows) {
         const unsigned blocks = unsigned((w.out + dev::kGemvWarps - 1) / dev::kGemvWarps);
-        dev::gemv_kernel<<<blocks, dev::kGemvWarps * DSV32_WARP_SIZE, 0, stream>>>(x, ldx, w, y, ldy, M);
+        DSV32_LAUNCH(dev::gemv_kernel, blocks, dev::kGemvWarps * DSV32_WARP_SIZE, stream)(x, ldx, w, y, ldy, M);
     } else {
         const dim3 grid(unsigned((w.out + dev::kTileN - 1) / dev::kTileN), unsigned((M + dev::kTileM - 1) / dev::kTileM));
         if (grid.y > 65535u) bad(fn, "M " + std::to_string(M) + " too large for one launch");
-        dev::tiled_gemm_kernel<<<grid, dev::kTileThreads, 0, stream>>>(x, ldx, w, y, ldy, M);
+        DSV32_LAUNCH(dev::tiled_gemm_kernel, grid, dev::kTileThreads, stream)(x, ldx, w, y, ldy, M);
     }
     check_launch(fn);
 }
@@ -154,7 +154,7 @@ void grouped_linear(const float* x, const GpuWeight* weights, int G, const int32
     need_ptr(y, fn, "y");
     const int tiles = std::min((max_rows_per_group + dev::kTileM - 1) / dev::kTileM, 64);
     const dim3 grid(unsigned((N + dev::kTileN - 1) / dev::kTileN), unsigned(G), unsigned(tiles));
-    dev::grouped_gemm_kernel<<<grid, dev::kTileThreads, 0, stream>>>(x, weights, offsets, rows, y, N, K, max_slots);
+    DSV32_LAUNCH(dev::grouped_gemm_kernel, grid, dev::kTileThreads, stream)(x, weights, offsets, rows, y, N, K, max_slots);
     check_launch(fn);
 }
 
@@ -169,7 +169,7 @@ void act_quant(const float* x, int rows, int n, bool ue8m0, uint8_t* codes, floa
     need_ptr(scales, fn, "scales");
     const size_t blocks = size_t(rows) * size_t(n / 128);
     if (blocks > 0x7FFFFFFFu) bad(fn, "rows * n too large");
-    dev::act_quant_kernel<<<unsigned(blocks), 128, 0, stream>>>(const_cast<float*>(x), n, ue8m0, codes, scales);
+    DSV32_LAUNCH(dev::act_quant_kernel, unsigned(blocks), 128, stream)(const_cast<float*>(x), n, ue8m0, codes, scales);
     check_launch(fn);
 }
 
@@ -182,7 +182,7 @@ void act_quant_roundtrip(float* x, int rows, int n, bool ue8m0, gpuStream_t stre
     need_ptr(x, fn, "x");
     const size_t blocks = size_t(rows) * size_t(n / 128);
     if (blocks > 0x7FFFFFFFu) bad(fn, "rows * n too large");
-    dev::act_quant_kernel<<<unsigned(blocks), 128, 0, stream>>>(x, n, ue8m0, nullptr, nullptr);
+    DSV32_LAUNCH(dev::act_quant_kernel, unsigned(blocks), 128, stream)(x, n, ue8m0, nullptr, nullptr);
     check_launch(fn);
 }
 
@@ -198,15 +198,55 @@ void fp8_gemm(const uint8_t* a8, const float* a_s, const GpuWeight& b, float* c,
     need_ptr(c, fn, "c");
     const dim3 grid(unsigned((b.out + dev::kTileN - 1) / dev::kTileN), unsigned((M + dev::kTileM - 1) / dev::kTileM));
     if (grid.y > 65535u) bad(fn, "M " + std::to_string(M) + " too large for one launch");
-    dev::fp8_gemm_kernel<<<grid, dev::kTileThreads, 0, stream>>>(a8, a_s, b, c, M);
+    DSV32_LAUNCH(dev::fp8_gemm_kernel, grid, dev::kTileThreads, stream)(a8, a_s, b, c, M);
     check_launch(fn);
+}
+
+namespace {
+
+bool fp8_path(const GpuWeight& w) { return w.type == GpuWType::FP8 && w.in % 128 == 0; }
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+}  // namespace
+
+size_t linear_fp8_scratch_bytes(const GpuWeight& w, int M) {
+    if (M <= 0 || w.in <= 0) return 0;
+    const size_t mk = size_t(M) * size_t(w.in);
+    if (fp8_path(w)) return align16(mk) + size_t(M) * size_t(w.in / 128) * sizeof(float);
+    return mk * sizeof(float);
+}
+
+void linear_fp8(const float* x, const GpuWeight& w, float* y, int M, void* scratch, size_t scratch_bytes, gpuStream_t stream) {
+    const char* fn = "gpu::linear_fp8";
+    need_nonneg(M, fn, "M");
+    validate_weight(w, "gpu::linear_fp8: w");
+    if (M == 0) return;
+    need_ptr(x, fn, "x");
+    need_ptr(y, fn, "y");
+    need_ptr(scratch, fn, "scratch");
+    const size_t need = linear_fp8_scratch_bytes(w, M);
+    if (scratch_bytes < need)
+        bad(fn, "scratch_bytes " + std::to_string(scratch_bytes) + " < linear_fp8_scratch_bytes = " + std::to_string(need));
+    if (fp8_path(w)) {
+        uint8_t* codes = static_cast<uint8_t*>(scratch);
+        float* scales = reinterpret_cast<float*>(codes + align16(size_t(M) * size_t(w.in)));
+        act_quant(x, M, w.in, true, codes, scales, stream);
+        fp8_gemm(codes, scales, w, y, M, stream);
+        return;
+    }
+    float* xb = static_cast<float*>(scratch);
+    const size_t n = size_t(M) * size_t(w.in);
+    DSV32_LAUNCH(dev::round_bf16_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, xb, n);
+    check_launch(fn);
+    linear(xb, w, y, M, stream);
+    round_bf16(y, size_t(M) * size_t(w.out), stream);
 }
 
 void round_bf16(float* x, size_t n, gpuStream_t stream) {
     const char* fn = "gpu::round_bf16";
     if (n == 0) return;
     need_ptr(x, fn, "x");
-    dev::round_bf16_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(x, n);
+    DSV32_LAUNCH(dev::round_bf16_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, x, n);
     check_launch(fn);
 }
 
@@ -215,7 +255,7 @@ void f32_to_e4m3(const float* x, uint8_t* codes, size_t n, gpuStream_t stream) {
     if (n == 0) return;
     need_ptr(x, fn, "x");
     need_ptr(codes, fn, "codes");
-    dev::f32_to_e4m3_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(x, codes, n);
+    DSV32_LAUNCH(dev::f32_to_e4m3_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, codes, n);
     check_launch(fn);
 }
 
@@ -234,7 +274,7 @@ void rope(float* x, int rows, int heads, int stride, int offset, int dim, const 
     need_ptr(positions, fn, "positions");
     need_ptr(freqs, fn, "freqs");
     const size_t n = size_t(rows) * size_t(heads) * size_t(dim / 2);
-    dev::rope_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(x, rows, heads, stride, offset, dim,
+    DSV32_LAUNCH(dev::rope_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, rows, heads, stride, offset, dim,
                                                                                        positions, freqs, interleaved);
     check_launch(fn);
 }
@@ -245,7 +285,7 @@ void hadamard128(float* x, int rows, gpuStream_t stream) {
     if (rows == 0) return;
     need_ptr(x, fn, "x");
     const unsigned blocks = unsigned((rows + dev::kHadamardRowsPerBlock - 1) / dev::kHadamardRowsPerBlock);
-    dev::hadamard128_kernel<<<blocks, dim3(64, dev::kHadamardRowsPerBlock), 0, stream>>>(x, rows);
+    DSV32_LAUNCH(dev::hadamard128_kernel, blocks, dim3(64, dev::kHadamardRowsPerBlock), stream)(x, rows);
     check_launch(fn);
 }
 
@@ -255,7 +295,7 @@ void softmax(float* x, int rows, int n, gpuStream_t stream) {
     need_pos(n, fn, "n");
     if (rows == 0) return;
     need_ptr(x, fn, "x");
-    dev::softmax_kernel<<<unsigned(rows), kRowThreads, 0, stream>>>(x, n);
+    DSV32_LAUNCH(dev::softmax_kernel, unsigned(rows), kRowThreads, stream)(x, n);
     check_launch(fn);
 }
 
@@ -263,7 +303,7 @@ void silu(float* x, size_t n, gpuStream_t stream) {
     const char* fn = "gpu::silu";
     if (n == 0) return;
     need_ptr(x, fn, "x");
-    dev::silu_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(x, n);
+    DSV32_LAUNCH(dev::silu_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, n);
     check_launch(fn);
 }
 
@@ -273,7 +313,7 @@ void swiglu(const float* a, const float* b, float* y, size_t n, bool round_bf16,
     need_ptr(a, fn, "a");
     need_ptr(b, fn, "b");
     need_ptr(y, fn, "y");
-    dev::swiglu_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(a, b, y, n, round_bf16);
+    DSV32_LAUNCH(dev::swiglu_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(a, b, y, n, round_bf16);
     check_launch(fn);
 }
 
@@ -282,7 +322,7 @@ void add_scaled(float* y, const float* x, float alpha, size_t n, gpuStream_t str
     if (n == 0) return;
     need_ptr(y, fn, "y");
     need_ptr(x, fn, "x");
-    dev::add_scaled_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(y, x, alpha, n);
+    DSV32_LAUNCH(dev::add_scaled_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(y, x, alpha, n);
     check_launch(fn);
 }
 
@@ -290,7 +330,7 @@ void scale(float* x, float alpha, size_t n, gpuStream_t stream) {
     const char* fn = "gpu::scale";
     if (n == 0) return;
     need_ptr(x, fn, "x");
-    dev::scale_kernel<<<elementwise_blocks(n, kElemThreads), kElemThreads, 0, stream>>>(x, alpha, n);
+    DSV32_LAUNCH(dev::scale_kernel, elementwise_blocks(n, kElemThreads), kElemThreads, stream)(x, alpha, n);
     check_launch(fn);
 }
 
@@ -313,7 +353,7 @@ void moe_route(const float* logits, const float* bias, int S, int E, int n_group
     need_ptr(logits, fn, "logits");
     need_ptr(ids, fn, "ids");
     need_ptr(weights, fn, "weights");
-    dev::moe_route_kernel<<<unsigned(S), kRowThreads, 0, stream>>>(logits, bias, E, n_group, topk_group, topk, route_scale,
+    DSV32_LAUNCH(dev::moe_route_kernel, unsigned(S), kRowThreads, stream)(logits, bias, E, n_group, topk_group, topk, route_scale,
                                                                    score == GateScore::Softmax ? 1 : 0, ids, weights);
     check_launch(fn);
 }
@@ -334,7 +374,7 @@ void moe_bucket(const int32_t* ids, const float* weights, int S, int topk, int E
         need_ptr(slot_weight, fn, "slot_weight");
         need_ptr(slot_of, fn, "slot_of");
     }
-    dev::moe_bucket_kernel<<<unsigned(E), kRowThreads, 0, stream>>>(ids, weights, S * topk, E, offsets, rows, slot_weight,
+    DSV32_LAUNCH(dev::moe_bucket_kernel, unsigned(E), kRowThreads, stream)(ids, weights, S * topk, E, offsets, rows, slot_weight,
                                                                     slot_of, topk);
     check_launch(fn);
 }
@@ -352,7 +392,7 @@ void moe_combine(float* out, const float* y, const int32_t* ids, const float* we
     need_ptr(ids, fn, "ids");
     need_ptr(weights, fn, "weights");
     need_ptr(slot_of, fn, "slot_of");
-    dev::moe_combine_kernel<<<unsigned(S), kRowThreads, 0, stream>>>(out, y, ids, weights, slot_of, topk, D);
+    DSV32_LAUNCH(dev::moe_combine_kernel, unsigned(S), kRowThreads, stream)(out, y, ids, weights, slot_of, topk, D);
     check_launch(fn);
 }
 
@@ -366,7 +406,7 @@ void topk_select(const float* scores, int rows, int n, int ld, const int32_t* le
     if (rows == 0) return;
     need_ptr(scores, fn, "scores");
     need_ptr(out_idx, fn, "out_idx");
-    dev::topk_kernel<<<unsigned(rows), dev::kTopkThreads, 0, stream>>>(scores, n, ld, lengths, k, out_idx, out_count);
+    DSV32_LAUNCH(dev::topk_kernel, unsigned(rows), dev::kTopkThreads, stream)(scores, n, ld, lengths, k, out_idx, out_count);
     check_launch(fn);
 }
 
@@ -380,7 +420,7 @@ void sample(const float* logits, int rows, int vocab, int ld, const GpuSamplePar
     need_ptr(logits, fn, "logits");
     need_ptr(params, fn, "params");
     need_ptr(tokens, fn, "tokens");
-    dev::sample_kernel<<<unsigned(rows), dev::kSampleThreads, 0, stream>>>(logits, vocab, ld, params, tokens, status);
+    DSV32_LAUNCH(dev::sample_kernel, unsigned(rows), dev::kSampleThreads, stream)(logits, vocab, ld, params, tokens, status);
     check_launch(fn);
 }
 
@@ -392,7 +432,7 @@ void argmax(const float* logits, int rows, int vocab, int ld, int32_t* tokens, g
     if (rows == 0) return;
     need_ptr(logits, fn, "logits");
     need_ptr(tokens, fn, "tokens");
-    dev::argmax_kernel<<<unsigned(rows), dev::kSampleThreads, 0, stream>>>(logits, vocab, ld, tokens);
+    DSV32_LAUNCH(dev::argmax_kernel, unsigned(rows), dev::kSampleThreads, stream)(logits, vocab, ld, tokens);
     check_launch(fn);
 }
 

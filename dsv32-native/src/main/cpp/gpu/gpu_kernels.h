@@ -37,10 +37,7 @@ struct GpuWeight {
     const void* data = nullptr;
     const float* scale = nullptr;  // FP8 only
     int scale_cols = 0;            // FP8 only (>= ceil(in / 128))
-#if defined(__CUDACC__) || defined(__HIPCC__)
-    __host__ __device__
-#endif
-    size_t stride() const { return ld > 0 ? size_t(ld) : size_t(in); }
+    DSV32_HOST_DEVICE size_t stride() const { return ld > 0 ? size_t(ld) : size_t(in); }
 };
 
 // Throws std::invalid_argument "<what>: ..." when w is not a usable view (null data, out/in <= 0, ld < in, FP8 without
@@ -78,8 +75,8 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int row
 // ---------------------------------------------------------------------------------------------------------------
 
 // y[m, n] = sum_k x[m, k] * W[n, k] (x [M, in] row stride ldx, y [M, out] row stride ldy; 0 = contiguous), W
-// dequantised on the fly, f32 accumulation. M <= 8 takes the weight-streaming GEMV path (one warp per output column
-// group), larger M the shared-memory tiled GEMM. x and y must not overlap.
+// dequantised on the fly, f32 accumulation. M <= 8 takes the weight-streaming GEMV path (one warp per output column,
+// streams W once for all M rows), larger M the 64 x 64 shared-memory tiled GEMM. x and y must not overlap.
 void linear(const float* x, const GpuWeight& w, float* y, int M, gpuStream_t stream, int ldx = 0, int ldy = 0);
 
 // Grouped linear for the routed experts (architecture.md §8): for each group g in [0, G) and each slot j in
@@ -107,6 +104,12 @@ void act_quant_roundtrip(float* x, int rows, int n, bool ue8m0, gpuStream_t stre
 // each 128-wide K block summed in f32 then promoted into the f32 accumulator. b must be FP8 with b.in % 128 == 0.
 // a8 [M, K], a_s [M, K / 128], c [M, N] (values bf16-rounded, stored as f32).
 void fp8_gemm(const uint8_t* a8, const float* a_s, const GpuWeight& b, float* c, int M, gpuStream_t stream);
+// The engine's fp8-mode linear (kernels::linear_fp8): FP8 W with in % 128 == 0: act_quant (ue8m0) of x, then the
+// block-scaled fp8_gemm (bf16 output); any other W: bf16(x) . W^T, then bf16. x [M, in] and y [M, out] contiguous.
+// scratch: device memory of at least linear_fp8_scratch_bytes(w, M) bytes (the codes and scales, or the bf16 copy
+// of x), not used by anything else meanwhile.
+size_t linear_fp8_scratch_bytes(const GpuWeight& w, int M);
+void linear_fp8(const float* x, const GpuWeight& w, float* y, int M, void* scratch, size_t scratch_bytes, gpuStream_t stream);
 // x = bf16(x), round to nearest even (NaN stays NaN), bit-exact with kernels::round_bf16.
 void round_bf16(float* x, size_t n, gpuStream_t stream);
 // Bit-exact f32 -> e4m3 codes (kernels::f32_to_e4m3), elementwise; for tests and ad-hoc quantisation.

@@ -10,7 +10,10 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+// Test tool: the kernels on the CPU (gpu/emulator.h), for machines without a GPU.
+#include "gpu/emulator.h"
+#elif defined(__HIP_PLATFORM_AMD__)
 #include <hip/hip_runtime.h>
 #define DSV32_GPU_HIP 1
 using gpuStream_t = hipStream_t;
@@ -72,6 +75,13 @@ using gpuEvent_t = cudaEvent_t;
 using gpuDeviceProp = cudaDeviceProp;
 #endif
 
+// Marks a function callable from host and device code in headers shared with host-only translation units.
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define DSV32_HOST_DEVICE __host__ __device__
+#else
+#define DSV32_HOST_DEVICE
+#endif
+
 namespace dsv32::gpu {
 
 // A failed runtime call: what was called, where, and the runtime's error string.
@@ -89,8 +99,15 @@ inline void gpu_check(gpuError_t e, const char* call, const char* file, int line
 // DSV32_GPU_CHECK(gpuMalloc(&p, n)): throws dsv32::gpu::GpuError naming the call and the runtime's error string.
 #define DSV32_GPU_CHECK(call) ::dsv32::gpu::gpu_check((call), #call, __FILE__, __LINE__)
 
+// Kernel launch: DSV32_LAUNCH(kernel, grid, block, stream)(args...) (dynamic shared memory is not used).
+#if defined(DSV32_GPU_EMULATE)
+#define DSV32_LAUNCH(kernel, grid, block, stream) ((void)(stream), ::dsv32::gpu::emu::launch((kernel), dim3(grid), dim3(block)))
+#else
+#define DSV32_LAUNCH(kernel, grid, block, stream) kernel<<<(grid), (block), 0, (stream)>>>
+#endif
+
 // ---- device-side helpers (only in device compilation units) ----
-#if defined(__CUDACC__) || defined(__HIPCC__)
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(DSV32_GPU_EMULATE)
 
 // Lanes per warp (NVIDIA 32; AMD CDNA wavefront 64). Kernels size their warp-level reductions with this.
 #if defined(__HIP_PLATFORM_AMD__)
@@ -107,7 +124,10 @@ namespace dsv32::gpu {
 
 template <typename T>
 __device__ __forceinline__ T warp_shfl_xor(T v, int lane_mask) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane();
+    return emu::exchange(v, emu::linear_id() - l + (l ^ lane_mask));
+#elif defined(__HIP_PLATFORM_AMD__)
     return __shfl_xor(v, lane_mask);
 #else
     return __shfl_xor_sync(DSV32_FULL_MASK, v, lane_mask);
@@ -116,7 +136,9 @@ __device__ __forceinline__ T warp_shfl_xor(T v, int lane_mask) {
 
 template <typename T>
 __device__ __forceinline__ T warp_shfl(T v, int src_lane) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+    return emu::exchange(v, emu::linear_id() - emu::lane() + src_lane);
+#elif defined(__HIP_PLATFORM_AMD__)
     return __shfl(v, src_lane);
 #else
     return __shfl_sync(DSV32_FULL_MASK, v, src_lane);
@@ -125,7 +147,10 @@ __device__ __forceinline__ T warp_shfl(T v, int src_lane) {
 
 template <typename T>
 __device__ __forceinline__ T warp_shfl_up(T v, unsigned delta) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane();
+    return emu::exchange(v, l >= int(delta) ? emu::linear_id() - int(delta) : emu::linear_id());
+#elif defined(__HIP_PLATFORM_AMD__)
     return __shfl_up(v, delta);
 #else
     return __shfl_up_sync(DSV32_FULL_MASK, v, delta);
@@ -134,7 +159,12 @@ __device__ __forceinline__ T warp_shfl_up(T v, unsigned delta) {
 
 // Bit i set when lane i of the (whole, converged) warp has pred != 0.
 __device__ __forceinline__ gpu_lane_mask_t warp_ballot(int pred) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane(), base = emu::linear_id() - l;
+    gpu_lane_mask_t m = 0;
+    for (int i = 0; i < 32; ++i) m |= gpu_lane_mask_t(emu::exchange(pred != 0, base + i) ? 1u : 0u) << i;
+    return m;
+#elif defined(__HIP_PLATFORM_AMD__)
     return __ballot(pred);
 #else
     return __ballot_sync(DSV32_FULL_MASK, pred);
@@ -142,7 +172,9 @@ __device__ __forceinline__ gpu_lane_mask_t warp_ballot(int pred) {
 }
 
 __device__ __forceinline__ int lane_popc(gpu_lane_mask_t m) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if defined(DSV32_GPU_EMULATE)
+    return __builtin_popcount(m);
+#elif defined(__HIP_PLATFORM_AMD__)
     return __popcll(m);
 #else
     return __popc(m);

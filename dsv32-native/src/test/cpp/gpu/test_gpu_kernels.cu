@@ -229,6 +229,7 @@ void test_validation() {
     expect_invalid("topk k", "k must be", [&] { gpu::topk_select(fp, 1, 10, 10, nullptr, 11, ip, ip, nullptr); });
     expect_invalid("topk ld", "ld", [&] { gpu::topk_select(fp, 1, 10, 9, nullptr, 2, ip, ip, nullptr); });
     expect_invalid("sample params", "params", [&] { gpu::sample(fp, 1, 10, 10, nullptr, ip, ip, nullptr); });
+    expect_invalid("linear_fp8 scratch", "scratch is null", [&] { gpu::linear_fp8(fp, w, fp, 1, nullptr, 1024, nullptr); });
     expect_invalid("argmax vocab", "vocab", [&] { gpu::argmax(fp, 1, 0, 0, ip, nullptr); });
     // A valid weight passes validate_weight.
     ++g_checks;
@@ -471,6 +472,32 @@ void test_fp8() {
             }
         CHECK_MSG(compare("fp8_gemm", dc.get(), ref, [&](size_t i) { return std::fabs(ref[i]) / 128.0 + 1e-5 * mag[i] + 1e-30; }) == 0,
                   "fp8_gemm M=%d", M);
+    }
+}
+
+// gpu::linear_fp8 vs kernels::linear_fp8 (the engine's fp8-mode linear), FP8 (act_quant + fp8_gemm) and BF16 paths:
+// bf16 outputs within one bf16 ulp, or 1e-5 of the magnitude sum (f32 sums in another order near a rounding edge).
+void test_linear_fp8() {
+    struct Case {
+        GpuWType t;
+        int M, N, K, ld;
+    };
+    const Case cases[] = {{GpuWType::FP8, 1, 200, 256, 384}, {GpuWType::FP8, 20, 130, 384, 0}, {GpuWType::BF16, 3, 70, 100, 0},
+                          {GpuWType::FP8, 2, 64, 200, 0}};  // FP8 with in % 128 != 0: the bf16 path
+    for (const Case& c : cases) {
+        HostWeight h = make_weight(c.t, c.N, c.K, c.ld);
+        DeviceWeight d(h);
+        auto x = randn(size_t(c.M) * c.K, 2.0f);
+        Dev<float> dx(x), dy(size_t(c.M) * c.N);
+        const size_t sb = gpu::linear_fp8_scratch_bytes(d.view, c.M);
+        Dev<uint8_t> scratch(sb);
+        gpu::linear_fp8(dx.p, d.view, dy.p, c.M, scratch.p, sb, nullptr);
+        std::vector<float> ref(size_t(c.M) * c.N);
+        kernels::linear_fp8(x.data(), h.mat, ref.data(), c.M, 1);
+        const auto mag = abs_dot(x, h, c.M, c.K);
+        CHECK_MSG(compare("linear_fp8", dy.get(), ref, [&](size_t i) { return std::fabs(ref[i]) / 128.0 + 1e-5 * mag[i] + 1e-30; }) == 0,
+                  "linear_fp8 %s M=%d N=%d K=%d", type_name(c.t), c.M, c.N, c.K);
+        expect_invalid("linear_fp8 scratch", "scratch_bytes", [&] { gpu::linear_fp8(dx.p, d.view, dy.p, c.M, scratch.p, sb - 1, nullptr); });
     }
 }
 
@@ -827,6 +854,7 @@ int main() {
         test_linear();
         test_grouped_linear();
         test_fp8();
+        test_linear_fp8();
         test_rope();
         test_hadamard();
         test_elementwise();

@@ -55,8 +55,9 @@ __global__ void scale_kernel(float* x, float alpha, size_t n) {
     for (size_t i = global_thread(); i < n; i += global_threads()) x[i] = f_mul_rn(x[i], alpha);
 }
 
-__global__ void round_bf16_kernel(float* x, size_t n) {
-    for (size_t i = global_thread(); i < n; i += global_threads()) x[i] = round_bf16(x[i]);
+// y = bf16(x) (y may equal x).
+__global__ void round_bf16_kernel(const float* x, float* y, size_t n) {
+    for (size_t i = global_thread(); i < n; i += global_threads()) y[i] = round_bf16(x[i]);
 }
 
 }  // namespace dsv32::gpu::dev
