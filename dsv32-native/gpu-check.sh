@@ -4,7 +4,7 @@
 # directory's standalone CMake project with DSV32_CUDA=ON (sm_90a + compute_90 PTX) on all cores, runs the GPU ctests
 # (label gpu: the shared kernels and the engine's kernels against the CPU references, the golden tiny / tiny_mp2 cases
 # through the CUDA engine at mp=1: prefill, chunked prefill, decode-from, batches, 16-position blocks, fp8 numerics,
-# the host-side logic), and prints a short summary: GPU, driver, CUDA version, each test passed / failed / skipped,
+# the host-side logic; the same engine on the CPU emulator, the *.emulated tests), and prints a short summary: GPU, driver, CUDA version, each test passed / failed / skipped,
 # the golden metrics (top-1, KL, max |d|). The summary is also written to a file.
 #
 #   dsv32-native/gpu-check.sh [--dry-run] [SUMMARY_FILE]
@@ -65,8 +65,11 @@ if ! cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON 
     echo "build:  FAILED (cmake configure; see $log)" | tee -a "$summary"
     exit 1
 fi
-targets=(test_golden test_gpu_engine)
-grep -q 'add_executable(test_gpu_kernels' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels)
+# Test programs of the gpu label: on the device, and on the CPU emulator (the *_emu ones: if a case fails on the
+# device but passes emulated, the fault is GPU-only: a race, a launch limit).
+targets=(test_golden test_gpu_engine test_golden_emu test_gpu_engine_emu)
+grep -q 'add_executable(test_gpu_kernels ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels)
+grep -q 'add_executable(test_gpu_kernels_emu' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu)
 if ! cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" >>"$log" 2>&1; then
     grep -E 'error|Error' "$log" | head -20 >&2
     echo "build:  FAILED (see $log)" | tee -a "$summary"
@@ -95,7 +98,7 @@ pass=$(grep -cE 'Test +#[0-9]+: .* Passed' "$log" || true)
 skip=$(grep -cE 'Test +#[0-9]+: .*(Skipped|Not Run)' "$log" || true)
 fail=$( (grep -E 'Test +#[0-9]+: ' "$log" || true) | (grep -cEv 'Passed|Skipped|Not Run' || true) )
 {
-    echo "golden metrics (CUDA engine vs the f32 references; pass: top-1 >= 99%, mean KL <= 1e-3):"
+    echo "golden metrics (CUDA engine vs the f32 references; pass: top-1 >= 99%, mean KL <= 1e-3; emulated runs included):"
     grep -E '^[0-9]+: .*top1 .*mean KL' "$log" | sed 's/^[0-9]*: /  /' || echo "  (none: the golden cases did not run)"
     echo "skip reasons:"
     grep -E 'skipped: ' "$log" | sed 's/^[0-9]*: /  /' | sort | uniq -c | head -5 || echo "  (none)"

@@ -1,7 +1,7 @@
 // device_weights.cpp: the weight upload (device_weights.h).
 #include "gpu/device_weights.h"
 
-#include <cuda_runtime_api.h>
+#include "gpu/cuda_runtime.h"
 
 #include <algorithm>
 #include <cstring>

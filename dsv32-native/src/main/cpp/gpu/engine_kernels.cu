@@ -9,8 +9,18 @@
 #include "gpu/kernels/indexer_logits.cuh"
 #include "gpu/kernels/kv_cache.cuh"
 
-// Raising a kernel's dynamic shared memory limit: the one runtime call here that portability.h does not name.
-#if defined(DSV32_GPU_HIP)
+// Launch with dynamic shared memory (portability.h's DSV32_LAUNCH has none), and raising a kernel's dynamic shared
+// memory limit: the runtime calls here that portability.h does not name. Under the CPU emulator (tests only) the
+// launch runs the blocks at once and the limit does not apply.
+#if defined(DSV32_GPU_EMULATE)
+#define DSV32_LAUNCH_SHMEM(kernel, grid, block, shmem, stream) \
+    ((void)(shmem), (void)(stream), ::dsv32::gpu::emu::launch((kernel), dim3(grid), dim3(block)))
+#define DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(k, bytes) ((void)(k), (void)(bytes), gpuSuccess)
+#else
+#define DSV32_LAUNCH_SHMEM(kernel, grid, block, shmem, stream) kernel<<<(grid), (block), (shmem), (stream)>>>
+#endif
+#if defined(DSV32_GPU_EMULATE)
+#elif defined(DSV32_GPU_HIP)
 #define DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(k, bytes) hipFuncSetAttribute((k), hipFuncAttributeMaxDynamicSharedMemorySize, (bytes))
 #else
 #define DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(k, bytes) cudaFuncSetAttribute((k), cudaFuncAttributeMaxDynamicSharedMemorySize, (bytes))
@@ -47,7 +57,7 @@ void cache_store(const float* src, int rows, int ld, CacheSlot slot, const Cache
     const int w = cache_slot_width(c, slot);
     if (ld == 0) ld = w;
     if (ld < w) bad(fn, "ld " + std::to_string(ld) + " < slot width " + std::to_string(w));
-    cache_store_kernel<<<rows, kCopyThreads, 0, stream>>>(src, ld, int(slot), c);
+    DSV32_LAUNCH_SHMEM(cache_store_kernel, rows, kCopyThreads, 0, stream)(src, ld, int(slot), c);
     launched(fn);
 }
 
@@ -57,7 +67,7 @@ void cache_gather(CacheSlot slot, const CacheRef& c, const int32_t* seg, const i
     if (n == 0) return;
     check_cache(fn, c);
     if (!seg || !pos || !out) bad(fn, "seg, pos or out is null");
-    cache_gather_kernel<<<n, kCopyThreads, 0, stream>>>(int(slot), c, seg, pos, out);
+    DSV32_LAUNCH_SHMEM(cache_gather_kernel, n, kCopyThreads, 0, stream)(int(slot), c, seg, pos, out);
     launched(fn);
 }
 
@@ -77,7 +87,7 @@ void indexer_logits(const float* q, const float* w, int rows, int row0, int nh, 
         DSV32_GPU_CHECK(DSV32_FUNC_SET_MAX_DYNAMIC_SHMEM(reinterpret_cast<const void*>(indexer_logits_kernel), int(shmem)));
     }
     const dim3 grid((ld + kIndexerKeysPerBlock - 1) / kIndexerKeysPerBlock, rows);
-    indexer_logits_kernel<<<grid, 128, shmem, stream>>>(q, w, row0, nh, hd, c, scores, ld);
+    DSV32_LAUNCH_SHMEM(indexer_logits_kernel, grid, 128, shmem, stream)(q, w, row0, nh, hd, c, scores, ld);
     launched(fn);
 }
 
@@ -112,7 +122,7 @@ void mla_prefill(const float* q, const int32_t* rows, int n_rows, int H, int dn,
     set_shmem(reinterpret_cast<const void*>(mla_prefill_kernel), shmem, fn);
     for (int i0 = 0; i0 < n_rows; i0 += kMaxGridY) {  // grid.y is at most 65535: long prefills in slices of rows
         const int n = std::min(kMaxGridY, n_rows - i0);
-        mla_prefill_kernel<<<dim3(H, n), kAttnThreads, shmem, stream>>>(q, rows + i0, H, dn, dr, dv, kvb, kvb_row0, c, sel, count, K,
+        DSV32_LAUNCH_SHMEM(mla_prefill_kernel, dim3(H, n), kAttnThreads, shmem, stream)(q, rows + i0, H, dn, dr, dv, kvb, kvb_row0, c, sel, count, K,
                                                                         scale, o);
     }
     launched(fn);
@@ -131,7 +141,7 @@ void mla_decode(const float* q, const int32_t* rows, int n_rows, int H, int dn, 
     set_shmem(reinterpret_cast<const void*>(mla_decode_kernel), shmem, fn);
     for (int i0 = 0; i0 < n_rows; i0 += kMaxGridY) {
         const int n = std::min(kMaxGridY, n_rows - i0);
-        mla_decode_kernel<<<dim3(H, n), kAttnThreads, shmem, stream>>>(q, rows + i0, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, o);
+        DSV32_LAUNCH_SHMEM(mla_decode_kernel, dim3(H, n), kAttnThreads, shmem, stream)(q, rows + i0, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, o);
     }
     launched(fn);
 }

@@ -14,9 +14,9 @@ constexpr int kAttnThreads = 128;
 __device__ __forceinline__ float attn_e4m3(uint8_t code) {
     const int s = code >> 7, e = (code >> 3) & 15, m = code & 7;
     float v;
-    if (e == 15 && m == 7) v = __int_as_float(0x7fc00000);
+    if (e == 15 && m == 7) v = __uint_as_float(0x7fc00000u);
     else if (e == 0) v = float(m) * 0.001953125f;  // 2^-9
-    else v = __int_as_float(((e + 120) << 23) | (m << 20));  // (1 + m/8) * 2^(e-7)
+    else v = __uint_as_float(uint32_t(((e + 120) << 23) | (m << 20)));  // (1 + m/8) * 2^(e-7)
     return s ? -v : v;
 }
 
@@ -27,7 +27,7 @@ __device__ __forceinline__ float attn_weight(const GpuWeight& w, int r, int k) {
         case GpuWType::FP8:
             return attn_e4m3(static_cast<const uint8_t*>(w.data)[i]) * w.scale[(r / 128) * w.scale_cols + k / 128];
         case GpuWType::BF16:
-            return __int_as_float(int(uint32_t(static_cast<const uint16_t*>(w.data)[i]) << 16));
+            return __uint_as_float(uint32_t(static_cast<const uint16_t*>(w.data)[i]) << 16);
         default:
             return static_cast<const float*>(w.data)[i];
     }
@@ -60,10 +60,10 @@ __device__ __forceinline__ double block_sum_d(double v, double* red) {
 
 // p[0..n) = softmax(p) in place (kernels::softmax: an all -inf row gives zeros).
 __device__ void block_softmax(float* p, int n, float* fred, double* dred) {
-    float mx = __int_as_float(0xff800000);
+    float mx = neg_inf();
     for (int j = threadIdx.x; j < n; j += blockDim.x) mx = fmaxf(mx, p[j]);
     mx = block_max(mx, fred);
-    if (mx == __int_as_float(0xff800000)) {
+    if (mx == neg_inf()) {
         for (int j = threadIdx.x; j < n; j += blockDim.x) p[j] = 0.0f;
         __syncthreads();
         return;
@@ -84,7 +84,7 @@ __global__ void mla_prefill_kernel(const float* __restrict__ q, const int32_t* _
                                    int dv, const float* __restrict__ kvb, const int64_t* __restrict__ kvb_row0, CacheRef c,
                                    const int32_t* __restrict__ sel, const int32_t* __restrict__ count, int K, float scale,
                                    float* __restrict__ o) {
-    extern __shared__ float sh[];
+    DSV32_DYNAMIC_SHARED(float, sh);
     __shared__ float fred[kAttnThreads];
     __shared__ double dred[kAttnThreads];
     const int h = blockIdx.x, r = rows[blockIdx.y];
@@ -119,7 +119,7 @@ __global__ void mla_prefill_kernel(const float* __restrict__ q, const int32_t* _
 __global__ void mla_decode_kernel(const float* __restrict__ q, const int32_t* __restrict__ rows, int H, int dn, int dr,
                                   int dv, GpuWeight wkv_b, CacheRef c, const int32_t* __restrict__ sel,
                                   const int32_t* __restrict__ count, int K, float scale, float* __restrict__ o) {
-    extern __shared__ float sh[];
+    DSV32_DYNAMIC_SHARED(float, sh);
     __shared__ float fred[kAttnThreads];
     __shared__ double dred[kAttnThreads];
     const int h = blockIdx.x, r = rows[blockIdx.y];

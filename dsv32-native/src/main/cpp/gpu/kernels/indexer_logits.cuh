@@ -13,7 +13,7 @@ constexpr int kIndexerKeysPerBlock = 256;
 // grid (ceil(ld / kIndexerKeysPerBlock), rows); dynamic shared memory (nh * hd + nh) floats.
 __global__ void indexer_logits_kernel(const float* __restrict__ q, const float* __restrict__ w, int row0, int nh, int hd,
                                       CacheRef c, float* __restrict__ scores, int ld) {
-    extern __shared__ float sh[];
+    DSV32_DYNAMIC_SHARED(float, sh);
     float* qs = sh;
     float* ws = sh + nh * hd;
     const int r = blockIdx.y;
@@ -25,7 +25,7 @@ __global__ void indexer_logits_kernel(const float* __restrict__ q, const float* 
     const int seg = c.row_seg[sr];
     const int nkeys = c.row_pos[sr] + 1;  // causal: keys 0 .. pos
     const int t0 = blockIdx.x * kIndexerKeysPerBlock;
-    const int t1 = min(ld, t0 + kIndexerKeysPerBlock);
+    const int t1 = ld < t0 + kIndexerKeysPerBlock ? ld : t0 + kIndexerKeysPerBlock;
     for (int t = t0 + threadIdx.x; t < t1; t += blockDim.x) {
         float acc = 0.0f;
         if (t < nkeys) {
@@ -37,7 +37,7 @@ __global__ void indexer_logits_kernel(const float* __restrict__ q, const float* 
                 if (d > 0.0f) acc += ws[h] * d;
             }
         } else {
-            acc = __int_as_float(0xff800000);  // -inf: not a causal key
+            acc = neg_inf();  // not a causal key
         }
         scores[size_t(r) * ld + t] = acc;
     }

@@ -6,7 +6,24 @@
 #include "gpu/engine_kernels.h"
 #include "gpu/portability.h"
 
+// Dynamic shared memory of the engine's kernels: `extern __shared__` on the device; under the CPU emulator
+// (gpu/emulator.h, tests only) one static buffer, which the block's threads share as they would on the device.
+#if defined(DSV32_GPU_EMULATE)
+#define DSV32_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::dsv32::gpu::emu_dynamic_shared())
 namespace dsv32::gpu {
+inline void* emu_dynamic_shared() {
+    alignas(16) static char buf[256 * 1024];
+    return buf;
+}
+}  // namespace dsv32::gpu
+#else
+#define DSV32_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
+namespace dsv32::gpu {
+
+// -inf as a float (portable: no CUDA-only constant).
+__device__ __forceinline__ float neg_inf() { return __uint_as_float(0xff800000u); }
 
 // The slot row of (entry seg, position t): model/kv_cache.h's View::latent / k_pe / idx_k on device addresses.
 __device__ __forceinline__ float* cache_row(const CacheRef& c, int slot, int seg, int t) {
