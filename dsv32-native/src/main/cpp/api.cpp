@@ -181,6 +181,7 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         eo.mp = o.mp > 1 ? o.mp : 1;
         eo.fp8 = o.numerics == DSV32_NUMERICS_FP8;
         eo.device = o.device;
+        eo.verify_checksums = o.verify_checksums != 0;
         eo.progress = progress;
         m->model = cuda ? dsv32::open_cuda_engine(eo) : dsv32::open_cpu_engine(eo);
         if (eo.fp8) m->numerics = DSV32_NUMERICS_FP8;
@@ -193,6 +194,8 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         m->cache = m->model->make_cache(bs, std::max<int64_t>(1, blocks), m->max_sequences);
         *out = m.release();
         return ok();
+    } catch (const dsv32::BackendOptionError& e) {  // an option the chosen backend cannot take
+        return fail(DSV32_ERR_INVALID_ARGUMENT, std::string("dsv32_model_open: ") + e.what());
     } catch (const dsv32::BackendUnavailable& e) {
         return fail(DSV32_ERR_UNAVAILABLE, std::string("dsv32_model_open: ") + e.what());
     } catch (const std::bad_alloc&) {

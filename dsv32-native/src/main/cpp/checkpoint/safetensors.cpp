@@ -208,6 +208,12 @@ void SafetensorsSet::add_file(const std::string& path) {
         if (ranges[i].first < ranges[i - 1].second) throw std::runtime_error(path + ": tensor data ranges overlap");
 }
 
+std::shared_ptr<const SafetensorsSet> SafetensorsSet::open_file(const std::string& path) {
+    std::shared_ptr<SafetensorsSet> s(new SafetensorsSet());
+    s->add_file(path);
+    return s;
+}
+
 const TensorInfo* SafetensorsSet::find(const std::string& name) const {
     auto it = tensors_.find(name);
     return it == tensors_.end() ? nullptr : &it->second;

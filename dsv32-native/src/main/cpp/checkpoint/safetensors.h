@@ -52,10 +52,13 @@ public:
     // progress (may be empty): ("map", bytes of the files mapped and validated so far, bytes of all files), per file.
     explicit SafetensorsSet(const std::string& dir,
                             const std::function<void(const char* stage, int64_t done, int64_t total)>& progress = {});
+    // One file only (a rank file of a converted checkpoint), validated like the files of a directory.
+    static std::shared_ptr<const SafetensorsSet> open_file(const std::string& path);
     const TensorInfo* find(const std::string& name) const;
     const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
 
 private:
+    SafetensorsSet() = default;
     void add_file(const std::string& path);
     std::vector<std::unique_ptr<MappedFile>> files_;
     std::map<std::string, TensorInfo> tensors_;

@@ -110,6 +110,9 @@ GpuModel::GpuModel(const EngineOptions& o) : device_(o.device), select_(o.device
     if (o.mp > 1)
         throw std::invalid_argument("backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) + " is not supported yet");
     device_name_ = describe_device(o.device);
+    if (is_converted_dir(o.dir))
+        throw BackendOptionError(o.dir + " is a converted (pre-sharded) directory: the CUDA backend loads Hugging Face "
+                                 "checkpoint directories (open the original checkpoint)");
     const std::string cfg_path = o.dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
     if (!in) throw std::runtime_error(cfg_path + ": cannot open");

@@ -14,7 +14,8 @@ namespace {
 // The CPU Model behind the Engine interface: every call forwards as is.
 class CpuEngine final : public Engine {
 public:
-    explicit CpuEngine(const EngineOptions& o) : m_(o.dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp, o.progress) {
+    explicit CpuEngine(const EngineOptions& o)
+        : m_(o.dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp, o.progress, o.verify_checksums) {
         m_.set_fp8_numerics(o.fp8);
     }
     BackendKind backend() const override { return BackendKind::Cpu; }

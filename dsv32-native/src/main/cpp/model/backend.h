@@ -31,7 +31,13 @@ struct EngineOptions {
     int mp = 1;           // model-parallel ranks (CUDA: 1 only; multi-GPU is issue #8)
     bool fp8 = false;     // fp8 numerics (Model::set_fp8_numerics)
     int device = 0;       // CUDA device ordinal
+    bool verify_checksums = false;  // a converted directory: SHA-256 of every rank file (CPU only)
     Progress progress;    // load progress (may be empty)
+};
+
+// An option the chosen backend cannot take (e.g. a converted directory on CUDA): DSV32_ERR_INVALID_ARGUMENT.
+struct BackendOptionError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
 };
 
 // The backend cannot run here: not compiled in, or no device. The message says which ("... not available ...").
@@ -65,7 +71,7 @@ bool cuda_compiled();
 // device (<runtime error string>)").
 std::string cuda_unavailable_reason();
 // Throws BackendUnavailable (cuda_unavailable_reason()) when CUDA cannot run, std::invalid_argument for options it
-// cannot take (mp > 1), std::runtime_error for a bad checkpoint, std::bad_alloc when device memory runs out.
+// cannot take (mp > 1), BackendOptionError for a converted (pre-sharded) directory, std::runtime_error for a bad checkpoint, std::bad_alloc when device memory runs out.
 std::unique_ptr<Engine> open_cuda_engine(const EngineOptions& o);
 
 }  // namespace dsv32

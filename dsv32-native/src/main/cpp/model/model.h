@@ -88,6 +88,13 @@ using Progress = std::function<void(const char* stage, int64_t done, int64_t tot
 // Loads and validates every tensor; throws std::runtime_error naming the file and tensor.
 Weights load_weights(const Config& cfg, const SafetensorsSet& st, const std::string& dir, const Progress& progress = {});
 
+// Rank `rank`'s file of a checkpoint converted for mp ranks (model{rank}-mp{mp}.safetensors, convert.py names,
+// architecture.md §2.2): the replicated tensors whole, the split ones with their per-rank shapes (in the fields of the
+// whole tensors: embed, head, wq_b, wkv_b, wo, dense, shared), and only this rank's routed experts (the others empty).
+// Throws std::runtime_error naming the file and tensor on a missing tensor or a wrong shape or dtype.
+Weights load_rank_weights(const Config& cfg, const SafetensorsSet& st, const std::string& file, int rank, int mp,
+                          const Progress& progress = {});
+
 // Rank `rank`'s slices of the model-parallel weights, split as the official convert.py does (architecture.md §2.2,
 // §9): column-parallel wq_b, wkv_b, w1, w3 on dim 0 (whole heads / inter rows), row-parallel wo, w2 on dim 1,
 // embed and head vocab rows on dim 0, routed experts whole (rank r runs [r*E/mp, (r+1)*E/mp)); everything else
@@ -109,6 +116,9 @@ struct RankWeights {
 struct ShardError : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
+
+// Throws ShardError naming the config.json fields mp does not divide (each is split across the ranks, §2.2).
+void check_split_config(const Config& cfg, int mp);
 
 // Splits w for mp ranks (model/shard.cpp). Validates first, throwing ShardError that names the config field or
 // the tensors and the reason when mp does not divide a split dimension or an FP8 tensor's per-rank slice is not a
@@ -140,6 +150,24 @@ struct RankCtx {
     const RankWeights* w = nullptr;
 };
 
+// A checkpoint converted for mp ranks (model/converted.cpp): the rank files' mappings, the replicated weights (with
+// every rank's routed experts at their global indices) and each rank's slices, as shard_weights would give them.
+struct ConvertedWeights {
+    std::vector<std::shared_ptr<const SafetensorsSet>> files;  // one per rank: the mappings the weights point into
+    Weights w;                                                 // the split tensors (embed, head, wq_b, ...) left empty
+    std::vector<RankWeights> ranks;
+};
+
+// Opens the converted checkpoint in dir at mp ranks: the rank files model{r}-mp{N}.safetensors must be all there and
+// N == mp (else ShardError naming N and the files); with a manifest (dsv32-convert.json, model/convert.h) every file's
+// size must match it, and with verify_checksums its SHA-256 too. Stages: "verify" (only with verify_checksums),
+// "map", "validate", "shard". Throws std::runtime_error naming the file (and tensor).
+ConvertedWeights load_converted(const Config& cfg, const std::string& dir, int mp, bool verify_checksums,
+                                const Progress& progress = {});
+
+// Whether dir holds converted rank files (model{r}-mp{N}.safetensors); throws for rank files of more than one mp.
+bool is_converted_dir(const std::string& dir);
+
 // Optional observer of the indexer selections: (layer, query position, sorted selected key positions).
 using TopkObserver = std::function<void(int layer, int pos, const std::vector<int>& keys)>;
 
@@ -147,7 +175,10 @@ class Model {
 public:
     // mp > 1: the split weights of shard_weights, run by mp ranks (threads) that share n_threads worker threads
     // (model/ranks.cpp). progress (may be empty) is called during construction on this thread.
-    Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp = 1, const Progress& progress = {});
+    // A directory with converted rank files (is_converted_dir) is opened by load_converted: each rank reads its own
+    // file (mp must be the mp it was converted for); verify_checksums applies to those only.
+    Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp = 1, const Progress& progress = {},
+          bool verify_checksums = false);
     const Config& config() const { return cfg_; }
     int max_seq_len() const { return max_seq_len_; }
     int n_threads() const { return n_threads_; }
@@ -190,7 +221,8 @@ private:
     const RankCtx& rank() const;
     const RankWeights::Layer& shard(int l) const { return rank().w->layers[size_t(l)]; }
     int threads() const { return rank().n_threads; }
-    // Shards the weights for mp ranks and starts the rank threads (model/ranks.cpp).
+    // Shards the weights for mp ranks (unless ranks_ came from a converted checkpoint) and starts the rank threads
+    // (model/ranks.cpp).
     void init_ranks(int mp, const Progress& progress);
     // Model parallelism: sum a partial result over the ranks (no-op at mp == 1), and wait for all ranks.
     void all_reduce(float* x, size_t n) const;
@@ -210,6 +242,7 @@ private:
 
     Config cfg_;
     std::shared_ptr<const SafetensorsSet> st_;  // the mappings the weights point into
+    std::vector<std::shared_ptr<const SafetensorsSet>> rank_files_;  // a converted checkpoint's (st_ is null then)
     Weights w_;
     Rope rope_;
     int max_seq_len_;

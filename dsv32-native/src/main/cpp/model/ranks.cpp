@@ -38,7 +38,7 @@ private:
 
 void Model::init_ranks(int mp, const Progress& progress) {
     if (mp < 1) mp = 1;
-    ranks_ = shard_weights(cfg_, w_, mp, progress);  // validates: throws ShardError naming the field or tensor
+    if (ranks_.empty()) ranks_ = shard_weights(cfg_, w_, mp, progress);  // validates: throws ShardError naming the field or tensor
     mp_ = mp;
     rank_ctx_.resize(size_t(mp));
     if (mp > 1) {

@@ -74,7 +74,7 @@ Linear split(const Linear& L, int dim, int rank, int mp) {
 
 }  // namespace
 
-std::vector<RankWeights> shard_weights(const Config& c, const Weights& w, int mp, const Progress& progress) {
+void check_split_config(const Config& c, int mp) {
     if (mp < 1) throw ShardError("mp=" + std::to_string(mp) + " must be at least 1");
     // Config fields first: the message names them (convert.py needs each split dimension divisible by mp).
     std::string fields;
@@ -90,6 +90,10 @@ std::vector<RankWeights> shard_weights(const Config& c, const Weights& w, int mp
     if (!fields.empty())
         throw ShardError("mp=" + std::to_string(mp) + " does not divide config.json " + fields +
                          ": each is split across the model-parallel ranks (as convert.py splits the checkpoint)");
+}
+
+std::vector<RankWeights> shard_weights(const Config& c, const Weights& w, int mp, const Progress& progress) {
+    check_split_config(c, mp);
 
     // Then every split tensor: all problems are collected, the message names the first few.
     struct Item {

@@ -15,7 +15,8 @@
 
 namespace dsv32 {
 
-Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp, const Progress& progress)
+Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp, const Progress& progress,
+             bool verify_checksums)
     : debug_flags_(debug_flags) {
     const std::string cfg_path = dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
@@ -23,8 +24,15 @@ Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_f
     std::stringstream ss;
     ss << in.rdbuf();
     cfg_ = parse_config(ss.str(), cfg_path);
-    st_ = std::make_shared<const SafetensorsSet>(dir, progress);
-    w_ = load_weights(cfg_, *st_, dir, progress);  // views into st_'s mappings (kept for the model's lifetime)
+    if (is_converted_dir(dir)) {  // pre-sharded by convert: each rank's slices from its own file
+        ConvertedWeights cw = load_converted(cfg_, dir, mp < 1 ? 1 : mp, verify_checksums, progress);
+        rank_files_ = std::move(cw.files);
+        w_ = std::move(cw.w);
+        ranks_ = std::move(cw.ranks);
+    } else {
+        st_ = std::make_shared<const SafetensorsSet>(dir, progress);
+        w_ = load_weights(cfg_, *st_, dir, progress);  // views into st_'s mappings (kept for the model's lifetime)
+    }
 
     max_seq_len_ = max_seq_len > 0 ? max_seq_len : cfg_.max_position_embeddings;
 #if defined(_OPENMP)
@@ -116,13 +124,20 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
 double Model::decode_weight_bytes() const {
     auto b = [](const Linear& L) { return double(L.mat().nbytes()); };
     auto f = [&](const Ffn& x) { return b(x.w1) + b(x.w2) + b(x.w3); };
-    double t = double(w_.embed.mat().nbytes()) / std::max(1, cfg_.vocab_size) + b(w_.head);
+    // The split weights from the rank slices (all ranks together: the whole tensors; a converted checkpoint has them
+    // only there), the replicated ones from w_.
+    double t = 0;
+    for (const RankWeights& R : ranks_) {
+        t += double(R.embed.mat().nbytes()) / std::max(1, cfg_.vocab_size) + b(R.head);
+        for (size_t l = 0; l < R.layers.size(); ++l) {
+            const RankWeights::Layer& S = R.layers[l];
+            t += b(S.wq_b) + b(S.wkv_b) + b(S.wo) + (w_.layers[l].moe ? f(S.shared) : f(S.dense));
+        }
+    }
     for (const LayerWeights& L : w_.layers) {
-        t += b(L.wq_a) + b(L.wq_b) + b(L.wkv_a) + b(L.wkv_b) + b(L.wo) + b(L.idx_wq_b) + b(L.idx_wk) + b(L.idx_wproj);
-        if (!L.moe) {
-            t += f(L.dense);
-        } else {
-            t += b(L.gate) + f(L.shared);
+        t += b(L.wq_a) + b(L.wkv_a) + b(L.idx_wq_b) + b(L.idx_wk) + b(L.idx_wproj);
+        if (L.moe) {
+            t += b(L.gate);
             if (!L.experts.empty()) t += f(L.experts[0]) * cfg_.num_experts_per_tok;
         }
     }

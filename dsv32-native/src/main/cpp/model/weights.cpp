@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "checkpoint/demo_names.h"
 #include "checkpoint/safetensors.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
@@ -17,7 +18,11 @@ struct Loader {
     const SafetensorsSet& st;
     const std::string& dir;
     Weights* w;               // owns the f32 copies (Weights::owned)
+    bool demo = false;        // a converted rank file: tensors under convert.py's names (architecture.md §2.2)
     int64_t done_bytes = 0;   // bytes of the tensors looked up so far (the "validate" progress)
+
+    // The name of an HF tensor in this file.
+    std::string key(const std::string& hf) const { return demo ? demo_name(hf).name : hf; }
 
     float* own(size_t n) const {
         w->owned.push_back(std::make_unique<float[]>(n));
@@ -29,9 +34,10 @@ struct Loader {
         throw std::runtime_error(file + ": tensor " + name + ": " + what);
     }
 
-    const TensorInfo& get(const std::string& name) {
+    const TensorInfo& get(const std::string& hf_name) {
+        const std::string name = key(hf_name);
         const TensorInfo* t = st.find(name);
-        if (!t) throw std::runtime_error(dir + ": missing tensor " + name + " (in no *.safetensors file)");
+        if (!t) throw std::runtime_error(dir + ": missing tensor " + name + (demo ? "" : " (in no *.safetensors file)"));
         done_bytes += int64_t(t->nbytes);
         return *t;
     }
@@ -68,7 +74,7 @@ struct Loader {
     // A norm weight / bias / f32 vector: F32, BF16 or F16, shape [n].
     std::vector<float> vec(const std::string& name, int64_t n) {
         const TensorInfo& t = get(name);
-        if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected F32, BF16 or F16)");
+        if (t.dtype == DType::F8_E4M3) fail(&t, t.name, "dtype F8_E4M3 not allowed here (expected F32, BF16 or F16)");
         check_shape(t, {n});
         std::vector<float> v(static_cast<size_t>(n));
         to_f32(t, v.data());
@@ -94,7 +100,7 @@ struct Loader {
     // A plain (unquantised) matrix [out, in]: BF16, F16 or F32.
     Linear plain(const std::string& name, int64_t out, int64_t in) {
         const TensorInfo& t = get(name);
-        if (t.dtype == DType::F8_E4M3) fail(&t, name, "dtype F8_E4M3 not allowed here (expected BF16, F16 or F32)");
+        if (t.dtype == DType::F8_E4M3) fail(&t, t.name, "dtype F8_E4M3 not allowed here (expected BF16, F16 or F32)");
         check_shape(t, {out, in});
         Linear L;
         view(t, out, in, &L);
@@ -109,9 +115,9 @@ struct Loader {
         Linear L;
         view(t, out, in, &L);
         if (t.dtype == DType::F8_E4M3) {
-            const std::string sname = prefix + ".weight_scale_inv";
+            const std::string sname = key(prefix + ".weight_scale_inv");
             const TensorInfo* s = st.find(sname);
-            if (!s) fail(&t, name, "is F8_E4M3 but " + sname + " is missing");
+            if (!s) fail(&t, t.name, "is F8_E4M3 but " + sname + " is missing");
             const int64_t br = (out + 127) / 128, bc = (in + 127) / 128;
             if (s->dtype == DType::F8_E4M3) fail(s, sname, std::string("dtype ") + dtype_name(s->dtype) + " (expected F32)");
             check_shape(*s, {br, bc});
@@ -120,8 +126,8 @@ struct Loader {
             to_f32(*s, f);
             L.scale = f;
             L.scale_ld = int(bc);
-        } else if (cfg.fp8_weights && st.find(prefix + ".weight_scale_inv")) {
-            fail(&t, name, std::string("has a weight_scale_inv but dtype ") + dtype_name(t.dtype) + " (expected F8_E4M3)");
+        } else if (cfg.fp8_weights && st.find(key(prefix + ".weight_scale_inv"))) {
+            fail(&t, t.name, std::string("has a weight_scale_inv but dtype ") + dtype_name(t.dtype) + " (expected F8_E4M3)");
         }
         return L;
     }
@@ -139,13 +145,12 @@ struct Loader {
 // num_hidden_layers). Tensors the engine does not use are counted too; the final progress call covers them.
 int64_t loaded_bytes_total(const Config& c, const SafetensorsSet& st) {
     int64_t total = 0;
-    const std::string pre = "model.layers.";
     for (const auto& kv : st.tensors()) {
         const std::string& n = kv.first;
-        if (n.compare(0, pre.size(), pre) == 0) {
-            const int layer = std::atoi(n.c_str() + pre.size());
-            if (layer >= c.num_hidden_layers) continue;
-        }
+        bool skip = false;
+        for (const std::string pre : {"model.layers.", "layers."})  // HF names, convert.py names
+            if (n.compare(0, pre.size(), pre) == 0) skip = std::atoi(n.c_str() + pre.size()) >= c.num_hidden_layers;
+        if (skip) continue;
         total += int64_t(kv.second.nbytes);
     }
     return total;
@@ -153,9 +158,15 @@ int64_t loaded_bytes_total(const Config& c, const SafetensorsSet& st) {
 
 }  // namespace
 
-Weights load_weights(const Config& c, const SafetensorsSet& st, const std::string& dir, const Progress& progress) {
+namespace {
+
+// The tensors of one file set, as the whole model (mp == 1, HF names) or as rank `rank` of a checkpoint converted for
+// mp ranks (convert.py names, §2.2): then the split tensors have their per-rank shapes (§9) and only this rank's
+// routed experts are loaded (the others stay empty in w.layers[l].experts).
+Weights load_tensors(const Config& c, const SafetensorsSet& st, const std::string& dir, const Progress& progress, bool demo,
+                     int rank, int mp) {
     Weights w;
-    Loader ld{c, st, dir, &w};
+    Loader ld{c, st, dir, &w, demo};
     const int64_t total = progress ? loaded_bytes_total(c, st) : 0;
     int64_t reported = -1;
     auto report = [&](bool last) {
@@ -164,10 +175,11 @@ Weights load_weights(const Config& c, const SafetensorsSet& st, const std::strin
         reported = d;
     };
     report(false);
-    const int64_t D = c.hidden_size, H = c.num_attention_heads;
-    w.embed = ld.plain("model.embed_tokens.weight", c.vocab_size, D);
+    const int64_t D = c.hidden_size, H = c.num_attention_heads / mp, V = c.vocab_size / mp;
+    const int64_t E0 = int64_t(rank) * c.n_routed_experts / mp, E1 = int64_t(rank + 1) * c.n_routed_experts / mp;
+    w.embed = ld.plain("model.embed_tokens.weight", V, D);
     w.norm = ld.vec("model.norm.weight", D);
-    w.head = ld.plain("lm_head.weight", c.vocab_size, D);
+    w.head = ld.plain("lm_head.weight", V, D);
     for (int l = 0; l < c.num_hidden_layers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         LayerWeights L;
@@ -188,21 +200,33 @@ Weights load_weights(const Config& c, const SafetensorsSet& st, const std::strin
         L.idx_knorm_b = ld.vec(ix + "k_norm.bias", c.index_head_dim);
         L.idx_wproj = ld.linear(ix + "weights_proj", c.index_n_heads, D);
         if (l < c.first_k_dense_replace) {
-            L.dense = ld.ffn(p + "mlp", D, c.intermediate_size);
+            L.dense = ld.ffn(p + "mlp", D, c.intermediate_size / mp);
         } else {
             L.moe = true;
             L.gate = ld.plain(p + "mlp.gate.weight", c.n_routed_experts, D);
             if (c.gate_bias) L.gate_bias = ld.vec(p + "mlp.gate.e_score_correction_bias", c.n_routed_experts);
-            for (int e = 0; e < c.n_routed_experts; ++e)
-                L.experts.push_back(ld.ffn(p + "mlp.experts." + std::to_string(e), D, c.moe_intermediate_size));
+            L.experts.resize(size_t(c.n_routed_experts));
+            for (int64_t e = E0; e < E1; ++e)
+                L.experts[size_t(e)] = ld.ffn(p + "mlp.experts." + std::to_string(e), D, c.moe_intermediate_size);
             if (c.n_shared_experts > 0)
-                L.shared = ld.ffn(p + "mlp.shared_experts", D, int64_t(c.moe_intermediate_size) * c.n_shared_experts);
+                L.shared = ld.ffn(p + "mlp.shared_experts", D, int64_t(c.moe_intermediate_size) * c.n_shared_experts / mp);
         }
         w.layers.push_back(std::move(L));
         report(false);
     }
     report(true);
     return w;
+}
+
+}  // namespace
+
+Weights load_weights(const Config& c, const SafetensorsSet& st, const std::string& dir, const Progress& progress) {
+    return load_tensors(c, st, dir, progress, false, 0, 1);
+}
+
+Weights load_rank_weights(const Config& c, const SafetensorsSet& st, const std::string& file, int rank, int mp,
+                          const Progress& progress) {
+    return load_tensors(c, st, file, progress, true, rank, mp);
 }
 
 }  // namespace dsv32

@@ -67,6 +67,8 @@ typedef struct dsv32_open_options {
     int32_t kv_block_size;   /* positions per cache block; 0 = 64 */
     int32_t kv_pool_tokens;  /* pool capacity in positions (rounded up to whole blocks); 0 = max_sequences x
                               * max_seq_len rounded up to blocks (every sequence can reach max_seq_len) */
+    int32_t verify_checksums; /* a converted directory (dsv32_convert): 1 = check every rank file's SHA-256 against
+                               * the manifest before loading (reads every byte: "verify" progress stage); 0 = sizes only */
     int32_t backend;         /* enum dsv32_backend; 0 = CPU */
     int32_t device;          /* CUDA device ordinal (backend CUDA / AUTO); 0 = the first */
 } dsv32_open_options;
@@ -96,7 +98,11 @@ typedef struct dsv32_batch_entry {
     const int32_t* tokens;
 } dsv32_batch_entry;
 
-/* Opens the Hugging Face checkpoint in dir (config.json + *.safetensors, memory-mapped). options may be NULL. */
+/* Opens the Hugging Face checkpoint in dir (config.json + *.safetensors, memory-mapped). options may be NULL.
+ * A directory written by dsv32_convert (config.json + model{rank}-mp{N}.safetensors) opens too, each rank reading its
+ * own file: options->mp must be N (else DSV32_ERR_INVALID_ARGUMENT naming N); a missing rank file, a file whose size
+ * (or, with verify_checksums, SHA-256) differs from the manifest, or a tensor with a wrong shape is
+ * DSV32_ERR_CHECKPOINT naming the file (and tensor). */
 int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_model** out);
 void dsv32_model_close(dsv32_model* model);
 int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out);
@@ -173,6 +179,33 @@ int dsv32_sample_rows(const float* logits, int32_t n_rows, int32_t vocab, const 
 /* One SplitMix64 step (exposed for tests and bindings that reproduce the draws): advances *state, returns the
  * output. */
 uint64_t dsv32_splitmix64_next(uint64_t* state);
+
+/* ---- Convert: pre-shard a Hugging Face checkpoint for mp ranks (src/main/cpp/model/convert.h) ----
+ * Writes model{rank}-mp{mp}.safetensors into out_dir as the official convert.py does (architecture.md §2.2: its tensor
+ * names, each rank's slices, routed experts whole on their rank, dtypes as stored: FP8 bytes and scales unchanged),
+ * plus config.json, the *token* files and dsv32-convert.json (mp, the source files, each output file's size and
+ * SHA-256). The files are written under temporary names, re-opened and compared tensor by tensor with the engine's
+ * own slices of the source and with their checksums, then renamed (the manifest last). Progress stages: "map",
+ * "validate", "shard" (opening the source), "convert" (bytes written), "verify" (bytes checked), on the calling thread.
+ * Errors: DSV32_ERR_INVALID_ARGUMENT for an mp the checkpoint cannot be split for, a missing source directory, an
+ * output directory that is not empty (without force) or is the source; DSV32_ERR_CHECKPOINT for a bad source or a
+ * failed write or verification (naming the file and tensor). */
+typedef struct dsv32_convert_options {
+    int32_t mp;                 /* ranks, >= 1 */
+    int32_t n_threads;          /* files written / verified at once; 0 = one per core */
+    int32_t force;              /* 1 = out_dir may hold files: rank files, *.safetensors and the manifest there are replaced */
+    dsv32_progress_fn progress; /* NULL = no progress reports */
+    void* progress_user;
+} dsv32_convert_options;
+
+typedef struct dsv32_convert_result {
+    int32_t files;    /* rank files written (= mp) */
+    int32_t verified; /* 1: every tensor and checksum verified */
+    int64_t tensors;  /* tensors in the rank files, all ranks */
+    int64_t bytes;    /* bytes of the rank files */
+} dsv32_convert_result;
+
+int dsv32_convert(const char* src_dir, const char* out_dir, const dsv32_convert_options* options, dsv32_convert_result* out);
 
 #ifdef __cplusplus
 }

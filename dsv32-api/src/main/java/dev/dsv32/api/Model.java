@@ -433,7 +433,10 @@ public final class Model implements AutoCloseable {
 
         private Builder() {}
 
-        /** A Hugging Face checkpoint directory (config.json and *.safetensors). */
+        /**
+         * A Hugging Face checkpoint directory (config.json and *.safetensors), or one written by {@code dsv32 convert}
+         * ({@link dev.dsv32.nativ.CheckpointConverter}): open that at the {@link #modelParallel(int)} it was converted for.
+         */
         public Builder path(Path dir) {
             this.path = Objects.requireNonNull(dir, "path");
             return this;

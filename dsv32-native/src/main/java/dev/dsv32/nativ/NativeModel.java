@@ -71,7 +71,9 @@ public final class NativeModel implements AutoCloseable {
     }
 
     /**
-     * Opens the Hugging Face checkpoint in {@code dir} (config.json and *.safetensors, memory-mapped).
+     * Opens the Hugging Face checkpoint in {@code dir} (config.json and *.safetensors, memory-mapped), or a directory
+     * written by {@link CheckpointConverter} (each model-parallel rank reads its own file; {@code options.mp()} must be
+     * the mp it was converted for, else a {@link NativeException} naming that mp).
      *
      * @throws CheckpointException when the directory, a file or a tensor is missing, unreadable or inconsistent
      * @throws NativeException for other engine errors
@@ -372,7 +374,7 @@ public final class NativeModel implements AutoCloseable {
         if (handle == null) throw new IllegalStateException("the model " + dir + " is closed");
     }
 
-    private static NativeException error(int rc, String what) {
+    static NativeException error(int rc, String what) {
         String msg;
         try {
             BytePointer p = Dsv32Native.dsv32_last_error(); // owned by the engine: not freed here

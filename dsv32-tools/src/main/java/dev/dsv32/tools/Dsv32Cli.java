@@ -15,7 +15,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * {@code dsv32}: command-line front end of the dsv32-java SDK. Subcommands: {@code chat} (a REPL, or one turn with
  * {@code --prompt}), {@code generate} (one completion), {@code serve} (an OpenAI-compatible HTTP server), {@code encode} (messages to prompt),
  * {@code parse} (model output to an assistant message), {@code tokenize} / {@code detokenize} (text to and from
- * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code make-tiny} (synthetic checkpoints),
+ * token ids), {@code logits} (token ids through the native engine, logits as .npy), {@code make-tiny} (synthetic checkpoints), {@code convert} (pre-sharded per-rank files),
  * {@code bench} (engine speed against the memory-bandwidth roofline), {@code demo}.
  *
  * <p>Exit status: 0 success; {@value #EXIT_INPUT_ERROR} bad options or input the encoder/parser rejects (one-line
@@ -35,7 +35,7 @@ public final class Dsv32Cli {
 
     /** The subcommands, in help order. */
     static final List<String> SUBCOMMANDS = List.of("chat", "generate", "serve", "encode", "parse", "tokenize", "detokenize", "logits", "make-tiny",
-            "bench", "demo");
+            "convert", "bench", "demo");
 
     /**
      * A configured command line writing to {@code out} and {@code err} (callers give UTF-8 writers and flush them).
@@ -63,6 +63,7 @@ public final class Dsv32Cli {
                 case "detokenize" -> new DetokenizeCommand(stdin);
                 case "logits" -> new LogitsCommand(stdin);
                 case "make-tiny" -> new MakeTinyCommand();
+                case "convert" -> new ConvertCommand();
                 case "bench" -> new BenchCommand();
                 case "demo" -> new DemoCommand();
                 default -> throw new IllegalArgumentException("no subcommand " + name);

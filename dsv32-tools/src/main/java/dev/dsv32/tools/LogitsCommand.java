@@ -45,7 +45,7 @@ import picocli.CommandLine.TypeConversionException;
             "--decode-from N the first N tokens are a prefill and the rest go one at a time through the decode path."
         })
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint directory (config.json, *.safetensors)")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face checkpoint directory (config.json, *.safetensors), or one written by dsv32 convert (give its --mp)")
     String model;
 
     @Option(names = "--ids-file", required = true, paramLabel = "FILE",

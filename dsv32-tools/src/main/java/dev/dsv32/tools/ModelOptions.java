@@ -32,13 +32,19 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Engine threads (default: all cores)")
     int threads;
 
+    @Option(names = "--mp", paramLabel = "N", defaultValue = "1",
+            description = "Model-parallel ranks (threads on CPU), split as convert.py splits the checkpoint; a directory written by"
+                    + " dsv32 convert opens at the mp it was converted for (default: ${DEFAULT-VALUE})")
+    int mp;
+
     boolean isTinyChat() {
         return TINY_CHAT.equals(model);
     }
 
     /** Opens the model; for tiny_chat, notes on {@code err} that its output is random text. */
     Model open(PrintWriter err) {
-        Model.Builder b = Model.builder().maxSequences(maxSequences).threads(threads);
+        if (mp < 1) throw new CliException("--mp " + mp + ": must be at least 1");
+        Model.Builder b = Model.builder().maxSequences(maxSequences).threads(threads).modelParallel(mp);
         if (maxContext > 0) b.maxContext(maxContext);
         String label;
         if (isTinyChat()) {

@@ -45,6 +45,7 @@ final class Warmup {
                 {"logits", "--model", dir.resolve("no-model").toString(), "--ids-file", ids.toString(),
                     "--out", dir.resolve("logits.npy").toString()},
                 {"make-tiny", "--help"},
+                {"convert", "--help"},
                 {"chat", "--help"},
                 {"generate", "--help"},
                 {"serve", "--help"},

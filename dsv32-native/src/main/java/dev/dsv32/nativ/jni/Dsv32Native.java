@@ -120,10 +120,68 @@ public class Dsv32Native {
         public native dsv32_open_options kv_block_size(int v);
         public native int kv_pool_tokens();
         public native dsv32_open_options kv_pool_tokens(int v);
+        public native int verify_checksums();
+        public native dsv32_open_options verify_checksums(int v);
         public native int backend();
         public native dsv32_open_options backend(int v);
         public native int device();
         public native dsv32_open_options device(int v);
+    }
+
+    /** {@code dsv32_convert_options} ({@link #dsv32_convert}). */
+    public static class dsv32_convert_options extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_convert_options() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_convert_options(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native int mp();
+        public native dsv32_convert_options mp(int v);
+        public native int n_threads();
+        public native dsv32_convert_options n_threads(int v);
+        public native int force();
+        public native dsv32_convert_options force(int v);
+        public native dsv32_progress_fn progress();
+        public native dsv32_convert_options progress(dsv32_progress_fn v);
+        public native Pointer progress_user();
+        public native dsv32_convert_options progress_user(Pointer v);
+    }
+
+    /** {@code dsv32_convert_result}. */
+    public static class dsv32_convert_result extends Pointer {
+        static {
+            Loader.load();
+        }
+
+        public dsv32_convert_result() {
+            super((Pointer) null);
+            allocate();
+        }
+
+        public dsv32_convert_result(Pointer p) {
+            super(p);
+        }
+
+        private native void allocate();
+
+        public native int files();
+        public native dsv32_convert_result files(int v);
+        public native int verified();
+        public native dsv32_convert_result verified(int v);
+        public native @Cast("int64_t") long tensors();
+        public native dsv32_convert_result tensors(long v);
+        public native @Cast("int64_t") long bytes();
+        public native dsv32_convert_result bytes(long v);
     }
 
     /** {@code dsv32_kv_cache_stats}: the KV cache pool ({@link #dsv32_cache_stats}). */
@@ -286,6 +344,9 @@ public class Dsv32Native {
     public static native @Cast("const char*") BytePointer dsv32_model_device(@Const dsv32_model model);
 
     public static native int dsv32_backend_available(int backend);
+
+    public static native int dsv32_convert(@Cast("const char*") BytePointer srcDir, @Cast("const char*") BytePointer outDir,
+                                           @Const dsv32_convert_options options, dsv32_convert_result out);
 
     /** One forward step in one JNI call: {@code entries} = (seq, start_pos, n_tokens) triples, tokens concatenated. */
     public static native int dsv32_forward_flat(dsv32_model model, @Cast("const int32_t*") int[] entries, int nEntries,
