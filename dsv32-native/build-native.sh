@@ -4,7 +4,8 @@
 # (see pom.xml); can also be run by hand from anywhere.
 #
 # Environment: DSV32_NATIVE_SOURCE_DIR (CMake source dir; default: this directory), DSV32_CMAKE_BUILD_TYPE
-# (default Release), DSV32_CMAKE_ARGS (extra cmake arguments), DSV32_BUILD_JOBS (default: number of cores).
+# (default Release), DSV32_CMAKE_ARGS (extra cmake arguments), DSV32_BUILD_JOBS (default: number of cores), DSV32_CUDA
+# (AUTO / ON / OFF; default: ON when nvcc is on the PATH, else OFF).
 set -euo pipefail
 
 here="$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +25,19 @@ if [ ! -f "$src/CMakeLists.txt" ]; then
     exit 1
 fi
 
+# The CUDA backend (src/main/cpp/gpu/) is built when nvcc is on the PATH (sm_90a + compute_90 PTX, cudart static),
+# else skipped with a message; DSV32_CUDA=ON|OFF|AUTO overrides (ON fails without nvcc).
+cuda_mode="${DSV32_CUDA:-}"
+if [ -z "$cuda_mode" ]; then
+    if command -v nvcc >/dev/null 2>&1; then
+        cuda_mode=ON
+        echo "build-native.sh: nvcc found ($(command -v nvcc), $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/CUDA \1/p')): building the CUDA backend (sm_90a)"
+    else
+        cuda_mode=OFF
+        echo "build-native.sh: nvcc not found: CUDA backend not built (put nvcc on the PATH to build it)"
+    fi
+fi
+
 # A build directory configured for another source directory cannot be reused.
 if [ -f "$build/CMakeCache.txt" ] && ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$src" "$build/CMakeCache.txt"; then
     rm -rf "$build"
@@ -36,6 +50,7 @@ cmake -S "$src" -B "$build" \
     -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DBUILD_SHARED_LIBS=ON \
     -DBUILD_TESTING=OFF \
+    -DDSV32_CUDA="$cuda_mode" \
     "${extra[@]}"
 cmake --build "$build" --parallel "$jobs" --target dsv32
 

@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "dsv32/dsv32.h"
+#include "model/backend.h"
 #include "model/model.h"
 
 struct dsv32_model {
-    std::unique_ptr<dsv32::Model> model;
-    std::unique_ptr<dsv32::KvCache> cache;  // every sequence's cache: the block pool and the block tables
+    std::unique_ptr<dsv32::Engine> model;   // the backend that computes (model/backend.h)
+    std::unique_ptr<dsv32::KvCache> cache;  // every sequence's cache: the block pool and the block tables (blocks in
+                                            // host or device memory, as the engine made it)
+    std::string device;                     // dsv32_model_device
     int32_t numerics = DSV32_NUMERICS_F32;
     int32_t mp = 1;
     int32_t max_sequences = 8;
@@ -144,6 +147,20 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad kv_block_size " + std::to_string(o.kv_block_size) + " (0 = 64, at most 65536)");
     if (o.kv_pool_tokens < 0)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative kv_pool_tokens " + std::to_string(o.kv_pool_tokens));
+    if (o.backend != DSV32_BACKEND_CPU && o.backend != DSV32_BACKEND_CUDA && o.backend != DSV32_BACKEND_AUTO)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown backend " + std::to_string(o.backend) +
+                                                    " (0 = cpu, 1 = cuda, 2 = auto)");
+    if (o.device < 0) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative device " + std::to_string(o.device));
+    // Backend selection: cuda must be usable (compiled in and a device present), auto takes it when it is.
+    bool cuda = o.backend == DSV32_BACKEND_CUDA;
+    if (o.backend != DSV32_BACKEND_CPU) {
+        const std::string why = dsv32::cuda_unavailable_reason();
+        if (o.backend == DSV32_BACKEND_CUDA && !why.empty()) return fail(DSV32_ERR_UNAVAILABLE, "dsv32_model_open: " + why);
+        cuda = why.empty();
+    }
+    if (cuda && o.mp > 1)
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) +
+                                                    " is not supported by the CUDA backend yet");
     dsv32::Progress progress;
     if (o.progress) {
         progress = [&o](const char* stage, int64_t done, int64_t total) {
@@ -156,21 +173,32 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     }
     try {
         auto m = std::make_unique<dsv32_model>();
-        m->model = std::make_unique<dsv32::Model>(dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp > 1 ? o.mp : 1, progress,
-                                                  o.verify_checksums != 0);
-        if (o.numerics == DSV32_NUMERICS_FP8) {
-            m->model->set_fp8_numerics(true);
-            m->numerics = DSV32_NUMERICS_FP8;
-        }
+        dsv32::EngineOptions eo;
+        eo.dir = dir;
+        eo.max_seq_len = o.max_seq_len;
+        eo.n_threads = o.n_threads;
+        eo.debug_flags = o.debug_flags;
+        eo.mp = o.mp > 1 ? o.mp : 1;
+        eo.fp8 = o.numerics == DSV32_NUMERICS_FP8;
+        eo.device = o.device;
+        eo.verify_checksums = o.verify_checksums != 0;
+        eo.progress = progress;
+        m->model = cuda ? dsv32::open_cuda_engine(eo) : dsv32::open_cpu_engine(eo);
+        if (eo.fp8) m->numerics = DSV32_NUMERICS_FP8;
+        m->device = m->model->device_name();
         m->mp = o.mp > 1 ? o.mp : 1;
         m->max_sequences = o.max_sequences > 0 ? o.max_sequences : 8;
         const int bs = o.kv_block_size > 0 ? o.kv_block_size : kDefaultBlockSize;
         const int64_t per_seq = (int64_t(m->model->max_seq_len()) + bs - 1) / bs;
         const int64_t blocks = o.kv_pool_tokens > 0 ? (int64_t(o.kv_pool_tokens) + bs - 1) / bs : per_seq * m->max_sequences;
-        m->cache = std::make_unique<dsv32::KvCache>(m->model->config(), bs, std::max<int64_t>(1, blocks), m->max_sequences);
+        m->cache = m->model->make_cache(bs, std::max<int64_t>(1, blocks), m->max_sequences);
         if (o.debug_flags & DSV32_DEBUG_KV_ALLOC_FAILS) m->cache->fail_allocations_after(m->cache->max_blocks() / 2);
         *out = m.release();
         return ok();
+    } catch (const dsv32::BackendOptionError& e) {  // an option the chosen backend cannot take
+        return fail(DSV32_ERR_INVALID_ARGUMENT, std::string("dsv32_model_open: ") + e.what());
+    } catch (const dsv32::BackendUnavailable& e) {
+        return fail(DSV32_ERR_UNAVAILABLE, std::string("dsv32_model_open: ") + e.what());
     } catch (const std::bad_alloc&) {
         return fail(DSV32_ERR_CAPACITY, std::string("dsv32_model_open: out of memory loading ") + dir);
     } catch (const dsv32::ShardError& e) {  // an option the checkpoint cannot take (mp that does not split it)
@@ -193,7 +221,31 @@ int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out) {
     out->max_seq_len = model->model->max_seq_len();
     out->numerics = model->numerics;
     out->mp = model->mp;
+    out->backend = model->model->backend() == dsv32::BackendKind::Cuda ? DSV32_BACKEND_CUDA : DSV32_BACKEND_CPU;
     return ok();
+}
+
+const char* dsv32_model_device(const dsv32_model* model) {
+    if (!model) {
+        fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_device: model is NULL");
+        return "";
+    }
+    return model->device.c_str();
+}
+
+int dsv32_backend_available(int32_t backend) {
+    switch (backend) {
+        case DSV32_BACKEND_CPU:
+        case DSV32_BACKEND_AUTO:
+            return ok();
+        case DSV32_BACKEND_CUDA: {
+            const std::string why = dsv32::cuda_unavailable_reason();
+            return why.empty() ? ok() : fail(DSV32_ERR_UNAVAILABLE, why);
+        }
+        default:
+            return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_backend_available: unknown backend " + std::to_string(backend) +
+                                                        " (0 = cpu, 1 = cuda, 2 = auto)");
+    }
 }
 
 int dsv32_seq_open(dsv32_model* model, int32_t* seq_out) {

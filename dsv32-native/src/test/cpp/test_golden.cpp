@@ -4,13 +4,15 @@
 //   test_golden topk DIR                indexer selections of prefill_100 == prefill_100.topk.f32.json (non-near-tie rows)
 //   test_golden debug DIR FLAG          the debug flag must clearly break prefill_100 and decode_40_100
 //   test_golden api DIR                 C API argument validation
+//   test_golden fork DIR                fork / truncate / continue agree with a fresh sequence (16-position blocks)
 //   test_golden ids DIR CASE OUT.json   writes the case's ids (for the CLI test)
 //   test_golden npy REF.npy OURS.npy    compares two logit files with the pass rule
 //   test_golden mpeq DIR CASE MP [f32|fp8]  the case at mp=MP against mp=1: f32 within 1e-5 relative; fp8 finite
 //   test_golden mpbf16 DIR CASE MP WORK  as mpeq on a BF16 copy of DIR's checkpoint written to WORK
 //   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
 //   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
-// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks.
+// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|auto the
+// engine (default cpu; cuda exits 77, skipped, when this build or machine cannot run it, printing why).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -31,6 +33,7 @@ namespace {
 int32_t g_numerics = DSV32_NUMERICS_F32;
 int32_t g_mp = 1;
 int32_t g_block_size = 0;  // dsv32_open_options.kv_block_size (0 = default)
+int32_t g_backend = DSV32_BACKEND_CPU;
 
 struct Case {
     std::string name;
@@ -65,10 +68,12 @@ std::vector<float> run(const std::string& dir, const Case& k, int chunk, int deb
     o.debug_flags = debug_flags;
     o.mp = g_mp;
     o.kv_block_size = g_block_size;
+    o.backend = g_backend;
     dsv32_model* m = nullptr;
     if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
     dsv32_model_info info;
     dsv32_model_get_info(m, &info);
+    if (g_backend == DSV32_BACKEND_CUDA && info.backend != DSV32_BACKEND_CUDA) throw std::runtime_error("backend cuda requested, not used");
     const int V = info.vocab_size, B = int(k.tokens.size()), T = int(k.tokens[0].size());
     *vocab = V;
     std::vector<int32_t> sid(static_cast<size_t>(B));
@@ -143,7 +148,8 @@ int cmd_case(const std::string& dir, const std::string& name, int chunk) {
     CHECK(eng.size() == ref.data.size());
     if (eng.size() != ref.data.size()) return test_summary("test_golden");
     Metrics m = compare(ref.data, eng, V);
-    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : ""), m);
+    print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : "") +
+              (g_backend == DSV32_BACKEND_CUDA ? " [cuda]" : ""), m);
     CHECK_MSG(m.top1 >= 0.99, "top-1 %.4f", m.top1);
     CHECK_MSG(m.mean_kl <= 1e-3, "mean KL %.3e", m.mean_kl);
     return test_summary("test_golden");
@@ -238,6 +244,7 @@ int cmd_api(const std::string& dir) {
     o = dsv32_open_options{};
     o.max_seq_len = 40;
     o.max_sequences = 2;
+    o.backend = g_backend;
     CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
     dsv32_model_info info;
     CHECK(dsv32_model_get_info(m, &info) == DSV32_OK && info.vocab_size == 512 && info.max_seq_len == 40 && info.num_layers == 3);
@@ -405,12 +412,15 @@ int cmd_progress(const std::string& dir, int mp) {
     ProgressLog log;
     dsv32_open_options o{};
     o.mp = mp;
+    o.backend = g_backend;
     o.progress = progress_cb;
     o.progress_user = &log;
     dsv32_model* m = nullptr;
     CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
     dsv32_model_close(m);
-    const std::vector<std::string> order = {"map", "validate", "shard"};
+    // The last stage: the CPU splits the weights for its ranks, the CUDA backend uploads them to the device.
+    const std::string last = g_backend == DSV32_BACKEND_CUDA ? "upload" : "shard";
+    const std::vector<std::string> order = {"map", "validate", last};
     size_t si = 0;
     for (size_t i = 0; i < log.stage.size(); ++i) {
         std::printf("progress %s %lld / %lld\n", log.stage[i].c_str(), (long long)log.done[i], (long long)log.total[i]);
@@ -426,7 +436,7 @@ int cmd_progress(const std::string& dir, int mp) {
         }
         CHECK(log.total[i] > 0 && log.done[i] >= 0 && log.done[i] <= log.total[i]);
     }
-    CHECK(!log.stage.empty() && log.stage.back() == "shard" && log.done.back() == log.total.back());
+    CHECK(!log.stage.empty() && log.stage.back() == last && log.done.back() == log.total.back());
     CHECK(si == order.size());  // every stage reported
     CHECK(log.stage.size() < 100);  // per file / per layer, not per tensor (tiny: 3 layers, 1 file)
     // A throwing callback neither breaks the load nor gets retried into a crash.
@@ -438,6 +448,59 @@ int cmd_progress(const std::string& dir, int mp) {
     CHECK(bad.stage.size() == log.stage.size());
     dsv32_model_close(m);
     return test_summary("test_golden progress");
+}
+
+// The paged cache's sequence operations through the engine (16-position blocks): a sequence forked at 40 positions
+// and truncated to 35 (its block 2 shared, partly filled: copied on write) continues to the same logits as the
+// original continuing from 40 and as a fresh sequence prefilled with the same 50 tokens; the original is unchanged by
+// the fork's writes. The same on every backend (on CUDA: device-to-device block copies).
+int cmd_fork(const std::string& dir) {
+    Case k = load_case(dir, "prefill_100");
+    const std::vector<int32_t>& ids = k.tokens[0];
+    dsv32_open_options o{};
+    o.kv_block_size = 16;
+    o.max_seq_len = 64;
+    o.max_sequences = 4;
+    o.backend = g_backend;
+    dsv32_model* m = nullptr;
+    if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
+    const int V = 512;
+    auto step = [&](int32_t seq, int start, int n, std::vector<float>* last) {
+        dsv32_batch_entry e{seq, start, n, ids.data() + start};
+        std::vector<float> lg(static_cast<size_t>(V));
+        const int rc = dsv32_forward_last(m, &e, 1, lg.data(), lg.size());
+        CHECK_MSG(rc == DSV32_OK, "%s", dsv32_last_error());
+        if (last) *last = lg;
+    };
+    int32_t a = -1, b = -1, c = -1;
+    CHECK(dsv32_seq_open(m, &a) == DSV32_OK);
+    step(a, 0, 40, nullptr);
+    CHECK(dsv32_seq_fork(m, a, &b) == DSV32_OK);
+    CHECK(dsv32_seq_truncate(m, b, 35) == DSV32_OK);
+    std::vector<float> la, lb, lc, la2;
+    step(b, 35, 15, &lb);  // writes positions 35..49 into its copy of block 2
+    step(a, 40, 10, &la);  // positions 40..49 after its own 0..39
+    CHECK(dsv32_seq_open(m, &c) == DSV32_OK);
+    step(c, 0, 50, &lc);
+    auto rel = [&](const std::vector<float>& x, const std::vector<float>& y) {
+        double d = 0, mx = 1e-6;
+        for (int v = 0; v < V; ++v) {
+            d = std::max(d, std::fabs(double(x[size_t(v)]) - y[size_t(v)]));
+            mx = std::max(mx, std::fabs(double(x[size_t(v)])));
+        }
+        return d / mx;
+    };
+    std::printf("fork: |a - fresh| %.3e, |fork - fresh| %.3e\n", rel(la, lc), rel(lb, lc));
+    CHECK_MSG(rel(la, lc) < 1e-4, "original vs fresh %.3e", rel(la, lc));
+    CHECK_MSG(rel(lb, lc) < 1e-4, "fork vs fresh %.3e", rel(lb, lc));
+    // The original's cache was not touched by the fork: one more step from 50 agrees with the fresh sequence's.
+    step(a, 50, 1, &la2);
+    step(c, 50, 1, &lc);
+    CHECK_MSG(rel(la2, lc) < 1e-4, "original after the fork's writes vs fresh %.3e", rel(la2, lc));
+    dsv32_kv_cache_stats st{};
+    CHECK(dsv32_cache_stats(m, &st) == DSV32_OK && st.open_sequences == 3 && st.used_tokens == 51 + 50 + 51);
+    dsv32_model_close(m);
+    return test_summary("test_golden fork");
 }
 
 int cmd_ids(const std::string& dir, const std::string& name, const std::string& out) {
@@ -464,8 +527,25 @@ int main(int argc, char** argv) {
         }
         std::printf("test_golden: kernel path %s\n", dsv32::kernels::kernel_path_name(dsv32::kernels::kernel_path()));
     }
-    if (argc > 2 && std::string(argv[1]) == "--mp") {
-        g_mp = std::atoi(argv[2]);
+    for (;;) {
+        if (argc > 2 && std::string(argv[1]) == "--mp") {
+            g_mp = std::atoi(argv[2]);
+        } else if (argc > 2 && std::string(argv[1]) == "--backend") {
+            const std::string b = argv[2];
+            if (b == "cpu") g_backend = DSV32_BACKEND_CPU;
+            else if (b == "cuda") g_backend = DSV32_BACKEND_CUDA;
+            else if (b == "auto") g_backend = DSV32_BACKEND_AUTO;
+            else {
+                std::fprintf(stderr, "test_golden: --backend %s: expected cpu, cuda or auto\n", argv[2]);
+                return 2;
+            }
+            if (g_backend == DSV32_BACKEND_CUDA && dsv32_backend_available(DSV32_BACKEND_CUDA) != DSV32_OK) {
+                std::printf("test_golden: skipped: %s\n", dsv32_last_error());
+                return 77;
+            }
+        } else {
+            break;
+        }
         argv += 2;
         argc -= 2;
     }
@@ -483,6 +563,7 @@ int main(int argc, char** argv) {
         if (cmd == "topk" && argc == 3) return cmd_topk(argv[2]);
         if (cmd == "debug" && argc == 4) return cmd_debug(argv[2], std::atoi(argv[3]));
         if (cmd == "api" && argc == 3) return cmd_api(argv[2]);
+        if (cmd == "fork" && argc == 3) return cmd_fork(argv[2]);
         if (cmd == "ids" && argc == 5) return cmd_ids(argv[2], argv[3], argv[4]);
         if (cmd == "npy" && argc == 4) return cmd_npy(argv[2], argv[3]);
     } catch (const std::exception& e) {

@@ -1,5 +1,5 @@
 // dsv32-logits: runs the engine on token ids and writes the logits as a little-endian float32 .npy (v1.0).
-//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--out OUT.npy]
+//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|auto] [--out OUT.npy]
 // F: a flat JSON array of ids -> logits [T, vocab]; an array of equal-length arrays -> a batch [B, T, vocab].
 // Without --decode-from: prefill of all T tokens (in chunks of C, each continuing from the cache). With
 // --decode-from N: prefill of tokens 0..N-1, then one token at a time through the decode path.
@@ -24,7 +24,7 @@ namespace {
     std::fprintf(stderr, "dsv32-logits: %s\n", msg.c_str());
     std::fprintf(stderr,
                  "usage: dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] "
-                 "[--numerics f32|fp8] [--debug-flags N] [--out OUT.npy]\n");
+                 "[--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|auto] [--out OUT.npy]\n");
     std::exit(2);
 }
 
@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     std::string model_dir, ids_file, out_path;
     int decode_from = -1, chunk = 0, threads = 0, debug_flags = 0, mp = 1;
     int32_t numerics = DSV32_NUMERICS_F32;
+    int32_t backend = DSV32_BACKEND_CPU;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> const char* {
@@ -96,6 +97,13 @@ int main(int argc, char** argv) {
             if (v == "f32") numerics = DSV32_NUMERICS_F32;
             else if (v == "fp8") numerics = DSV32_NUMERICS_FP8;
             else usage_error("--numerics must be f32 or fp8, not \"" + v + "\"");
+        }
+        else if (a == "--backend") {
+            const std::string v = next();
+            if (v == "cpu") backend = DSV32_BACKEND_CPU;
+            else if (v == "cuda") backend = DSV32_BACKEND_CUDA;
+            else if (v == "auto") backend = DSV32_BACKEND_AUTO;
+            else usage_error("--backend must be cpu, cuda or auto, not \"" + v + "\"");
         }
         else if (a == "-h" || a == "--help") usage_error("help");
         else usage_error("unknown argument \"" + a + "\"");
@@ -135,6 +143,7 @@ int main(int argc, char** argv) {
     opt.mp = mp;
     opt.max_sequences = B > 8 ? B : 8;
     opt.debug_flags = debug_flags;
+    opt.backend = backend;
     dsv32_model* model = nullptr;
     int rc = dsv32_model_open(model_dir.c_str(), &opt, &model);
     if (rc != DSV32_OK) {

@@ -9,13 +9,23 @@
 
 namespace dsv32 {
 
-KvCache::KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences)
+float* HostBlockStore::allocate(size_t floats) {
+    // Not value-initialised: the pages are touched only when rows are written (RSS grows with use).
+    return new float[floats];
+}
+
+void HostBlockStore::copy(float* dst, const float* src, size_t floats) { std::memcpy(dst, src, floats * sizeof(float)); }
+
+void HostBlockStore::release(float* block, size_t) { delete[] block; }
+
+KvCache::KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences, std::shared_ptr<BlockStore> store)
     : n_layers_(cfg.num_hidden_layers),
       kvr_(cfg.kv_lora_rank),
       dr_(cfg.qk_rope_head_dim),
       ihd_(cfg.index_head_dim),
       bs_(block_size),
-      max_blocks_(max_blocks) {
+      max_blocks_(max_blocks),
+      store_(store ? std::move(store) : std::make_shared<HostBlockStore>()) {
     if (block_size < 1 || max_blocks < 1 || max_sequences < 1)
         throw std::invalid_argument("KvCache: block_size, max_blocks and max_sequences must be >= 1");
     // Block ids are int32; a larger pool could not be allocated anyway.
@@ -23,6 +33,10 @@ KvCache::KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_
     layer_floats_ = size_t(bs_) * size_t(kvr_ + dr_ + ihd_);
     block_floats_ = layer_floats_ * size_t(n_layers_);
     seqs_.resize(size_t(max_sequences));
+}
+
+KvCache::~KvCache() {
+    for (float* b : blocks_) store_->release(b, block_floats_);
 }
 
 int KvCache::open_sequences() const {
@@ -111,7 +125,7 @@ void KvCache::reserve(int seq, int n) {
         int32_t& b = s.table[size_t(s.len / bs_)];
         if (refs_[size_t(b)] > 1) {
             const int32_t copy = take();
-            std::memcpy(blocks_[size_t(copy)].get(), blocks_[size_t(b)].get(), block_bytes());
+            store_->copy(blocks_[size_t(copy)], blocks_[size_t(b)], block_floats_);
             release(b);
             b = copy;
         }
@@ -131,9 +145,8 @@ int32_t KvCache::take() {
         // Everything that can throw (std::bad_alloc) comes before any change.
         if (blocks_.size() == blocks_.capacity()) blocks_.reserve(std::max<size_t>(16, 2 * blocks_.size()));
         if (refs_.size() == refs_.capacity()) refs_.reserve(std::max<size_t>(16, 2 * refs_.size()));
-        // Not value-initialised: the pages are touched only when rows are written (RSS grows with use).
-        std::unique_ptr<float[]> mem(new float[block_floats_]);
-        blocks_.push_back(std::move(mem));
+        float* mem = store_->allocate(block_floats_);
+        blocks_.push_back(mem);  // cannot throw: capacity reserved above
         refs_.push_back(0);
         b = int32_t(blocks_.size() - 1);
     }
@@ -159,7 +172,7 @@ KvCache::View KvCache::view(int seq, int layer) const {
     v.pe_off_ = size_t(bs_) * size_t(kvr_);
     v.idx_off_ = size_t(bs_) * size_t(kvr_ + dr_);
     v.base_.reserve(s.table.size());
-    for (int32_t b : s.table) v.base_.push_back(blocks_[size_t(b)].get() + size_t(layer) * layer_floats_);
+    for (int32_t b : s.table) v.base_.push_back(blocks_[size_t(b)] + size_t(layer) * layer_floats_);
     return v;
 }
 

@@ -8,6 +8,10 @@
 // the OS: the RSS is the high-water mark). A block may be held by several sequences (fork); a block is written only
 // while its holder is alone (copy on write, see reserve), so sharing a prefix never changes another sequence.
 //
+// Where the blocks live is a BlockStore: host memory by default; the CUDA backend passes a device-memory store
+// (gpu/device_kv_cache.h), and then the bookkeeping here is the same while the rows are only read and written on
+// the device (View's pointers are device pointers there; the host never dereferences them).
+//
 // Single-threaded use (the model's caller serialises); the forward step writes rows through a View.
 #ifndef DSV32_MODEL_KV_CACHE_H
 #define DSV32_MODEL_KV_CACHE_H
@@ -22,10 +26,33 @@
 
 namespace dsv32 {
 
+// Memory for cache blocks: allocate returns a block of `floats` floats (throws std::bad_alloc when out of memory),
+// copy duplicates a whole block (copy on write), release frees one. Blocks are never released while the cache lives.
+class BlockStore {
+public:
+    virtual ~BlockStore() = default;
+    virtual float* allocate(size_t floats) = 0;
+    virtual void copy(float* dst, const float* src, size_t floats) = 0;
+    virtual void release(float* block, size_t floats) = 0;
+};
+
+// Host memory (new[] / memcpy): the CPU engine's store.
+class HostBlockStore final : public BlockStore {
+public:
+    float* allocate(size_t floats) override;
+    void copy(float* dst, const float* src, size_t floats) override;
+    void release(float* block, size_t floats) override;
+};
+
 class KvCache {
 public:
     // block_size >= 1 positions; max_blocks >= 1 (the pool's capacity); max_sequences >= 1 slots (ids 0 .. n-1).
-    KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences);
+    // store: where the blocks live (null = host memory).
+    KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences,
+            std::shared_ptr<BlockStore> store = nullptr);
+    ~KvCache();
+    KvCache(const KvCache&) = delete;
+    KvCache& operator=(const KvCache&) = delete;
 
     int block_size() const { return bs_; }
     int64_t max_blocks() const { return max_blocks_; }
@@ -76,6 +103,14 @@ public:
     };
     View view(int seq, int layer) const;
 
+    // The raw layout, for a backend that addresses blocks itself (gpu/): the block table of seq (block ids, one per
+    // block_size positions, covering len + reserved positions), the memory of block b, and the floats one layer
+    // takes within a block (layer l's rows start at block_data(b) + l * layer_floats(): bs latents [kvr], then bs
+    // k_pe [dr], then bs indexer keys [ihd]).
+    const std::vector<int32_t>& table(int seq) const { return seqs_[size_t(seq)].table; }
+    float* block_data(int32_t b) const { return blocks_[size_t(b)]; }
+    size_t layer_floats() const { return layer_floats_; }
+
 private:
     int32_t take();            // a block for exclusive use (from the free list, else newly allocated)
     void release(int32_t b);   // one holder less; back to the free list at zero
@@ -90,7 +125,8 @@ private:
     int64_t max_blocks_;
     int64_t held_ = 0;                          // blocks with refs > 0
     int64_t fail_after_ = -1;                   // fail_allocations_after
-    std::vector<std::unique_ptr<float[]>> blocks_;
+    std::shared_ptr<BlockStore> store_;
+    std::vector<float*> blocks_;                // allocated blocks, owned through store_
     std::vector<int32_t> refs_;                 // holders per block
     std::vector<int32_t> free_;                 // allocated blocks with no holder
     std::vector<Seq> seqs_;

@@ -23,8 +23,16 @@ enum dsv32_status {
     DSV32_ERR_INVALID_ARGUMENT = 1, /* a bad argument: null pointer, id out of range, position gap, ... */
     DSV32_ERR_CHECKPOINT = 2,       /* unreadable or inconsistent checkpoint: names the file and tensor */
     DSV32_ERR_CAPACITY = 3,         /* out of cache / sequence capacity */
-    DSV32_ERR_INTERNAL = 4          /* a bug */
+    DSV32_ERR_INTERNAL = 4,         /* a bug */
+    DSV32_ERR_UNAVAILABLE = 5       /* the requested backend cannot run here: not in this build, or no device; the
+                                       message says which and contains "not available" */
 };
+
+/* Where the model computes. CPU (the default, 0): the f32 / fp8 C++ engine. CUDA: one NVIDIA GPU (sm_90a build;
+ * mp 1), DSV32_ERR_UNAVAILABLE when this build has no CUDA backend ("backend cuda is not available in this build")
+ * or no device can be used ("backend cuda is not available: no CUDA device (<runtime error>)"). AUTO: CUDA when it
+ * can be used, else CPU. dsv32_model_info.backend says which one a model uses. */
+enum dsv32_backend { DSV32_BACKEND_CPU = 0, DSV32_BACKEND_CUDA = 1, DSV32_BACKEND_AUTO = 2 };
 
 /* Numerics mode (architecture.md; issue "dsv32-native"): f32 = dequantised weights, f32 everywhere;
  * fp8 = the official demo's (bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k). */
@@ -35,8 +43,10 @@ typedef struct dsv32_model dsv32_model;
 /* Load progress, called by dsv32_model_open on the thread that called it (never concurrently, never after it
  * returns): stage is "map" (bytes of the *.safetensors files mapped and their headers validated), then "validate"
  * (bytes of the tensors found and checked against the config), then "shard" (bytes of the tensors split for the
- * model-parallel ranks; also reported at mp 1, where nothing is split). Within a stage total is fixed and done
- * does not decrease; each stage's last call has done == total. About one call per file, per layer: not per tensor.
+ * model-parallel ranks; also reported at mp 1, where nothing is split) on the CPU backend, or "upload" (bytes copied
+ * to device memory through pinned buffers, about one call per 32 MiB) on the CUDA backend. Within a stage total is
+ * fixed and done does not decrease; each stage's last call has done == total. About one call per file, per layer:
+ * not per tensor.
  * A callback must return normally; a C++ exception thrown from it is caught and ignored (the load goes on). */
 typedef void (*dsv32_progress_fn)(void* user, const char* stage, int64_t done, int64_t total);
 
@@ -59,6 +69,8 @@ typedef struct dsv32_open_options {
                               * max_seq_len rounded up to blocks (every sequence can reach max_seq_len) */
     int32_t verify_checksums; /* a converted directory (dsv32_convert): 1 = check every rank file's SHA-256 against
                                * the manifest before loading (reads every byte: "verify" progress stage); 0 = sizes only */
+    int32_t backend;         /* enum dsv32_backend; 0 = CPU */
+    int32_t device;          /* CUDA device ordinal (backend CUDA / AUTO); 0 = the first */
 } dsv32_open_options;
 
 #define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */
@@ -75,6 +87,7 @@ typedef struct dsv32_model_info {
     int32_t max_seq_len;
     int32_t numerics;
     int32_t mp;
+    int32_t backend;         /* enum dsv32_backend: DSV32_BACKEND_CPU or DSV32_BACKEND_CUDA (what AUTO chose) */
 } dsv32_model_info;
 
 /* One entry of a forward batch: n_tokens tokens of sequence seq, at positions start_pos .. start_pos+n_tokens-1.
@@ -96,6 +109,13 @@ typedef struct dsv32_batch_entry {
 int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_model** out);
 void dsv32_model_close(dsv32_model* model);
 int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out);
+
+/* The device a model computes on, in words (e.g. "cpu (16 threads)", "NVIDIA H200 (sm_90, 139.8 GiB, driver 13.0)").
+ * Valid while the model is open; "" for NULL. */
+const char* dsv32_model_device(const dsv32_model* model);
+/* DSV32_OK when the backend can be used here (CPU and AUTO always), else DSV32_ERR_UNAVAILABLE with the reason as
+ * dsv32_last_error() (the words of dsv32_model_open's error), DSV32_ERR_INVALID_ARGUMENT for an unknown value. */
+int dsv32_backend_available(int32_t backend);
 
 /* Sequences: a fresh, empty cache slot; freed by dsv32_seq_close (its cache blocks return to the pool). */
 int dsv32_seq_open(dsv32_model* model, int32_t* seq_out);

@@ -1,12 +1,12 @@
 package dev.dsv32.api;
 
-/** Where a local model runs. This build has the CPU engine only. */
+/** Where a local model runs. */
 public enum Backend {
-    /** The best backend this build has: {@link #CPU}. */
+    /** {@link #CUDA} when the native library has it and a CUDA device is present, else {@link #CPU}. */
     AUTO,
     /** The native CPU engine (dsv32-native). */
     CPU,
-    /** NVIDIA GPUs: not available in this build. */
+    /** One NVIDIA GPU (Hopper, sm_90a build); the engine says why when it is not available (no device, not built). */
     CUDA,
     /** AMD GPUs (ROCm): not available in this build. */
     HIP

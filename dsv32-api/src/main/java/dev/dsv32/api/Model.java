@@ -16,6 +16,7 @@ import dev.dsv32.encoding.ChatEncoder;
 import dev.dsv32.encoding.ParseOptions;
 import dev.dsv32.encoding.ThinkingMode;
 import dev.dsv32.nativ.LoadProgressListener;
+import dev.dsv32.nativ.NativeBackend;
 import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
 import dev.dsv32.nativ.Numerics;
@@ -100,7 +101,10 @@ public final class Model implements AutoCloseable {
         return variant;
     }
 
-    /** Where the model runs ({@link Backend#CPU} for local models; null for a remote model). */
+    /**
+     * Where the model runs: {@link Backend#CPU} or {@link Backend#CUDA} for local models (what {@link Backend#AUTO}
+     * chose), null for a remote model.
+     */
     public Backend backend() {
         return backend;
     }
@@ -505,13 +509,18 @@ public final class Model implements AutoCloseable {
             return this;
         }
 
-        /** Default {@link Backend#AUTO}, which is the CPU in this build. */
+        /**
+         * Default {@link Backend#AUTO}: CUDA when the native library has the CUDA backend and a device is present,
+         * else the CPU. {@link Backend#CUDA} makes {@link #build()} fail with the engine's reason when it is not
+         * available ("backend cuda is not available in this build" / "... no CUDA device ..."); {@link Backend#HIP} is
+         * not available in this build.
+         */
         public Builder backend(Backend b) {
             this.backend = Objects.requireNonNull(b, "backend");
             return this;
         }
 
-        /** GPU device ordinals (CUDA/HIP backends). */
+        /** GPU device ordinals (CUDA/HIP backends; one device for now: model parallelism on GPUs is a later issue). */
         public Builder devices(int... ordinals) {
             Objects.requireNonNull(ordinals, "devices");
             for (int i = 0; i < ordinals.length; i++) {
@@ -634,11 +643,14 @@ public final class Model implements AutoCloseable {
                 return new Model(scheduler(engine, tok), engine, variant != null ? variant : Variant.V32, Backend.CPU, tok,
                         engine.getClass().getSimpleName());
             }
-            if (backend == Backend.CUDA || backend == Backend.HIP) {
-                throw new Dsv32Exception("backend " + backend + " is not available in this build: dsv32-native has the CPU engine only (use Backend.CPU or AUTO)");
+            if (backend == Backend.HIP) {
+                throw new Dsv32Exception("backend HIP is not available in this build: dsv32-native has the CPU and CUDA engines (use Backend.CPU, CUDA or AUTO)");
             }
-            if (devices.length > 0) {
+            if (devices.length > 0 && backend == Backend.CPU) {
                 throw new IllegalArgumentException("devices " + Arrays.toString(devices) + " apply to the CUDA and HIP backends; the CPU backend has none");
+            }
+            if (devices.length > 1) {
+                throw new IllegalArgumentException("devices " + Arrays.toString(devices) + ": the CUDA backend runs on one GPU for now; give one device");
             }
             Path dir;
             try {
@@ -658,12 +670,20 @@ public final class Model implements AutoCloseable {
             if (progress != null) o = o.withProgress(progress);
             if (kvCacheTokens > 0) o = o.withKvPoolTokens(kvCacheTokens);
             if (kvBlockSize > 0) o = o.withKvBlockSize(kvBlockSize);
+            // The engine decides: CUDA (an error naming why when it cannot run here), AUTO (CUDA when usable), CPU.
+            o = o.withBackend(switch (backend) {
+                case CUDA -> NativeBackend.CUDA;
+                case CPU -> NativeBackend.CPU;
+                default -> NativeBackend.AUTO;
+            });
+            if (devices.length == 1) o = o.withDevice(devices[0]);
             long t0 = System.nanoTime();
             NativeModel nm = NativeModel.open(dir, o);
-            log.info("opened {} ({}, {} numerics, context {}, {} sequences) in {} ms", dir, v, nm.info().numerics(), ctx,
-                    maxSequences, (System.nanoTime() - t0) / 1_000_000);
+            Backend used = nm.info().backend() == NativeBackend.CUDA ? Backend.CUDA : Backend.CPU;
+            log.info("opened {} ({}, {} numerics, context {}, {} sequences) on {} [{}] in {} ms", dir, v, nm.info().numerics(), ctx,
+                    maxSequences, used, nm.info().device(), (System.nanoTime() - t0) / 1_000_000);
             NativeEngine ne = new NativeEngine(nm, maxSequences);
-            return new Model(scheduler(ne, tok), ne, v, Backend.CPU, tok, dir.toString());
+            return new Model(scheduler(ne, tok), ne, v, used, tok, dir.toString());
         }
 
         private Scheduler scheduler(InferenceEngine e, Tokenizer tok) {

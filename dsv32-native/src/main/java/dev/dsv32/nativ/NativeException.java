@@ -8,7 +8,7 @@ public class NativeException extends Dsv32Exception {
 
     /** The {@code dsv32_status} code. */
     public enum Status {
-        INVALID_ARGUMENT(1), CHECKPOINT(2), CAPACITY(3), INTERNAL(4), UNKNOWN(-1);
+        INVALID_ARGUMENT(1), CHECKPOINT(2), CAPACITY(3), INTERNAL(4), UNAVAILABLE(5), UNKNOWN(-1);
 
         private final int code;
 
@@ -44,11 +44,16 @@ public class NativeException extends Dsv32Exception {
         return Status.of(code);
     }
 
-    /** The exception for a failed call: a {@link CheckpointException} for checkpoint errors. */
+    /**
+     * The exception for a failed call: a {@link CheckpointException} for checkpoint errors, a
+     * {@link BackendUnavailableException} when the requested backend cannot run here.
+     */
     static NativeException of(int code, String what, String nativeMessage) {
         String msg = nativeMessage == null || nativeMessage.isBlank()
                 ? what + " failed (" + Status.of(code).name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ", status " + code + ")"
                 : nativeMessage;
-        return code == Status.CHECKPOINT.code() ? new CheckpointException(msg) : new NativeException(code, msg);
+        if (code == Status.CHECKPOINT.code()) return new CheckpointException(msg);
+        if (code == Status.UNAVAILABLE.code()) return new BackendUnavailableException(msg);
+        return new NativeException(code, msg);
     }
 }

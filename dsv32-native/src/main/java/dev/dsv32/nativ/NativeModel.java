@@ -94,7 +94,9 @@ public final class NativeModel implements AutoCloseable {
                     .n_threads(options.threads())
                     .debug_flags(options.debugFlags())
                     .kv_block_size(options.kvBlockSize())
-                    .kv_pool_tokens(options.kvPoolTokens());
+                    .kv_pool_tokens(options.kvPoolTokens())
+                    .backend(options.backend().code())
+                    .device(options.device());
             if (progress != null) o.progress(progress.function()).progress_user(progress.user());
             int rc = Dsv32Native.dsv32_model_open(path, o, handle);
             if (rc != Dsv32Native.DSV32_OK) {
@@ -116,9 +118,24 @@ public final class NativeModel implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 numerics = options.numerics();
             }
-            info = new ModelInfo(i.vocab_size(), i.hidden_size(), i.num_layers(), i.max_seq_len(), numerics, i.mp());
+            NativeBackend backend = i.backend() == Dsv32Native.DSV32_BACKEND_CUDA ? NativeBackend.CUDA : NativeBackend.CPU;
+            BytePointer dev = Dsv32Native.dsv32_model_device(handle);  // owned by the model: not freed here
+            String device = dev == null || dev.isNull() ? "" : dev.getString(StandardCharsets.UTF_8);
+            info = new ModelInfo(i.vocab_size(), i.hidden_size(), i.num_layers(), i.max_seq_len(), numerics, i.mp(), backend, device);
         }
         return new NativeModel(handle, dir, info);
+    }
+
+    /**
+     * Why {@code backend} cannot be used in this process, or empty when it can ({@link NativeBackend#CPU} and
+     * {@link NativeBackend#AUTO} always can). The reason is the engine's: "backend cuda is not available in this build
+     * (...)" or "backend cuda is not available: no CUDA device (...)".
+     */
+    public static java.util.Optional<String> backendUnavailableReason(NativeBackend backend) {
+        Objects.requireNonNull(backend, "backend");
+        int rc = Dsv32Native.dsv32_backend_available(backend.code());
+        if (rc == Dsv32Native.DSV32_OK) return java.util.Optional.empty();
+        return java.util.Optional.of(error(rc, "dsv32_backend_available").getMessage());
     }
 
     /** The checkpoint directory. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.dsv32.nativ.BatchEntry;
+import dev.dsv32.nativ.NativeBackend;
 import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
 import dev.dsv32.nativ.NativeSequence;
@@ -65,7 +66,9 @@ final class LogitsCommand implements Callable<Integer> {
             completionCandidates = NumericsCandidates.class, description = "f32 or fp8 (default: the model's)")
     Numerics numerics;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu", description = "Compute backend (default: ${DEFAULT-VALUE}; the only one available)")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+            description = "Compute backend: cpu, cuda (one NVIDIA GPU; an error saying why when this build or machine has none) "
+                    + "or auto (cuda when available, else cpu) (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--out", required = true, paramLabel = "OUT.npy", description = "Output .npy file (float32, little-endian)")
@@ -82,7 +85,12 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!"cpu".equals(backend)) throw new CliException("--backend " + backend + ": not available (available: cpu)");
+        NativeBackend nativeBackend = switch (backend) {
+            case "cpu" -> NativeBackend.CPU;
+            case "cuda" -> NativeBackend.CUDA;
+            case "auto" -> NativeBackend.AUTO;
+            default -> throw new CliException("--backend " + backend + ": expected cpu, cuda or auto");
+        };
         if (mp < 1) throw new CliException("--mp " + mp + ": must be at least 1");
         if (prefillChunk != null && prefillChunk < 1) throw new CliException("--prefill-chunk " + prefillChunk + ": must be at least 1");
         if (decodeFrom != null && decodeFrom < 0) throw new CliException("--decode-from " + decodeFrom + ": must be at least 0");
@@ -104,6 +112,7 @@ final class LogitsCommand implements Callable<Integer> {
                 .withMp(mp)
                 .withMaxSeqLen(t)
                 .withMaxSequences(Math.max(b, 1))
+                .withBackend(nativeBackend)
                 .withProgress(bar);
         NativeModel opened;
         try {

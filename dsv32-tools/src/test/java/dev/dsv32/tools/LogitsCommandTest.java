@@ -151,6 +151,14 @@ class LogitsCommandTest {
     }
 
     @Test
+    void autoBackendRunsWhereverItCan() throws IOException {
+        Path out = tmp.resolve("auto.npy");
+        Dsv32CliTest.Result r = logits(TINY, write("ids.json", "[1, 2, 3, 4, 5]"), out, "--backend", "auto");
+        assertEquals(0, r.status(), r.stderr());
+        assertArrayEquals(new int[] {5, 512}, NpyFile.read(out).shape());
+    }
+
+    @Test
     void inputErrorsExit2WithOneLineNamingTheFileOrField() throws IOException {
         Path ids = write("ids.json", "[1, 2, 3]");
         Path out = tmp.resolve("out.npy");
@@ -163,7 +171,8 @@ class LogitsCommandTest {
         assertError(logits(TINY, write("mixed.json", "[[1, 2], 3]"), out), "element 1");
         assertError(logits(TINY, write("neg.json", "[1, -2]"), out), "element 1");
         assertError(logits(TINY, write("big.json", "[[1, 2], [3, 512]]"), out), "row 1, element 1");
-        assertError(logits(TINY, ids, out, "--backend", "cuda"), "not available");
+        assertError(logits(TINY, ids, out, "--backend", "cuda"), "not available");  // this machine: no CUDA device
+        assertError(logits(TINY, ids, out, "--backend", "gpu"), "expected cpu, cuda or auto");
         assertError(logits(TINY, ids, out, "--numerics", "bf16"), "bf16");
         assertError(logits(TINY, ids, out, "--decode-from", "4"), "--decode-from");
         assertError(logits(TINY, ids, out, "--prefill-chunk", "0"), "--prefill-chunk");

@@ -31,6 +31,11 @@ public class Dsv32Native {
     public static final int DSV32_ERR_CHECKPOINT = 2;
     public static final int DSV32_ERR_CAPACITY = 3;
     public static final int DSV32_ERR_INTERNAL = 4;
+    public static final int DSV32_ERR_UNAVAILABLE = 5;
+    // enum dsv32_backend
+    public static final int DSV32_BACKEND_CPU = 0;
+    public static final int DSV32_BACKEND_CUDA = 1;
+    public static final int DSV32_BACKEND_AUTO = 2;
 
     // enum dsv32_numerics
     public static final int DSV32_NUMERICS_DEFAULT = 0;
@@ -117,6 +122,10 @@ public class Dsv32Native {
         public native dsv32_open_options kv_pool_tokens(int v);
         public native int verify_checksums();
         public native dsv32_open_options verify_checksums(int v);
+        public native int backend();
+        public native dsv32_open_options backend(int v);
+        public native int device();
+        public native dsv32_open_options device(int v);
     }
 
     /** {@code dsv32_convert_options} ({@link #dsv32_convert}). */
@@ -237,6 +246,8 @@ public class Dsv32Native {
         public native dsv32_model_info numerics(int v);
         public native int mp();
         public native dsv32_model_info mp(int v);
+        public native int backend();
+        public native dsv32_model_info backend(int v);
     }
 
     /** {@code dsv32_batch_entry} (mapped for completeness; {@link #dsv32_forward_flat} is what the Java layer uses). */
@@ -329,6 +340,10 @@ public class Dsv32Native {
                                                 float[] logits, @Cast("size_t") long logitsLen);
 
     public static native @Cast("const char*") BytePointer dsv32_last_error();
+
+    public static native @Cast("const char*") BytePointer dsv32_model_device(@Const dsv32_model model);
+
+    public static native int dsv32_backend_available(int backend);
 
     public static native int dsv32_convert(@Cast("const char*") BytePointer srcDir, @Cast("const char*") BytePointer outDir,
                                            @Const dsv32_convert_options options, dsv32_convert_result out);

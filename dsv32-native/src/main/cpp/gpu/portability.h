@@ -1,0 +1,207 @@
+// portability.h: the one place where CUDA and HIP differ (runtime API names, warp width, warp intrinsics,
+// rounding-exact float intrinsics) and the DSV32_GPU_CHECK error macro. Every kernel header (gpu/kernels/*.cuh) and
+// launcher uses only the names defined here, so the same sources compile with nvcc (CUDA) and hipcc (HIP, later).
+//
+// Host code that merely declares launchers (gpu/gpu_kernels.h) includes this header too; it only needs gpuStream_t,
+// which is the runtime's stream handle type (a pointer), so including the runtime header is required there as well.
+#ifndef DSV32_GPU_PORTABILITY_H
+#define DSV32_GPU_PORTABILITY_H
+
+#include <stdexcept>
+#include <string>
+
+#if defined(DSV32_GPU_EMULATE)
+// Test tool: the kernels on the CPU (gpu/emulator.h), for machines without a GPU.
+#include "gpu/emulator.h"
+#elif defined(__HIP_PLATFORM_AMD__)
+#include <hip/hip_runtime.h>
+#define DSV32_GPU_HIP 1
+using gpuStream_t = hipStream_t;
+using gpuError_t = hipError_t;
+using gpuEvent_t = hipEvent_t;
+#define gpuSuccess hipSuccess
+#define gpuGetErrorString hipGetErrorString
+#define gpuGetLastError hipGetLastError
+#define gpuPeekAtLastError hipPeekAtLastError
+#define gpuGetDeviceCount hipGetDeviceCount
+#define gpuGetDevice hipGetDevice
+#define gpuSetDevice hipSetDevice
+#define gpuMalloc hipMalloc
+#define gpuFree hipFree
+#define gpuMallocHost hipHostMalloc
+#define gpuFreeHost hipHostFree
+#define gpuMemcpy hipMemcpy
+#define gpuMemcpyAsync hipMemcpyAsync
+#define gpuMemset hipMemset
+#define gpuMemsetAsync hipMemsetAsync
+#define gpuMemcpyHostToDevice hipMemcpyHostToDevice
+#define gpuMemcpyDeviceToHost hipMemcpyDeviceToHost
+#define gpuMemcpyDeviceToDevice hipMemcpyDeviceToDevice
+#define gpuStreamCreate hipStreamCreate
+#define gpuStreamDestroy hipStreamDestroy
+#define gpuStreamSynchronize hipStreamSynchronize
+#define gpuDeviceSynchronize hipDeviceSynchronize
+#define gpuGetDeviceProperties hipGetDeviceProperties
+using gpuDeviceProp = hipDeviceProp_t;
+#else
+#include <cuda_runtime.h>
+#define DSV32_GPU_CUDA 1
+using gpuStream_t = cudaStream_t;
+using gpuError_t = cudaError_t;
+using gpuEvent_t = cudaEvent_t;
+#define gpuSuccess cudaSuccess
+#define gpuGetErrorString cudaGetErrorString
+#define gpuGetLastError cudaGetLastError
+#define gpuPeekAtLastError cudaPeekAtLastError
+#define gpuGetDeviceCount cudaGetDeviceCount
+#define gpuGetDevice cudaGetDevice
+#define gpuSetDevice cudaSetDevice
+#define gpuMalloc cudaMalloc
+#define gpuFree cudaFree
+#define gpuMallocHost cudaMallocHost
+#define gpuFreeHost cudaFreeHost
+#define gpuMemcpy cudaMemcpy
+#define gpuMemcpyAsync cudaMemcpyAsync
+#define gpuMemset cudaMemset
+#define gpuMemsetAsync cudaMemsetAsync
+#define gpuMemcpyHostToDevice cudaMemcpyHostToDevice
+#define gpuMemcpyDeviceToHost cudaMemcpyDeviceToHost
+#define gpuMemcpyDeviceToDevice cudaMemcpyDeviceToDevice
+#define gpuStreamCreate cudaStreamCreate
+#define gpuStreamDestroy cudaStreamDestroy
+#define gpuStreamSynchronize cudaStreamSynchronize
+#define gpuDeviceSynchronize cudaDeviceSynchronize
+#define gpuGetDeviceProperties cudaGetDeviceProperties
+using gpuDeviceProp = cudaDeviceProp;
+#endif
+
+// Marks a function callable from host and device code in headers shared with host-only translation units.
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define DSV32_HOST_DEVICE __host__ __device__
+#else
+#define DSV32_HOST_DEVICE
+#endif
+
+namespace dsv32::gpu {
+
+// A failed runtime call: what was called, where, and the runtime's error string.
+struct GpuError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+inline void gpu_check(gpuError_t e, const char* call, const char* file, int line) {
+    if (e != gpuSuccess)
+        throw GpuError(std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " + gpuGetErrorString(e));
+}
+
+}  // namespace dsv32::gpu
+
+// DSV32_GPU_CHECK(gpuMalloc(&p, n)): throws dsv32::gpu::GpuError naming the call and the runtime's error string.
+#define DSV32_GPU_CHECK(call) ::dsv32::gpu::gpu_check((call), #call, __FILE__, __LINE__)
+
+// Kernel launch: DSV32_LAUNCH(kernel, grid, block, stream)(args...) (dynamic shared memory is not used).
+#if defined(DSV32_GPU_EMULATE)
+#define DSV32_LAUNCH(kernel, grid, block, stream) ((void)(stream), ::dsv32::gpu::emu::launch((kernel), dim3(grid), dim3(block)))
+#else
+#define DSV32_LAUNCH(kernel, grid, block, stream) kernel<<<(grid), (block), 0, (stream)>>>
+#endif
+
+// ---- device-side helpers (only in device compilation units) ----
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(DSV32_GPU_EMULATE)
+
+// Lanes per warp (NVIDIA 32; AMD CDNA wavefront 64). Kernels size their warp-level reductions with this.
+#if defined(__HIP_PLATFORM_AMD__)
+#define DSV32_WARP_SIZE 64
+using gpu_lane_mask_t = unsigned long long;
+#define DSV32_FULL_MASK 0xFFFFFFFFFFFFFFFFull
+#else
+#define DSV32_WARP_SIZE 32
+using gpu_lane_mask_t = unsigned int;
+#define DSV32_FULL_MASK 0xFFFFFFFFu
+#endif
+
+namespace dsv32::gpu {
+
+template <typename T>
+__device__ __forceinline__ T warp_shfl_xor(T v, int lane_mask) {
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane();
+    return emu::exchange(v, emu::linear_id() - l + (l ^ lane_mask));
+#elif defined(__HIP_PLATFORM_AMD__)
+    return __shfl_xor(v, lane_mask);
+#else
+    return __shfl_xor_sync(DSV32_FULL_MASK, v, lane_mask);
+#endif
+}
+
+template <typename T>
+__device__ __forceinline__ T warp_shfl(T v, int src_lane) {
+#if defined(DSV32_GPU_EMULATE)
+    return emu::exchange(v, emu::linear_id() - emu::lane() + src_lane);
+#elif defined(__HIP_PLATFORM_AMD__)
+    return __shfl(v, src_lane);
+#else
+    return __shfl_sync(DSV32_FULL_MASK, v, src_lane);
+#endif
+}
+
+template <typename T>
+__device__ __forceinline__ T warp_shfl_up(T v, unsigned delta) {
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane();
+    return emu::exchange(v, l >= int(delta) ? emu::linear_id() - int(delta) : emu::linear_id());
+#elif defined(__HIP_PLATFORM_AMD__)
+    return __shfl_up(v, delta);
+#else
+    return __shfl_up_sync(DSV32_FULL_MASK, v, delta);
+#endif
+}
+
+// Bit i set when lane i of the (whole, converged) warp has pred != 0.
+__device__ __forceinline__ gpu_lane_mask_t warp_ballot(int pred) {
+#if defined(DSV32_GPU_EMULATE)
+    const int l = emu::lane(), base = emu::linear_id() - l;
+    gpu_lane_mask_t m = 0;
+    for (int i = 0; i < 32; ++i) m |= gpu_lane_mask_t(emu::exchange(pred != 0, base + i) ? 1u : 0u) << i;
+    return m;
+#elif defined(__HIP_PLATFORM_AMD__)
+    return __ballot(pred);
+#else
+    return __ballot_sync(DSV32_FULL_MASK, pred);
+#endif
+}
+
+__device__ __forceinline__ int lane_popc(gpu_lane_mask_t m) {
+#if defined(DSV32_GPU_EMULATE)
+    return __builtin_popcount(m);
+#elif defined(__HIP_PLATFORM_AMD__)
+    return __popcll(m);
+#else
+    return __popc(m);
+#endif
+}
+
+// Lanes below this one (mask of lanes with a lower index).
+__device__ __forceinline__ gpu_lane_mask_t lanes_below(int lane) {
+#if defined(__HIP_PLATFORM_AMD__)
+    return lane == 0 ? 0ull : (~0ull >> (64 - lane));
+#else
+    return lane == 0 ? 0u : (0xFFFFFFFFu >> (32 - lane));
+#endif
+}
+
+// IEEE round-to-nearest float ops that the compiler may not contract into FMA nor replace by approximations
+// (whatever -use_fast_math / -ffp-contract say): used where a kernel must reproduce the CPU's roundings exactly.
+__device__ __forceinline__ float f_add_rn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ float f_mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ float f_sub_rn(float a, float b) { return __fsub_rn(a, b); }
+__device__ __forceinline__ float f_div_rn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ __forceinline__ float f_sqrt_rn(float a) { return __fsqrt_rn(a); }
+__device__ __forceinline__ double d_add_rn(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ double d_mul_rn(double a, double b) { return __dmul_rn(a, b); }
+
+}  // namespace dsv32::gpu
+
+#endif  // device compilation
+
+#endif
