@@ -835,7 +835,7 @@ void test_sampling() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     test_validation();
     int n_dev = 0;
     const gpuError_t e = gpuGetDeviceCount(&n_dev);
@@ -848,19 +848,15 @@ int main() {
     gpuDeviceProp prop;
     DSV32_GPU_CHECK(gpuGetDeviceProperties(&prop, 0));
     std::printf("device 0: %s (sm_%d%d)\n", prop.name, prop.major, prop.minor);
+    // Optional argument: run only the families whose name contains it (e.g. "topk"), for targeted runs.
+    const std::string only = argc > 1 ? argv[1] : "";
+    const std::pair<const char*, void (*)()> families[] = {
+        {"embedding", test_embedding}, {"norms", test_norms},   {"linear", test_linear},       {"grouped_linear", test_grouped_linear},
+        {"fp8", test_fp8},             {"linear_fp8", test_linear_fp8}, {"rope", test_rope},   {"hadamard", test_hadamard},
+        {"elementwise", test_elementwise}, {"moe", test_moe},   {"topk", test_topk},           {"sampling", test_sampling}};
     try {
-        test_embedding();
-        test_norms();
-        test_linear();
-        test_grouped_linear();
-        test_fp8();
-        test_linear_fp8();
-        test_rope();
-        test_hadamard();
-        test_elementwise();
-        test_moe();
-        test_topk();
-        test_sampling();
+        for (const auto& f : families)
+            if (only.empty() || std::string(f.first).find(only) != std::string::npos) f.second();
     } catch (const std::exception& ex) {
         std::fprintf(stderr, "test_gpu_kernels: exception: %s\n", ex.what());
         return 1;
