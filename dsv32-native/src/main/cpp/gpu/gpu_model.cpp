@@ -378,7 +378,7 @@ void GpuModel::moe(int l, const float* x, float* out) {
     const float* bias = (debug_flags_ & DEBUG_NO_GATE_BIAS) ? nullptr : L.gate_bias;
     int32_t* ids = ids_.i32(size_t(slots));
     float* wts = wts_.f(size_t(slots));
-    moe_route(logits, bias, S, E, cfg_.n_group, cfg_.topk_group, ke, float(cfg_.routed_scaling_factor), GateScore::Sigmoid, ids, wts, s());
+    moe_route(logits, bias, S, E, cfg_.n_group, cfg_.topk_group, ke, cfg_.routed_scaling_factor, GateScore::Sigmoid, ids, wts, s());
     int32_t* offs = offs_.i32(size_t(E) + 1);
     int32_t* rows = brows_.i32(size_t(slots));
     float* sw = bw_.f(size_t(slots));
