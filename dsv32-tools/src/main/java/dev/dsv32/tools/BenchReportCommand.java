@@ -120,7 +120,7 @@ final class BenchReportCommand implements Callable<Integer> {
         } else {
             SynthConfig c = SynthConfig.of(config != null ? config : quick ? "tiny" : "mini");
             progress(err, "model " + c.id + " (generated into the cache on first use)");
-            dir = SyntheticCheckpoint.cached(c, 1, null);
+            dir = SyntheticCheckpoint.cached(c, 1);
             modelName = c.id + " (seed 1)";
         }
         if (!Files.isRegularFile(dir.resolve("config.json"))) throw new CliException(dir + ": no config.json");
@@ -161,7 +161,7 @@ final class BenchReportCommand implements Callable<Integer> {
         double secsPrefill, secsSparse, secsBatch, secsDense;
         try (NativeModel m = NativeModel.open(dir, base)) {
             usedNumerics = m.info().numerics().name().toLowerCase(Locale.ROOT);
-            Engine e = new Engine(m);
+            Engine e = new Engine(m, maxBatch);
             e.warmUp();
             for (int p : pre) {
                 progress(err, "prefill " + p);
@@ -196,7 +196,7 @@ final class BenchReportCommand implements Callable<Integer> {
         }
         long t5 = System.nanoTime();
         try (NativeModel m = NativeModel.open(dir, base.withDebug(NativeOptions.DebugFlag.DENSE_ATTENTION))) {
-            Engine e = new Engine(m);
+            Engine e = new Engine(m, maxBatch);
             e.warmUp();
             dense = e.decodeVsContext(ctxs, nSteps, err, "dense", roof, bwBytes, true);
         }
@@ -270,9 +270,9 @@ final class BenchReportCommand implements Callable<Integer> {
         private final FloatBuffer logits;
         private long state = 0x9E3779B97F4A7C15L;
 
-        Engine(NativeModel m) {
+        Engine(NativeModel m, int maxBatch) {
             this.m = m;
-            this.logits = ByteBuffer.allocateDirect(Math.toIntExact(16L * m.info().vocabSize() * 4 * 2))
+            this.logits = ByteBuffer.allocateDirect(Math.toIntExact((long) maxBatch * m.info().vocabSize() * 4))
                     .order(ByteOrder.nativeOrder()).asFloatBuffer();
         }
 
