@@ -24,7 +24,8 @@ int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k, int32_t n
 
 /* Peak f32 FMA throughput of this CPU in GFLOP/s (2 flops per lane per FMA): independent FMA chains in registers on
  * n_threads threads (0 = all cores) with the widest vectors the CPU supports (AVX-512, AVX2+FMA, else scalar),
- * best of several runs of at least min_seconds each (> 0, <= 10). */
+ * best of several runs of at least min_seconds each (> 0, <= 10); each thread is timed by its own CPU time, so the
+ * peak is that of the cores while they run, whatever else the machine runs. */
 int dsv32_bench_fma_peak(int32_t n_threads, double min_seconds, double* gflops);
 
 /* The active kernel path's name ("scalar", "avx2", "avx512"). */
