@@ -141,7 +141,8 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
     if (o.max_sequences < 0 || o.max_sequences > 65536)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad max_sequences " + std::to_string(o.max_sequences));
     if (o.n_threads < 0 || o.n_threads > 4096) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad n_threads");
-    if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS | DSV32_DEBUG_KV_ALLOC_FAILS))
+    if (o.debug_flags & ~(DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED | DSV32_DEBUG_NO_YARN | DSV32_DEBUG_NO_GATE_BIAS | DSV32_DEBUG_KV_ALLOC_FAILS |
+                          DSV32_DEBUG_DENSE_ATTENTION))
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown debug_flags bits");
     if (o.kv_block_size < 0 || o.kv_block_size > 65536)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad kv_block_size " + std::to_string(o.kv_block_size) + " (0 = 64, at most 65536)");

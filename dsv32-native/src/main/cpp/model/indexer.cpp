@@ -3,6 +3,7 @@
 // dims) and Hadamard-128; top-k = min(index_topk, causal keys), ties -> the lower key position.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "kernels/kernels.h"
@@ -57,7 +58,9 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     // split into (row, 256-key chunk) items so that a single decode row uses every thread too. Each score is
     // computed the same way whatever the split.
     selected->assign(size_t(S), {});
-    const int topk = cfg_.index_topk;
+    // DEBUG_DENSE_ATTENTION: every row keeps all its causal keys (no scores computed), i.e. dense MLA attention (§7
+    // with top-k >= context); identical to DSA while nkeys <= index_topk.
+    const int topk = (debug_flags_ & DEBUG_DENSE_ATTENTION) ? std::numeric_limits<int>::max() : cfg_.index_topk;
     constexpr int CHUNK = 256;
     constexpr size_t GROUP_SCORES = size_t(1) << 22;
     std::vector<std::vector<float>> score(static_cast<size_t>(S));

@@ -26,6 +26,7 @@ enum DebugFlags {
     DEBUG_INDEXER_ROPE_INTERLEAVED = 1,
     DEBUG_NO_YARN = 2,
     DEBUG_NO_GATE_BIAS = 4,
+    DEBUG_DENSE_ATTENTION = 16,  // not a bug: attend to every cached key (DSV32_DEBUG_DENSE_ATTENTION)
 };
 
 struct Linear {  // y = W x, W [out, in] row-major, in its checkpoint dtype: a view, it owns nothing

@@ -79,6 +79,9 @@ typedef struct dsv32_open_options {
 #define DSV32_DEBUG_KV_ALLOC_FAILS 8           /* fault injection: allocating a KV block fails (std::bad_alloc, as out of
                                                   memory) once half the pool's blocks are allocated; the step reports
                                                   DSV32_ERR_CAPACITY "out of memory" and changes nothing */
+/* Not a bug but an engine switch for benchmarks: dense attention, every query attends to every cached key (the
+ * indexer still writes its keys but selects no top-k). Same logits as DSA while the context is <= index_topk. */
+#define DSV32_DEBUG_DENSE_ATTENTION 16
 
 typedef struct dsv32_model_info {
     int32_t vocab_size;

@@ -34,7 +34,12 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         /** Ignore e_score_correction_bias when routing. */
         NO_GATE_BIAS(4),
         /** Fault injection: allocating a KV cache block fails (as out of memory) once half the pool is allocated. */
-        KV_ALLOC_FAILS(8);
+        KV_ALLOC_FAILS(8),
+        /**
+         * Not a bug but a benchmark switch: dense attention, every query attends to every cached key (no indexer
+         * top-k). The same logits as sparse attention while the context is at most {@code index_topk}.
+         */
+        DENSE_ATTENTION(16);
 
         private final int bit;
 
@@ -70,7 +75,7 @@ public record NativeOptions(Numerics numerics, int mp, int maxSeqLen, int maxSeq
         requireNonNegative(maxSeqLen, "maxSeqLen");
         requireNonNegative(maxSequences, "maxSequences");
         requireNonNegative(threads, "threads");
-        if ((debugFlags & ~15) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
+        if ((debugFlags & ~31) != 0) throw new IllegalArgumentException("unknown debug flags: " + debugFlags);
         requireNonNegative(kvBlockSize, "kvBlockSize");
         if (kvBlockSize > 65536) throw new IllegalArgumentException("kvBlockSize must be at most 65536, got " + kvBlockSize);
         requireNonNegative(kvPoolTokens, "kvPoolTokens");

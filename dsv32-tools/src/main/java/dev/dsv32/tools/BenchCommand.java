@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
+        subcommands = BenchReportCommand.class,
         versionProvider = VersionProvider.class,
         description = {
             "Measure the native engine: prefill tokens/s, decode tokens/s at batch 1 and 4 and several contexts, peak",
@@ -49,7 +50,7 @@ import picocli.CommandLine.Spec;
             "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
             "generation does; batch B decodes B sequences in one step). Prints a markdown table; --csv and --json write",
             "the same rows to files (JSON with the run's metadata). On a terminal, progress bars on stderr show the",
-            "generation, the load and each phase."
+            "generation, the load and each phase. `dsv32 bench report` writes the full Markdown report with charts."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint directory (default: the synthetic --config model from the cache)")

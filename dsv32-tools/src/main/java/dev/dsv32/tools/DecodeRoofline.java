@@ -18,6 +18,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class DecodeRoofline {
     final long denseBytes, expertBytes, headBytes;
     final int moeLayers, experts, expertsPerToken, layers, hidden, indexDim, indexTopk, kvEntry;
+    /** Weight elements one token multiplies (dense parts, attention with its indexer, head, k routed experts). */
+    final long activeWeightElements;
+    private final int heads, indexHeads, qkDim, vDim;
 
     DecodeRoofline(JsonNode c) {
         int h = c.get("hidden_size").asInt(), v = c.get("vocab_size").asInt();
@@ -43,6 +46,34 @@ final class DecodeRoofline {
         headBytes = (long) v * h * 2;
         denseBytes = layers * attn + dense * ffn(inter, h) + moeLayers * moeFixed + 4L * h + headBytes;
         kvEntry = (kvr + dr) * 2;
+        heads = nh;
+        indexHeads = ih;
+        qkDim = dn + dr;
+        vDim = dv;
+        long attnEl = (long) qr * h + (long) nh * (dn + dr) * qr + (long) (kvr + dr) * h + (long) nh * (dn + dv) * kvr
+                + (long) h * nh * dv + (long) ih * indexDim * qr + (long) indexDim * h + (long) ih * h;
+        long ffnEl = 3L * inter * h, expertEl = 3L * moeInter * h;
+        activeWeightElements = layers * attnEl + dense * ffnEl
+                + moeLayers * ((long) experts * h + (long) shared * expertEl + (long) expertsPerToken * expertEl) + (long) v * h;
+    }
+
+    /** Bytes of one decode step with dense attention (no indexer scan: every cached latent is read). */
+    double stepBytesDense(int batch, int ctx) {
+        return denseBytes + (double) moeLayers * expertsTouched(batch) * expertBytes + (long) batch * hidden * 2
+                + (double) batch * layers * (long) ctx * kvEntry;
+    }
+
+    /**
+     * FLOPs of a prefill of {@code n} tokens from an empty cache (2 per multiply-add): every token's matrix products
+     * over the active weights (last-token logits only: the head once), plus attention in the MHA form over its causal
+     * keys (QK and PV per head) and the indexer's scores (architecture.md §6.2, §7), summed over positions 0..n-1.
+     */
+    double prefillFlops(int n) {
+        long headEl = (long) headBytes / 2;
+        double matmul = 2.0 * n * (activeWeightElements - headEl) + 2.0 * headEl;
+        double keys = (double) n * (n + 1) / 2; // causal (query, key) pairs
+        double attn = 2.0 * keys * layers * ((double) heads * (qkDim + vDim) + (double) indexHeads * indexDim);
+        return matmul + attn;
     }
 
     private static long fp8(long out, long in) {

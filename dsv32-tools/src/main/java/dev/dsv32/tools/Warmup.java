@@ -50,6 +50,7 @@ final class Warmup {
                 {"generate", "--help"},
                 {"serve", "--help"},
                 {"bench", "--help"},
+                {"bench", "report", "--help"},
                 {"demo"},
                 {"--help"},
                 {"--version"},

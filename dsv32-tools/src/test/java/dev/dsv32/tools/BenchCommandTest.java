@@ -212,4 +212,19 @@ class BenchCommandTest {
         // KV per token and layer at context 4096: 4096 indexer keys (132 B) + 512 selected latents (1152 B)
         assertEquals(8L * (4096 * 132 + 512 * 1152), r.kvBytes(4096));
     }
+
+    @Test
+    void denseStepBytesAndPrefillFlopsOnMini() throws IOException {
+        DecodeRoofline r = new DecodeRoofline(Json.MAPPER.readTree(SynthConfig.MINI.configJson()));
+        // dense attention reads every latent and no indexer key: up to top-k (512) the same latents as DSA
+        assertEquals(r.stepBytes(1, 256) - 8.0 * 256 * 132, r.stepBytesDense(1, 256), 1e-3);
+        assertEquals(r.stepBytes(1, 4096) - 8.0 * 4096 * 132 + 8.0 * (4096 - 512) * 1152, r.stepBytesDense(1, 4096), 1e-3);
+        // one multiply per active weight element: FP8 bytes ~ elements, bf16 head 2 bytes each (within the scales)
+        assertEquals(r.stepBytes(1, 0) - r.headBytes / 2.0, r.activeWeightElements, 0.03 * r.stepBytes(1, 0));
+        // prefill: the head once (last token), linear in the weights, quadratic in attention
+        double one = r.prefillFlops(1), n512 = r.prefillFlops(512), n1024 = r.prefillFlops(1024);
+        assertTrue(one > 2.0 * r.activeWeightElements && one < 2.1 * r.activeWeightElements, one + "");
+        assertTrue(n1024 - 2 * n512 > 0, "attention makes prefill FLOPs superlinear");
+        assertTrue(n512 < 512 * one, "the head runs for the last token only");
+    }
 }

@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * closeable API is {@link dev.dsv32.nativ.NativeModel}. Every function returns {@link #DSV32_OK} or an error code, with
  * the message in {@link #dsv32_last_error()} on the calling thread.
  */
-@Platform(value = "linux-x86_64", compiler = "cpp17", include = {"dsv32/dsv32.h", "dsv32_jni.h"}, link = "dsv32")
+@Platform(value = "linux-x86_64", compiler = "cpp17", include = {"dsv32/dsv32.h", "dsv32_jni.h", "dsv32_bench.h"}, link = "dsv32")
 public class Dsv32Native {
     static {
         Loader.load();
@@ -46,6 +46,7 @@ public class Dsv32Native {
     public static final int DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED = 1;
     public static final int DSV32_DEBUG_NO_YARN = 2;
     public static final int DSV32_DEBUG_NO_GATE_BIAS = 4;
+    public static final int DSV32_DEBUG_DENSE_ATTENTION = 16;
 
     /** {@code dsv32_model}: opaque. */
     @Opaque
@@ -385,4 +386,15 @@ public class Dsv32Native {
     public static native int dsv32_sample_flat(@Const float[] logits, long logitsLen, long offset, int vocab,
                                                double temperature, double topP, int topK,
                                                @Cast("uint64_t*") long[] rngState, @Cast("int32_t*") int[] tokenOut);
+
+    // dsv32_bench.h: micro-benchmark entry points (benchmarks/ and `dsv32 bench report`)
+    public static final int DSV32_BENCH_F32 = 0;
+    public static final int DSV32_BENCH_FP8 = 1;
+    public static final int DSV32_BENCH_BF16 = 2;
+
+    public static native int dsv32_bench_linear(int dtype, int m, int n, int k, int nThreads, int iters, double[] secondsPerCall);
+
+    public static native int dsv32_bench_fma_peak(int nThreads, double minSeconds, double[] gflops);
+
+    public static native @Cast("const char*") BytePointer dsv32_bench_kernel_path();
 }
