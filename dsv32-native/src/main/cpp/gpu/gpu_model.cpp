@@ -109,6 +109,8 @@ private:
 GpuModel::GpuModel(const EngineOptions& o) : device_(o.device), select_(o.device), debug_flags_(o.debug_flags), fp8_(o.fp8) {
     if (o.mp > 1)
         throw std::invalid_argument("backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) + " is not supported yet");
+    if (o.debug_flags & DEBUG_DENSE_ATTENTION)  // the CPU benchmark switch (bench report); the GPU indexer always selects
+        throw BackendOptionError("debug flag DENSE_ATTENTION is not supported on the CUDA backend (CPU only)");
     device_name_ = describe_device(o.device);
     if (is_converted_dir(o.dir))
         throw BackendOptionError(o.dir + " is a converted (pre-sharded) directory: the CUDA backend loads Hugging Face "
