@@ -111,6 +111,10 @@ inline void gpu_check(gpuError_t e, const char* call, const char* file, int line
 // ---- device-side helpers (only in device compilation units) ----
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(DSV32_GPU_EMULATE)
 
+// FP8 on AMD: the kernels encode / decode e4m3 in software (kernels/fp8.cuh, the checkpoint's OCP e4m3), so no
+// hardware FP8 format is involved. A future FP8 matrix-core path must be guarded by target: gfx950 (MI350) uses OCP
+// e4m3 like the checkpoint, gfx942 (MI300) e4m3 "fnuz" (other bias, no -0 / inf; the codes need converting). LDS:
+// 64 KiB per block on gfx90a / gfx942 (160 KiB on gfx950), so dynamic shared memory stays under 64 KiB there.
 // Lanes per warp (NVIDIA 32; AMD CDNA wavefront 64; the emulator either, DSV32_EMU_WARP_SIZE). Kernels size their
 // warp-level reductions with this; blocks must be a multiple of it (every launch uses 128, 256 or 512 threads, or
 // kGemvWarps * DSV32_WARP_SIZE).

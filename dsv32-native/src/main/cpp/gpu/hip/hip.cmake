@@ -34,6 +34,7 @@ else()
   message(STATUS "dsv32: HIP backend ON (${DSV32_HIPCC}, ${_hip_version}): targets ${_hip_ok}")
 endif()
 set(DSV32_HIP_COMPILED_TARGETS ${_hip_ok} CACHE INTERNAL "the targets libdsv32_hip.so was compiled for")
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/hip_targets.txt "${_hip_ok}\n")  # for CI's log line
 
 set(_hip_flags -std=c++17 -O3 -fPIC -fno-fast-math -ffp-contract=off -I${_hip_root} -I${_hip_root}/include)
 foreach(arch IN LISTS _hip_ok)
