@@ -404,9 +404,10 @@ class TinyChatModelTest {
             assertTrue(cuda instanceof dev.dsv32.nativ.BackendUnavailableException, cuda.getClass().getName());
         }
         java.util.Optional<String> noHip = dev.dsv32.nativ.NativeModel.backendUnavailableReason(dev.dsv32.nativ.NativeBackend.HIP);
-        assertTrue(noHip.isPresent() && noHip.get().startsWith("backend hip is not available"), noHip.toString());
+        noHip.ifPresent(why -> assertTrue(why.contains("backend hip is not available"), why));
         dev.dsv32.Dsv32Exception hip = assertThrows(dev.dsv32.Dsv32Exception.class, () -> Model.builder().tinyChat().backend(Backend.HIP).build());
-        assertTrue(hip.getMessage().contains(noHip.get()), hip.getMessage());
+        // No usable AMD GPU: the same reason; with one, the HIP engine (the forward pass) does not exist yet.
+        assertTrue(hip.getMessage().contains(noHip.orElse("not implemented yet")), hip.getMessage());
         assertTrue(hip instanceof dev.dsv32.nativ.BackendUnavailableException, hip.getClass().getName());
         assertThrows(IllegalArgumentException.class, () -> Model.builder().tinyChat().backend(Backend.CPU).devices(0).build());
         assertThrows(IllegalArgumentException.class, () -> Model.builder().tinyChat().backend(Backend.CUDA).devices(0, 1).build());
