@@ -1,6 +1,6 @@
 // test_gpu_kernels.cu: every GPU kernel family (gpu/gpu_kernels.h) against the CPU scalar references on random
 // inputs with ragged sizes. Host-side argument validation runs first (it needs no device); then, without a CUDA
-// device, the program prints "no GPU device: skipped" and exits 77 (ctest SKIP_RETURN_CODE).
+// device, the program prints "no CUDA device: skipped" and exits 77 (ctest SKIP_RETURN_CODE).
 //
 // Tolerances (each check says which applies):
 //  * exact (bit for bit): embedding, act_quant / e4m3 / round_bf16, Hadamard-128, top-k, MoE routing ids, bucketing,
@@ -842,7 +842,7 @@ int main() {
     if (e != gpuSuccess || n_dev == 0) {
         std::printf("test_gpu_kernels: argument validation: %d checks, %d failures\n", g_checks, g_failures);
         if (g_failures) return 1;
-        std::printf("no GPU device: skipped (%s)\n", e != gpuSuccess ? gpuGetErrorString(e) : "0 devices");
+        std::printf("no CUDA device: skipped (%s)\n", e != gpuSuccess ? gpuGetErrorString(e) : "0 devices");
         return 77;
     }
     gpuDeviceProp prop;
