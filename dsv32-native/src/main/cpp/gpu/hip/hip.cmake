@@ -7,7 +7,7 @@ set(_hip_env ${CMAKE_COMMAND} -E env HIP_PLATFORM=amd)
 
 # Which of the wanted targets this hipcc accepts (a one-line probe per target, at configure time).
 set(_hip_probe ${CMAKE_CURRENT_BINARY_DIR}/hip_probe.hip)
-file(WRITE ${_hip_probe} "__global__ void dsv32_probe(int* p) { *p = 1; }\n")
+file(WRITE ${_hip_probe} "#include <hip/hip_runtime.h>\n__global__ void dsv32_probe(int* p) { *p = 1; }\n")
 set(_hip_ok)
 set(_hip_rejected)
 foreach(arch IN LISTS DSV32_HIP_TARGETS)
@@ -23,6 +23,17 @@ endforeach()
 execute_process(COMMAND ${_hip_env} ${DSV32_HIPCC} --version OUTPUT_VARIABLE _hip_version ERROR_QUIET)
 string(REGEX MATCH "HIP version: [0-9.]+" _hip_version "${_hip_version}")
 if(NOT _hip_ok)
+  execute_process(COMMAND ${_hip_env} ${DSV32_HIPCC} -x hip --offload-arch=gfx90a -c ${_hip_probe}
+                          -o ${CMAKE_CURRENT_BINARY_DIR}/hip_probe_gfx90a.o
+                  RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_VARIABLE _hip_err)
+  if(NOT _rc EQUAL 0)
+    if(DSV32_HIP_MODE STREQUAL "ON")
+      message(FATAL_ERROR "DSV32_HIP=ON but ${DSV32_HIPCC} compiles HIP for none of ${DSV32_HIP_TARGETS} nor gfx90a: ${_hip_err}")
+    endif()
+    message(WARNING "dsv32: ${DSV32_HIPCC} compiles HIP for none of ${DSV32_HIP_TARGETS} nor gfx90a: HIP backend not built (${_hip_err})")
+    set(DSV32_HAVE_HIP OFF)
+    return()
+  endif()
   set(_hip_ok gfx90a)
   message(STATUS "dsv32: HIP backend ON (${DSV32_HIPCC}, ${_hip_version}): this hipcc rejects ${_hip_rejected}; "
                  "compiled for gfx90a (MI200, 64-lane wavefronts) instead. gfx942 (MI300) needs ROCm 6, gfx950 "
