@@ -72,7 +72,7 @@ dsv32_hip_object(_hip_entry_o ${_hip_root}/gpu/hip/hip_entry.cpp)
 set(DSV32_HIP_LIBRARY_FILE ${CMAKE_CURRENT_BINARY_DIR}/libdsv32_hip.so)
 # --no-undefined: the library must stand alone (only the HIP runtime and the C++ runtime), never need libdsv32.
 add_custom_command(OUTPUT ${DSV32_HIP_LIBRARY_FILE}
-  COMMAND ${_hip_env} ${DSV32_HIPCC} -shared -fPIC ${_hip_flags} -Wl,--no-undefined -Wl,-soname,libdsv32_hip.so
+  COMMAND ${_hip_env} ${DSV32_HIPCC} -shared -fPIC ${_hip_flags} -Wl,--no-undefined -Wl,-z,noexecstack -Wl,-soname,libdsv32_hip.so
           -o ${DSV32_HIP_LIBRARY_FILE} ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_entry_o}
   DEPENDS ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_entry_o}
   COMMENT "hipcc: libdsv32_hip.so (${_hip_ok})"
