@@ -26,7 +26,8 @@ if [ ! -f "$src/CMakeLists.txt" ]; then
 fi
 
 # The CUDA backend (src/main/cpp/gpu/) is built when nvcc is on the PATH (sm_90a + compute_90 PTX, cudart static),
-# else skipped with a message; DSV32_CUDA=ON|OFF|AUTO overrides (ON fails without nvcc).
+# else skipped with a message; DSV32_CUDA=ON|OFF|AUTO overrides (ON fails without nvcc). The HIP backend library
+# libdsv32_hip.so likewise when hipcc is found (DSV32_HIP=AUTO|ON|OFF, default AUTO).
 cuda_mode="${DSV32_CUDA:-}"
 if [ -z "$cuda_mode" ]; then
     if command -v nvcc >/dev/null 2>&1; then
@@ -51,6 +52,7 @@ cmake -S "$src" -B "$build" \
     -DBUILD_SHARED_LIBS=ON \
     -DBUILD_TESTING=OFF \
     -DDSV32_CUDA="$cuda_mode" \
+    -DDSV32_HIP="${DSV32_HIP:-AUTO}" \
     "${extra[@]}"
 cmake --build "$build" --parallel "$jobs" --target dsv32
 
@@ -61,6 +63,10 @@ mkdir -p "$prefix/lib" "$prefix/include/dsv32"
 mapfile -d '' libs < <(find "$build" -maxdepth 3 -name 'libdsv32.so*' -print0)
 [ "${#libs[@]}" -eq 0 ] && mapfile -d '' libs < <(find "$build" -maxdepth 3 -name 'libdsv32.a' -print0)
 for lib in "${libs[@]}"; do cp -P "$lib" "$prefix/lib/"; done
+# The HIP backend library (built when hipcc was found): shipped next to libdsv32.so, which dlopens it for backend=hip.
+# It is a JavaCPP "preload" (Dsv32Native), so the jar carries it and extracts it beside libdsv32.so; loading it
+# fails harmlessly where ROCm is not installed (backend=hip then reports why).
+[ -f "$build/libdsv32_hip.so" ] && cp "$build/libdsv32_hip.so" "$prefix/lib/"
 if [ "${#libs[@]}" -eq 0 ]; then
     echo "build-native.sh: the build produced no libdsv32.so or libdsv32.a under $build" >&2
     exit 1

@@ -9,6 +9,7 @@
 
 #include "dsv32/dsv32.h"
 #include "model/backend.h"
+#include "model/hip_backend.h"
 #include "model/model.h"
 
 struct dsv32_model {
@@ -148,10 +149,23 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: bad kv_block_size " + std::to_string(o.kv_block_size) + " (0 = 64, at most 65536)");
     if (o.kv_pool_tokens < 0)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative kv_pool_tokens " + std::to_string(o.kv_pool_tokens));
-    if (o.backend != DSV32_BACKEND_CPU && o.backend != DSV32_BACKEND_CUDA && o.backend != DSV32_BACKEND_AUTO)
+    if (o.backend != DSV32_BACKEND_CPU && o.backend != DSV32_BACKEND_CUDA && o.backend != DSV32_BACKEND_AUTO &&
+        o.backend != DSV32_BACKEND_HIP)
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown backend " + std::to_string(o.backend) +
-                                                    " (0 = cpu, 1 = cuda, 2 = auto)");
+                                                    " (0 = cpu, 1 = cuda, 2 = auto, 3 = hip)");
     if (o.device < 0) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative device " + std::to_string(o.device));
+    // HIP: libdsv32_hip.so opened at run time (model/hip_backend.h); it says why it cannot run.
+    if (o.backend == DSV32_BACKEND_HIP) {
+        try {
+            dsv32::EngineOptions eo;
+            eo.dir = dir;
+            eo.device = o.device;
+            (void)dsv32::open_hip_engine(eo);
+        } catch (const dsv32::BackendUnavailable& e) {
+            return fail(DSV32_ERR_UNAVAILABLE, std::string("dsv32_model_open: ") + e.what());
+        }
+        return fail(DSV32_ERR_INTERNAL, "dsv32_model_open: backend hip: no engine");
+    }
     // Backend selection: cuda must be usable (compiled in and a device present), auto takes it when it is.
     bool cuda = o.backend == DSV32_BACKEND_CUDA;
     if (o.backend != DSV32_BACKEND_CPU) {
@@ -243,9 +257,13 @@ int dsv32_backend_available(int32_t backend) {
             const std::string why = dsv32::cuda_unavailable_reason();
             return why.empty() ? ok() : fail(DSV32_ERR_UNAVAILABLE, why);
         }
+        case DSV32_BACKEND_HIP: {
+            const std::string why = dsv32::hip_unavailable_reason();
+            return why.empty() ? ok() : fail(DSV32_ERR_UNAVAILABLE, why);
+        }
         default:
             return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_backend_available: unknown backend " + std::to_string(backend) +
-                                                        " (0 = cpu, 1 = cuda, 2 = auto)");
+                                                        " (0 = cpu, 1 = cuda, 2 = auto, 3 = hip)");
     }
 }
 

@@ -1,5 +1,5 @@
 // dsv32-logits: runs the engine on token ids and writes the logits as a little-endian float32 .npy (v1.0).
-//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|auto] [--out OUT.npy]
+//   dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] [--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|hip|auto] [--out OUT.npy]
 // F: a flat JSON array of ids -> logits [T, vocab]; an array of equal-length arrays -> a batch [B, T, vocab].
 // Without --decode-from: prefill of all T tokens (in chunks of C, each continuing from the cache). With
 // --decode-from N: prefill of tokens 0..N-1, then one token at a time through the decode path.
@@ -24,7 +24,7 @@ namespace {
     std::fprintf(stderr, "dsv32-logits: %s\n", msg.c_str());
     std::fprintf(stderr,
                  "usage: dsv32-logits --model DIR --ids-file F [--decode-from N] [--prefill-chunk C] [--mp N] [--threads N] "
-                 "[--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|auto] [--out OUT.npy]\n");
+                 "[--numerics f32|fp8] [--debug-flags N] [--backend cpu|cuda|hip|auto] [--out OUT.npy]\n");
     std::exit(2);
 }
 
@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
             if (v == "cpu") backend = DSV32_BACKEND_CPU;
             else if (v == "cuda") backend = DSV32_BACKEND_CUDA;
             else if (v == "auto") backend = DSV32_BACKEND_AUTO;
-            else usage_error("--backend must be cpu, cuda or auto, not \"" + v + "\"");
+            else if (v == "hip") backend = DSV32_BACKEND_HIP;
+            else usage_error("--backend must be cpu, cuda, hip or auto, not \"" + v + "\"");
         }
         else if (a == "-h" || a == "--help") usage_error("help");
         else usage_error("unknown argument \"" + a + "\"");

@@ -140,7 +140,13 @@ T exchange(T v, int src) {
     return r;
 }
 inline int linear_id() { return st().cur->linear; }
-inline int lane() { return st().cur->linear % 32; }
+// Lanes per emulated warp: 32 (NVIDIA) unless the test is built with -DDSV32_EMU_WARP_SIZE=64 (AMD CDNA wavefronts),
+// so that the kernels' warp-level logic is exercised at both widths (portability.h's DSV32_WARP_SIZE follows it).
+#if !defined(DSV32_EMU_WARP_SIZE)
+#define DSV32_EMU_WARP_SIZE 32
+#endif
+static_assert(DSV32_EMU_WARP_SIZE == 32 || DSV32_EMU_WARP_SIZE == 64, "DSV32_EMU_WARP_SIZE must be 32 or 64");
+inline int lane() { return st().cur->linear % DSV32_EMU_WARP_SIZE; }
 
 }  // namespace dsv32::gpu::emu
 

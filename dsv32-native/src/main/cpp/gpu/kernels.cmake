@@ -45,4 +45,13 @@ if(_dsv32_gpu_tests)
   target_link_libraries(test_gpu_kernels_emu PRIVATE dsv32_static)
   add_test(NAME gpu.kernels.emulated COMMAND test_gpu_kernels_emu)
   set_tests_properties(gpu.kernels.emulated PROPERTIES LABELS gpu)
+  # The same with 64-lane warps (AMD CDNA wavefronts, the HIP backend): the warp reductions, scans and ballots at
+  # the width libdsv32_hip.so runs them.
+  add_executable(test_gpu_kernels_emu64 ${DSV32_GPU_TEST_DIR}/emu_test_gpu_kernels.cpp ${DSV32_GPU_TEST_DIR}/emu_gpu_kernels.cpp)
+  target_include_directories(test_gpu_kernels_emu64 PRIVATE ${DSV32_GPU_KERNELS_DIR}/.. ${DSV32_GPU_KERNELS_DIR}/../include ${DSV32_GPU_TEST_DIR})
+  target_compile_definitions(test_gpu_kernels_emu64 PRIVATE DSV32_GPU_EMULATE=1 DSV32_EMU_WARP_SIZE=64)
+  target_compile_options(test_gpu_kernels_emu64 PRIVATE -ffp-contract=off -Wno-unknown-pragmas)
+  target_link_libraries(test_gpu_kernels_emu64 PRIVATE dsv32_static)
+  add_test(NAME gpu.kernels.emulated.warp64 COMMAND test_gpu_kernels_emu64)
+  set_tests_properties(gpu.kernels.emulated.warp64 PROPERTIES LABELS gpu)
 endif()

@@ -13,7 +13,9 @@
 #if defined(DSV32_GPU_EMULATE)
 // Test tool: the kernels on the CPU (gpu/emulator.h), for machines without a GPU.
 #include "gpu/emulator.h"
-#elif defined(__HIP_PLATFORM_AMD__)
+#elif defined(__HIP_PLATFORM_AMD__) || (defined(__clang__) && defined(__HIP__))
+// hipcc (clang in HIP mode) defines __HIP__; hip_runtime.h then defines __HIP_PLATFORM_AMD__, which the rest of this
+// header and the kernels test. (ROCm 5.x hipcc does not pass __HIP_PLATFORM_AMD__ on the command line.)
 #include <hip/hip_runtime.h>
 #define DSV32_GPU_HIP 1
 using gpuStream_t = hipStream_t;
@@ -109,8 +111,14 @@ inline void gpu_check(gpuError_t e, const char* call, const char* file, int line
 // ---- device-side helpers (only in device compilation units) ----
 #if defined(__CUDACC__) || defined(__HIPCC__) || defined(DSV32_GPU_EMULATE)
 
-// Lanes per warp (NVIDIA 32; AMD CDNA wavefront 64). Kernels size their warp-level reductions with this.
-#if defined(__HIP_PLATFORM_AMD__)
+// FP8 on AMD: the kernels encode / decode e4m3 in software (kernels/fp8.cuh, the checkpoint's OCP e4m3), so no
+// hardware FP8 format is involved. A future FP8 matrix-core path must be guarded by target: gfx950 (MI350) uses OCP
+// e4m3 like the checkpoint, gfx942 (MI300) e4m3 "fnuz" (other bias, no -0 / inf; the codes need converting). LDS:
+// 64 KiB per block on gfx90a / gfx942 (160 KiB on gfx950), so dynamic shared memory stays under 64 KiB there.
+// Lanes per warp (NVIDIA 32; AMD CDNA wavefront 64; the emulator either, DSV32_EMU_WARP_SIZE). Kernels size their
+// warp-level reductions with this; blocks must be a multiple of it (every launch uses 128, 256 or 512 threads, or
+// kGemvWarps * DSV32_WARP_SIZE).
+#if defined(__HIP_PLATFORM_AMD__) || (defined(DSV32_GPU_EMULATE) && DSV32_EMU_WARP_SIZE == 64)
 #define DSV32_WARP_SIZE 64
 using gpu_lane_mask_t = unsigned long long;
 #define DSV32_FULL_MASK 0xFFFFFFFFFFFFFFFFull
@@ -162,7 +170,7 @@ __device__ __forceinline__ gpu_lane_mask_t warp_ballot(int pred) {
 #if defined(DSV32_GPU_EMULATE)
     const int l = emu::lane(), base = emu::linear_id() - l;
     gpu_lane_mask_t m = 0;
-    for (int i = 0; i < 32; ++i) m |= gpu_lane_mask_t(emu::exchange(pred != 0, base + i) ? 1u : 0u) << i;
+    for (int i = 0; i < DSV32_WARP_SIZE; ++i) m |= gpu_lane_mask_t(emu::exchange(pred != 0, base + i) ? 1u : 0u) << i;
     return m;
 #elif defined(__HIP_PLATFORM_AMD__)
     return __ballot(pred);
@@ -173,7 +181,7 @@ __device__ __forceinline__ gpu_lane_mask_t warp_ballot(int pred) {
 
 __device__ __forceinline__ int lane_popc(gpu_lane_mask_t m) {
 #if defined(DSV32_GPU_EMULATE)
-    return __builtin_popcount(m);
+    return __builtin_popcountll(m);
 #elif defined(__HIP_PLATFORM_AMD__)
     return __popcll(m);
 #else
@@ -183,7 +191,7 @@ __device__ __forceinline__ int lane_popc(gpu_lane_mask_t m) {
 
 // Lanes below this one (mask of lanes with a lower index).
 __device__ __forceinline__ gpu_lane_mask_t lanes_below(int lane) {
-#if defined(__HIP_PLATFORM_AMD__)
+#if DSV32_WARP_SIZE == 64
     return lane == 0 ? 0ull : (~0ull >> (64 - lane));
 #else
     return lane == 0 ? 0u : (0xFFFFFFFFu >> (32 - lane));

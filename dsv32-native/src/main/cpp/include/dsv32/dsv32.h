@@ -31,8 +31,11 @@ enum dsv32_status {
 /* Where the model computes. CPU (the default, 0): the f32 / fp8 C++ engine. CUDA: one NVIDIA GPU (sm_90a build;
  * mp 1), DSV32_ERR_UNAVAILABLE when this build has no CUDA backend ("backend cuda is not available in this build")
  * or no device can be used ("backend cuda is not available: no CUDA device (<runtime error>)"). AUTO: CUDA when it
- * can be used, else CPU. dsv32_model_info.backend says which one a model uses. */
-enum dsv32_backend { DSV32_BACKEND_CPU = 0, DSV32_BACKEND_CUDA = 1, DSV32_BACKEND_AUTO = 2 };
+ * can be used, else CPU. dsv32_model_info.backend says which one a model uses. HIP (3): one AMD GPU through
+ * libdsv32_hip.so, opened at run time (libdsv32 itself never needs ROCm): DSV32_ERR_UNAVAILABLE with "backend hip is
+ * not available in this build", "... libdsv32_hip.so not found (...)" or "... no HIP device (...)"; the HIP engine
+ * is not implemented yet, so a machine with an AMD GPU gets DSV32_ERR_UNAVAILABLE saying so. AUTO never picks HIP. */
+enum dsv32_backend { DSV32_BACKEND_CPU = 0, DSV32_BACKEND_CUDA = 1, DSV32_BACKEND_AUTO = 2, DSV32_BACKEND_HIP = 3 };
 
 /* Numerics mode (architecture.md; issue "dsv32-native"): f32 = dequantised weights, f32 everywhere;
  * fp8 = the official demo's (bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k). */

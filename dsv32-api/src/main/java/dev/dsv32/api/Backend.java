@@ -8,6 +8,9 @@ public enum Backend {
     CPU,
     /** One NVIDIA GPU (Hopper, sm_90a build); the engine says why when it is not available (no device, not built). */
     CUDA,
-    /** AMD GPUs (ROCm): not available in this build. */
+    /**
+     * One AMD GPU (ROCm; libdsv32_hip.so opened at run time): the engine says why it cannot run (not built, library
+     * not found, no HIP device; on an AMD GPU: the HIP engine is not implemented yet).
+     */
     HIP
 }

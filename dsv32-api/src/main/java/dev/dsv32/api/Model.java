@@ -643,9 +643,6 @@ public final class Model implements AutoCloseable {
                 return new Model(scheduler(engine, tok), engine, variant != null ? variant : Variant.V32, Backend.CPU, tok,
                         engine.getClass().getSimpleName());
             }
-            if (backend == Backend.HIP) {
-                throw new Dsv32Exception("backend HIP is not available in this build: dsv32-native has the CPU and CUDA engines (use Backend.CPU, CUDA or AUTO)");
-            }
             if (devices.length > 0 && backend == Backend.CPU) {
                 throw new IllegalArgumentException("devices " + Arrays.toString(devices) + " apply to the CUDA and HIP backends; the CPU backend has none");
             }
@@ -670,16 +667,21 @@ public final class Model implements AutoCloseable {
             if (progress != null) o = o.withProgress(progress);
             if (kvCacheTokens > 0) o = o.withKvPoolTokens(kvCacheTokens);
             if (kvBlockSize > 0) o = o.withKvBlockSize(kvBlockSize);
-            // The engine decides: CUDA (an error naming why when it cannot run here), AUTO (CUDA when usable), CPU.
+            // The engine decides: CUDA / HIP (an error naming why when it cannot run here), AUTO (CUDA when usable), CPU.
             o = o.withBackend(switch (backend) {
                 case CUDA -> NativeBackend.CUDA;
+                case HIP -> NativeBackend.HIP;
                 case CPU -> NativeBackend.CPU;
                 default -> NativeBackend.AUTO;
             });
             if (devices.length == 1) o = o.withDevice(devices[0]);
             long t0 = System.nanoTime();
             NativeModel nm = NativeModel.open(dir, o);
-            Backend used = nm.info().backend() == NativeBackend.CUDA ? Backend.CUDA : Backend.CPU;
+            Backend used = switch (nm.info().backend()) {
+                case CUDA -> Backend.CUDA;
+                case HIP -> Backend.HIP;
+                default -> Backend.CPU;
+            };
             log.info("opened {} ({}, {} numerics, context {}, {} sequences) on {} [{}] in {} ms", dir, v, nm.info().numerics(), ctx,
                     maxSequences, used, nm.info().device(), (System.nanoTime() - t0) / 1_000_000);
             NativeEngine ne = new NativeEngine(nm, maxSequences);

@@ -9,8 +9,14 @@ public enum NativeBackend {
      * when the native library was built without nvcc or no CUDA device can be used.
      */
     CUDA(1),
-    /** {@link #CUDA} when it can be used, else {@link #CPU}; {@link ModelInfo#backend()} says which. */
-    AUTO(2);
+    /** {@link #CUDA} when it can be used, else {@link #CPU} (never {@link #HIP}); {@link ModelInfo#backend()} says which. */
+    AUTO(2),
+    /**
+     * One AMD GPU through libdsv32_hip.so, which the native library opens at run time (libdsv32 itself never needs
+     * ROCm). Opening fails with a {@link BackendUnavailableException}: "not available in this build", "...
+     * libdsv32_hip.so not found", "... no HIP device", or, on an AMD GPU, that the HIP engine is not implemented yet.
+     */
+    HIP(3);
 
     private final int code;
 

@@ -118,7 +118,7 @@ public final class NativeModel implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 numerics = options.numerics();
             }
-            NativeBackend backend = i.backend() == Dsv32Native.DSV32_BACKEND_CUDA ? NativeBackend.CUDA : NativeBackend.CPU;
+            NativeBackend backend = NativeBackend.ofCode(i.backend());
             BytePointer dev = Dsv32Native.dsv32_model_device(handle);  // owned by the model: not freed here
             String device = dev == null || dev.isNull() ? "" : dev.getString(StandardCharsets.UTF_8);
             info = new ModelInfo(i.vocab_size(), i.hidden_size(), i.num_layers(), i.max_seq_len(), numerics, i.mp(), backend, device);
@@ -129,7 +129,7 @@ public final class NativeModel implements AutoCloseable {
     /**
      * Why {@code backend} cannot be used in this process, or empty when it can ({@link NativeBackend#CPU} and
      * {@link NativeBackend#AUTO} always can). The reason is the engine's: "backend cuda is not available in this build
-     * (...)" or "backend cuda is not available: no CUDA device (...)".
+     * (...)" or "backend cuda is not available: no CUDA device (...)"; for HIP also "... libdsv32_hip.so not found (...)".
      */
     public static java.util.Optional<String> backendUnavailableReason(NativeBackend backend) {
         Objects.requireNonNull(backend, "backend");

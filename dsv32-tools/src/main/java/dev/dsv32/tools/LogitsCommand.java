@@ -67,7 +67,8 @@ final class LogitsCommand implements Callable<Integer> {
     Numerics numerics;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
-            description = "Compute backend: cpu, cuda (one NVIDIA GPU; an error saying why when this build or machine has none) "
+            description = "Compute backend: cpu, cuda (one NVIDIA GPU; an error saying why when this build or machine has none), "
+                    + "hip (one AMD GPU through libdsv32_hip.so; likewise) "
                     + "or auto (cuda when available, else cpu) (default: ${DEFAULT-VALUE})")
     String backend;
 
@@ -89,7 +90,8 @@ final class LogitsCommand implements Callable<Integer> {
             case "cpu" -> NativeBackend.CPU;
             case "cuda" -> NativeBackend.CUDA;
             case "auto" -> NativeBackend.AUTO;
-            default -> throw new CliException("--backend " + backend + ": expected cpu, cuda or auto");
+            case "hip" -> NativeBackend.HIP;
+            default -> throw new CliException("--backend " + backend + ": expected cpu, cuda, hip or auto");
         };
         if (mp < 1) throw new CliException("--mp " + mp + ": must be at least 1");
         if (prefillChunk != null && prefillChunk < 1) throw new CliException("--prefill-chunk " + prefillChunk + ": must be at least 1");

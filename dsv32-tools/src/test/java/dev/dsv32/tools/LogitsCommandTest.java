@@ -172,7 +172,8 @@ class LogitsCommandTest {
         assertError(logits(TINY, write("neg.json", "[1, -2]"), out), "element 1");
         assertError(logits(TINY, write("big.json", "[[1, 2], [3, 512]]"), out), "row 1, element 1");
         assertError(logits(TINY, ids, out, "--backend", "cuda"), "not available");  // this machine: no CUDA device
-        assertError(logits(TINY, ids, out, "--backend", "gpu"), "expected cpu, cuda or auto");
+        assertError(logits(TINY, ids, out, "--backend", "hip"), "backend hip is not available");  // no AMD GPU here
+        assertError(logits(TINY, ids, out, "--backend", "gpu"), "expected cpu, cuda, hip or auto");
         assertError(logits(TINY, ids, out, "--numerics", "bf16"), "bf16");
         assertError(logits(TINY, ids, out, "--decode-from", "4"), "--decode-from");
         assertError(logits(TINY, ids, out, "--prefill-chunk", "0"), "--prefill-chunk");

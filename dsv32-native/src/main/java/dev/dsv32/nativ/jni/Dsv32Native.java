@@ -17,7 +17,8 @@ import org.bytedeco.javacpp.annotation.Platform;
  * closeable API is {@link dev.dsv32.nativ.NativeModel}. Every function returns {@link #DSV32_OK} or an error code, with
  * the message in {@link #dsv32_last_error()} on the calling thread.
  */
-@Platform(value = "linux-x86_64", compiler = "cpp17", include = {"dsv32/dsv32.h", "dsv32_jni.h", "dsv32_bench.h"}, link = "dsv32")
+@Platform(value = "linux-x86_64", compiler = "cpp17", include = {"dsv32/dsv32.h", "dsv32_jni.h", "dsv32_bench.h"}, link = "dsv32",
+        preload = "dsv32_hip")
 public class Dsv32Native {
     static {
         Loader.load();
@@ -36,6 +37,7 @@ public class Dsv32Native {
     public static final int DSV32_BACKEND_CPU = 0;
     public static final int DSV32_BACKEND_CUDA = 1;
     public static final int DSV32_BACKEND_AUTO = 2;
+    public static final int DSV32_BACKEND_HIP = 3;
 
     // enum dsv32_numerics
     public static final int DSV32_NUMERICS_DEFAULT = 0;
