@@ -13,7 +13,7 @@
 
 #include "dsv32/dsv32.h"
 #if defined(DSV32_HAVE_CUDA)
-#include "gpu/cuda_runtime.h"
+#include "gpu/host_runtime.h"
 
 #include "gpu/device.h"
 #include "gpu/device_kv_cache.h"

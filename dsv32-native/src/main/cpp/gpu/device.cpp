@@ -1,7 +1,7 @@
 // device.cpp: the CUDA runtime wrappers (device.h).
 #include "gpu/device.h"
 
-#include "gpu/cuda_runtime.h"
+#include "gpu/host_runtime.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,7 @@
 // device_kv_cache.cpp: device block store and the step tables (device_kv_cache.h).
 #include "gpu/device_kv_cache.h"
 
-#include "gpu/cuda_runtime.h"
+#include "gpu/host_runtime.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,7 +1,7 @@
 // device_weights.cpp: the weight upload (device_weights.h).
 #include "gpu/device_weights.h"
 
-#include "gpu/cuda_runtime.h"
+#include "gpu/host_runtime.h"
 
 #include <algorithm>
 #include <cstring>

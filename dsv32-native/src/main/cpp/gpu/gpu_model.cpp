@@ -4,7 +4,7 @@
 // model's stream; the step synchronises once, when the logits are copied back.
 #include "gpu/gpu_model.h"
 
-#include "gpu/cuda_runtime.h"
+#include "gpu/host_runtime.h"
 
 #include <algorithm>
 #include <cmath>
