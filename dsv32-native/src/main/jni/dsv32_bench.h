@@ -17,7 +17,7 @@ extern "C" {
 #define DSV32_BENCH_BF16 2
 
 /* y[m, n] = x[m, k] W[n, k]^T through the engine's linear kernel (the active kernel path) on random data: the best
- * seconds per call over iters calls (after one warm-up call). 1 <= m <= 4096, 1 <= n, k <= 65536, iters >= 1,
+ * seconds per call over iters calls (after one warm-up call). 1 <= m <= 4096, 1 <= n <= 2^20, 1 <= k <= 65536, n * k <= 2^30, iters >= 1,
  * n_threads >= 0 (0 = all cores). */
 int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k, int32_t n_threads, int32_t iters,
                        double* seconds_per_call);

@@ -39,7 +39,7 @@ public final class KernelBench {
      * Best seconds per call of {@code y[m, n] = x[m, k] W[n, k]^T} over {@code iters} calls (after a warm-up call) on
      * {@code threads} threads (0 = all cores), random data.
      *
-     * @throws NativeException for shapes out of range (m in [1, 4096], n and k in [1, 65536]) or iters < 1
+     * @throws NativeException for shapes out of range (m in [1, 4096], n in [1, 2^20], k in [1, 65536], n * k at most 2^30) or iters < 1
      */
     public static double linearSeconds(WeightFormat format, int m, int n, int k, int threads, int iters) {
         double[] out = new double[1];

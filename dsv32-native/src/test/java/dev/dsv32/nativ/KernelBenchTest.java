@@ -15,6 +15,8 @@ class KernelBenchTest {
             double big = KernelBench.linearSeconds(f, 1, 2048, 2048, 1, 3);
             assertTrue(small > 0 && big > small, f + ": " + small + " s for 256x256, " + big + " s for 2048x2048");
         }
+        // The real vocabulary's head (n = 129,280 rows, more than 2^16) is a valid shape.
+        assertTrue(KernelBench.linearSeconds(WeightFormat.BF16, 1, 129280, 8, 1, 1) > 0);
     }
 
     @Test
@@ -30,6 +32,8 @@ class KernelBenchTest {
         assertTrue(e.getMessage().contains("m must be"), e.getMessage());
         e = assertThrows(NativeException.class, () -> KernelBench.linearSeconds(WeightFormat.F32, 1, 8, 70000, 1, 1));
         assertTrue(e.getMessage().contains("k must be"), e.getMessage());
+        e = assertThrows(NativeException.class, () -> KernelBench.linearSeconds(WeightFormat.BF16, 1, 1 << 20, 2048, 1, 1));
+        assertTrue(e.getMessage().contains("n * k must be"), e.getMessage());
         e = assertThrows(NativeException.class, () -> KernelBench.fmaPeakGflops(-1, 0.1));
         assertTrue(e.getMessage().contains("n_threads"), e.getMessage());
         e = assertThrows(NativeException.class, () -> KernelBench.fmaPeakGflops(1, 0));
