@@ -48,6 +48,7 @@ __attribute__((target("avx512f"))) float fma_avx512(long rounds) {
     const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
     for (long r = 0; r < rounds; ++r)
         for (int i = 0; i < INNER; ++i)
+#pragma GCC unroll 16  // the chains must stay in registers (a rolled loop keeps them on the stack: store-forwarding bound)
             for (int c = 0; c < CHAINS; ++c) acc[c] = _mm512_fmadd_ps(acc[c], a, b);
     __m512 s = acc[0];
     for (int c = 1; c < CHAINS; ++c) s = _mm512_add_ps(s, acc[c]);
@@ -64,6 +65,7 @@ __attribute__((target("avx2,fma"))) float fma_avx2(long rounds) {
     const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
     for (long r = 0; r < rounds; ++r)
         for (int i = 0; i < INNER; ++i)
+#pragma GCC unroll 16  // the chains must stay in registers (a rolled loop keeps them on the stack: store-forwarding bound)
             for (int c = 0; c < CHAINS; ++c) acc[c] = _mm256_fmadd_ps(acc[c], a, b);
     __m256 s = acc[0];
     for (int c = 1; c < CHAINS; ++c) s = _mm256_add_ps(s, acc[c]);
@@ -80,6 +82,7 @@ float fma_scalar(long rounds) {
     for (int c = 0; c < CHAINS; ++c) acc[c] = float(c) * 1e-3f;
     for (long r = 0; r < rounds; ++r)
         for (int i = 0; i < INNER; ++i)
+#pragma GCC unroll 16  // the chains must stay in registers (a rolled loop keeps them on the stack: store-forwarding bound)
             for (int c = 0; c < CHAINS; ++c) acc[c] = acc[c] * 0.999999f + 1e-7f;
     float t = 0;
     for (float v : acc) t += v;
