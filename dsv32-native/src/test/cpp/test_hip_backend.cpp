@@ -27,6 +27,7 @@ void check_open_fails(const std::string& dir, const char* part) {
     CHECK_MSG(contains(dsv32_last_error(), "backend hip is not available"), "%s", dsv32_last_error());
 }
 
+#if defined(DSV32_HIP_BUILT)
 // Logits of a 12-token prefill then one decode step (last row only) on `backend`; empty if the open failed.
 std::vector<float> prefill_decode(const std::string& dir, int32_t backend, int* vocab) {
     dsv32_open_options o{};
@@ -79,6 +80,7 @@ void check_engine(const std::string& dir) {
     std::printf("hip vs cpu: max |diff| %.3e (max |logit| %.3f) over %zu logits\n", worst, scale, hip.size());
     CHECK_MSG(worst <= 1e-3 * std::max(1.0, scale), "max |diff| %.3e", worst);
 }
+#endif
 
 }  // namespace
 
