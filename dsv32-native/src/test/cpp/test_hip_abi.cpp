@@ -106,7 +106,8 @@ void check_device(const Lib& l, const std::string& dir) {
     if (a && b) CHECK(l.copy(s, b, a, 4096, msg, sizeof msg) == DSV32_HIP_OK);
 
     // Malformed steps: refused before any device work, naming the field.
-    const int32_t row0[1] = {0}, n[1] = {2}, start[1] = {0}, tab0[1] = {0}, tokens[2] = {1, 2}, seg[2] = {0, 0};
+    const int32_t row0[1] = {0}, n[1] = {2}, start[1] = {0}, tokens[2] = {1, 2}, seg[2] = {0, 0};
+    int32_t tab0[1] = {0};
     int32_t pos[2] = {0, 1};
     const uint64_t blocks[1] = {uint64_t(reinterpret_cast<uintptr_t>(a))};
     dsv32_hip_step st{};
@@ -134,6 +135,10 @@ void check_device(const Lib& l, const std::string& dir) {
     CHECK(l.forward(e, &st, logits.data(), 0, msg, sizeof msg) == DSV32_HIP_INVALID_ARGUMENT);
     CHECK_MSG(contains(msg, "max_keys"), "%s", msg);
     st.max_keys = 2;
+    tab0[0] = 3;  // the entry's blocks start beyond the one block given
+    CHECK(l.forward(e, &st, logits.data(), 0, msg, sizeof msg) == DSV32_HIP_INVALID_ARGUMENT);
+    CHECK_MSG(contains(msg, "do not cover"), "%s", msg);
+    tab0[0] = 0;
     st.row_pos = nullptr;
     CHECK(l.forward(e, &st, logits.data(), 0, msg, sizeof msg) == DSV32_HIP_INVALID_ARGUMENT);
     CHECK_MSG(contains(msg, "NULL"), "%s", msg);

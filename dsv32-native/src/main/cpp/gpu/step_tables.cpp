@@ -71,7 +71,9 @@ void validate_step_input(const StepInput& in) {
         const int64_t end = int64_t(g.start) + g.n;
         const int64_t need = (end + in.block_size - 1) / in.block_size;
         const int64_t last = i + 1 < in.segs.size() ? t.tab0[i + 1] : int64_t(t.block_ptr.size());
-        if (t.tab0[i] < 0 || last - t.tab0[i] < need) bad(e + "its blocks do not cover " + std::to_string(end) + " positions");
+        if (t.tab0[i] < 0 || last - t.tab0[i] < need || t.tab0[i] + need > int64_t(t.block_ptr.size()))
+            bad(e + "its blocks (tab0 " + std::to_string(t.tab0[i]) + " of " + std::to_string(t.block_ptr.size()) +
+                ") do not cover " + std::to_string(end) + " positions");
         for (int r = 0; r < g.n; ++r) {
             const size_t row = size_t(g.row0 + r);
             if (t.row_seg[row] != int32_t(i) || t.row_pos[row] != g.start + r) bad(e + "row table disagrees at row " + std::to_string(row));

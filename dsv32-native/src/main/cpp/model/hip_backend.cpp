@@ -149,7 +149,8 @@ void progress_trampoline(void* user, const char* stage, int64_t done, int64_t to
 
 class HipEngine final : public Engine {
 public:
-    HipEngine(const HipLibrary& lib, const EngineOptions& o) : lib_(lib), device_(o.device), fp8_(o.fp8), progress_(o.progress) {
+    HipEngine(const HipLibrary& lib, const EngineOptions& o)
+        : lib_(lib), device_(o.device), fp8_(o.fp8), progress_(o.progress), e_(nullptr, lib.engine_close) {
         const std::string cfg_path = o.dir + "/config.json";
         dsv32_hip_engine_options eo{};
         eo.dir = o.dir.c_str();
@@ -162,9 +163,11 @@ public:
             eo.progress = &progress_trampoline;
             eo.progress_user = &progress_;
         }
-        call(lib_.engine_open, &eo, &e_);
+        dsv32_hip_engine* e = nullptr;
+        call(lib_.engine_open, &eo, &e);
+        e_.reset(e);  // closed by the library when this constructor throws from here on, or with the engine
         dsv32_hip_engine_info info{};
-        call(lib_.engine_query, static_cast<const dsv32_hip_engine*>(e_), &info);
+        call(lib_.engine_query, static_cast<const dsv32_hip_engine*>(e_.get()), &info);
         max_seq_len_ = info.max_seq_len;
         decode_bytes_ = info.decode_weight_bytes;
         device_name_ = info.device_name;
@@ -174,7 +177,6 @@ public:
         ss << in.rdbuf();
         cfg_ = parse_config(ss.str(), cfg_path);
     }
-    ~HipEngine() override { lib_.engine_close(e_); }
     HipEngine(const HipEngine&) = delete;
     HipEngine& operator=(const HipEngine&) = delete;
     BackendKind backend() const override { return BackendKind::Hip; }
@@ -210,7 +212,7 @@ public:
         s.max_keys = in.tables.max_keys;
         s.block_size = in.block_size;
         s.layer_floats = uint64_t(in.layer_floats);
-        call(lib_.engine_forward, e_, static_cast<const dsv32_hip_step*>(&s), logits, int32_t(last_only ? 1 : 0));
+        call(lib_.engine_forward, e_.get(), static_cast<const dsv32_hip_step*>(&s), logits, int32_t(last_only ? 1 : 0));
     }
 
 private:
@@ -218,7 +220,7 @@ private:
     int device_;
     bool fp8_;
     Progress progress_;  // outlives the load (the library calls it only while opening)
-    dsv32_hip_engine* e_ = nullptr;
+    std::unique_ptr<dsv32_hip_engine, dsv32_hip_engine_close_fn> e_;
     Config cfg_;
     int max_seq_len_ = 0;
     double decode_bytes_ = 0;

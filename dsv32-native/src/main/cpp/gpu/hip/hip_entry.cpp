@@ -92,9 +92,13 @@ dsv32::gpu::StepInput step_input(const dsv32_hip_step& s) {
 DSV32_HIP_EXPORT int dsv32_hip_abi_version() { return DSV32_HIP_ABI_VERSION; }
 
 DSV32_HIP_EXPORT int dsv32_hip_device_status(int ordinal, char* msg, size_t cap) {
-    const std::string why = dsv32::gpu::device_unavailable_reason(ordinal);
+    const std::string why = dsv32::gpu::device_unavailable_reason(ordinal);  // never throws
     if (why.empty()) {
-        put(msg, cap, dsv32::gpu::describe_device(ordinal));
+        try {
+            put(msg, cap, dsv32::gpu::describe_device(ordinal));
+        } catch (const std::exception& e) {
+            put(msg, cap, std::string("HIP device cannot be described: ") + e.what());
+        }
         return 0;
     }
     // device_unavailable_reason says "backend hip is not available: <why>"; the core adds that prefix itself.
