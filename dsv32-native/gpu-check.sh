@@ -70,6 +70,9 @@ fi
 targets=(test_golden test_gpu_engine test_golden_emu test_gpu_engine_emu)
 grep -q 'add_executable(test_gpu_kernels ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels)
 grep -q 'add_executable(test_gpu_kernels_emu' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu)
+# backend=hip (label gpu too): the no-device errors, and the HIP engine end to end on the emulator.
+grep -q 'add_library(dsv32_hip_emu ' "$here/CMakeLists.txt" 2>/dev/null &&
+    targets+=(test_hip_backend test_hip_abi dsv32_hip_emu test_golden_hipemu test_hip_backend_hipemu)
 if ! cmake --build "$build" --parallel "$jobs" --target "${targets[@]}" >>"$log" 2>&1; then
     grep -E 'error|Error' "$log" | head -20 >&2
     echo "build:  FAILED (see $log)" | tee -a "$summary"
