@@ -1,7 +1,12 @@
 /*
  * dsv32_bench.h: micro-benchmark entry points of the native core (benchmarks/ and `dsv32 bench report`), not part of
- * the engine's C API. Implemented in src/main/cpp/bench_api.cpp (compiled into libdsv32). Each returns DSV32_OK or
- * DSV32_ERR_INVALID_ARGUMENT with the reason in dsv32_last_error().
+ * the engine's C API. Implemented in src/main/cpp/bench_api.cpp and src/main/cpp/bench/ (compiled into libdsv32).
+ * Each returns DSV32_OK or DSV32_ERR_INVALID_ARGUMENT (the BLAS baseline also DSV32_ERR_UNAVAILABLE) with the reason
+ * in dsv32_last_error().
+ *
+ * Each entry point keeps its synthetic data (and output buffers) while it is called again with the same shape, and
+ * makes one untimed warm-up call only on new data: a harness calling it repeatedly (JMH with iters = 1) times the
+ * kernel, not the data's generation. Calls of one entry point must not overlap (they share that data).
  */
 #ifndef DSV32_BENCH_H
 #define DSV32_BENCH_H
@@ -17,7 +22,7 @@ extern "C" {
 #define DSV32_BENCH_BF16 2
 
 /* y[m, n] = x[m, k] W[n, k]^T through the engine's linear kernel (the active kernel path) on random data: the best
- * seconds per call over iters calls (after one warm-up call). 1 <= m <= 4096, 1 <= n <= 2^20, 1 <= k <= 65536, n * k <= 2^30, iters >= 1,
+ * seconds per call over iters calls. 1 <= m <= 4096, 1 <= n <= 2^20, 1 <= k <= 65536, n * k <= 2^30, iters >= 1,
  * n_threads >= 0 (0 = all cores). */
 int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k, int32_t n_threads, int32_t iters,
                        double* seconds_per_call);

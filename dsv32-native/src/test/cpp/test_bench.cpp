@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "../../main/jni/dsv32_bench.h"
+#include "bench/bench_util.h"
 #include "bench/blas_baseline.h"
 #include "dsv32/dsv32.h"
 #include "kernels/kernels.h"
@@ -188,6 +190,23 @@ void entry_points_validate_and_time() {
     CHECK(dsv32_bench_blas_available(DSV32_BENCH_FP8) == 0);
 }
 
+void fixtures_are_kept_per_shape() {
+    int made = 0;
+    auto get = [&](int64_t a, int64_t b) {
+        return bench::cached_fixture<std::vector<int64_t>>({a, b}, [&] {
+            ++made;
+            return std::make_shared<std::vector<int64_t>>(std::vector<int64_t>{a, b});
+        });
+    };
+    auto [f1, fresh1] = get(1, 2);
+    auto [f2, fresh2] = get(1, 2);
+    CHECK(fresh1 && !fresh2 && f1 == f2 && made == 1);
+    auto [f3, fresh3] = get(2, 1);
+    CHECK(fresh3 && made == 2 && (*f3)[0] == 2 && (*f1)[0] == 1);  // a holder keeps the old one alive
+    auto [f4, fresh4] = get(1, 2);
+    CHECK(fresh4 && made == 3 && f4 != f1);
+}
+
 void loader_degrades_cleanly() {
     bench::BlasLibrary lib = bench::open_blas({"libdsv32-no-such-blas.so.0"});
     CHECK(!lib.ok && !lib.sgemm && contains(lib.description, "libdsv32-no-such-blas.so.0"));
@@ -261,6 +280,7 @@ int main(int argc, char** argv) {
     sparse_decode_head_matches_softmax_attention();
     router_matches_the_brute_force_reference();
     entry_points_validate_and_time();
+    fixtures_are_kept_per_shape();
     loader_degrades_cleanly();
     baseline_computes_what_our_kernel_computes();
     return test_summary("test_bench");

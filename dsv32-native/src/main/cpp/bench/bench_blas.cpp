@@ -2,6 +2,7 @@
 // a CBLAS library opened at run time (blas_baseline.h) on f32 (or bf16) copies of the same FP8 block-scaled weights.
 #include "../../jni/dsv32_bench.h"
 
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -45,32 +46,45 @@ extern "C" int dsv32_bench_blas_linear(int32_t dtype, int32_t m, int32_t n, int3
                               (lib.ok ? lib.description + " has no cblas_sbgemm (bf16)" : lib.description));
         return DSV32_ERR_UNAVAILABLE;
     }
-    // The weights: FP8 codes with block scales, dequantised to f32 (the values our kernel multiplies by).
-    std::mt19937 rng(1234);
-    std::vector<uint8_t> codes;
-    std::vector<float> scales;
-    const dsv32::kernels::WeightMat w8 = random_fp8(n, k, rng, &codes, &scales);
-    std::vector<float> w(size_t(n) * size_t(k)), x(size_t(m) * size_t(k)), y(size_t(m) * size_t(n));
-    for (int r = 0; r < n; ++r) dsv32::kernels::dequant_row(w8, r, 0, k, w.data() + size_t(r) * size_t(k));
-    std::vector<uint8_t>().swap(codes);
-    fill_uniform(x, rng, 1.0f);
+    // The weights: FP8 codes with block scales, dequantised to f32 (the values our kernel multiplies by); bf16 copies.
+    struct Fixture {
+        std::vector<float> w, x, y;
+        std::vector<uint16_t> w16, x16;
+    };
+    auto [fx, fresh] = cached_fixture<Fixture>({dtype, m, n, k}, [&] {
+        auto f = std::make_shared<Fixture>();
+        std::mt19937 rng(1234);
+        std::vector<uint8_t> codes;
+        std::vector<float> scales;
+        const dsv32::kernels::WeightMat w8 = random_fp8(n, k, rng, &codes, &scales);
+        f->w.resize(size_t(n) * size_t(k));
+        f->x.resize(size_t(m) * size_t(k));
+        f->y.resize(size_t(m) * size_t(n));
+        for (int r = 0; r < n; ++r) dsv32::kernels::dequant_row(w8, r, 0, k, f->w.data() + size_t(r) * size_t(k));
+        fill_uniform(f->x, rng, 1.0f);
+        if (dtype == DSV32_BENCH_BF16) {
+            f->w16.resize(f->w.size());
+            f->x16.resize(f->x.size());
+            for (size_t i = 0; i < f->w.size(); ++i) f->w16[i] = dsv32::kernels::f32_to_bf16(f->w[i]);
+            for (size_t i = 0; i < f->x.size(); ++i) f->x16[i] = dsv32::kernels::f32_to_bf16(f->x[i]);
+            std::vector<float>().swap(f->w);
+        }
+        return f;
+    });
+    Fixture& d = *fx;
     if (lib.set_threads) lib.set_threads(threads_or_cores(n_threads));
     if (dtype == DSV32_BENCH_F32) {
         // y[m, n] = x[m, k] W[n, k]^T: gemv for one row (y = W x), else gemm with W transposed.
         *seconds_per_call = best_seconds(iters, [&] {
-            if (m == 1) lib.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, k, 1.0f, w.data(), k, x.data(), 1, 0.0f, y.data(), 1);
-            else lib.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, m, n, k, 1.0f, x.data(), k, w.data(), k, 0.0f, y.data(), n);
-        });
+            if (m == 1) lib.sgemv(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, n, k, 1.0f, d.w.data(), k, d.x.data(), 1, 0.0f, d.y.data(), 1);
+            else lib.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, m, n, k, 1.0f, d.x.data(), k, d.w.data(), k, 0.0f, d.y.data(), n);
+        }, fresh);
     } else {
-        std::vector<uint16_t> w16(w.size()), x16(x.size());
-        for (size_t i = 0; i < w.size(); ++i) w16[i] = dsv32::kernels::f32_to_bf16(w[i]);
-        for (size_t i = 0; i < x.size(); ++i) x16[i] = dsv32::kernels::f32_to_bf16(x[i]);
-        std::vector<float>().swap(w);
         *seconds_per_call = best_seconds(iters, [&] {
-            lib.sbgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, m, n, k, 1.0f, x16.data(), k, w16.data(), k, 0.0f, y.data(), n);
-        });
+            lib.sbgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, m, n, k, 1.0f, d.x16.data(), k, d.w16.data(), k, 0.0f, d.y.data(), n);
+        }, fresh);
     }
-    volatile float keep = y[0];
+    volatile float keep = d.y[0];
     (void)keep;
     return DSV32_OK;
 }

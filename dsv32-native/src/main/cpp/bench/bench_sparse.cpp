@@ -1,11 +1,13 @@
 // bench_sparse.cpp: micro-benchmark entry points of dsv32_bench.h for the engine's sparse parts on synthetic data:
 // the DSA indexer of one decode row (scores + top-k, model/indexer.cpp's split), the absorbed sparse attention of one
 // decode token over its selected keys (model/mla.cpp), and an MoE layer (router + experts, model/moe.cpp). They run
-// the engine's own code (model/sparse_kernels.h, kernels::linear) in f32 numerics.
+// the engine's own code (model/sparse_kernels.h, kernels::linear) in f32 numerics, on data kept between calls of the
+// same shape (bench_util.h cached_fixture).
 #include "../../jni/dsv32_bench.h"
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,22 +73,32 @@ extern "C" int dsv32_bench_indexer(int32_t n_heads, int32_t head_dim, int32_t n_
     if (e.empty() && iters < 1) e = where + "iters must be >= 1, got " + std::to_string(iters);
     if (!e.empty()) return fail(e);
     const int t = threads_or_cores(n_threads);
-    std::mt19937 rng(42);
-    std::vector<float> q(size_t(n_heads) * size_t(head_dim)), w(static_cast<size_t>(n_heads)),
-        keys(size_t(n_keys) * size_t(head_dim)), score(static_cast<size_t>(n_keys));
-    fill_uniform(q, rng, 1.0f);
-    fill_uniform(w, rng, 0.1f);
-    fill_uniform(keys, rng, 1.0f);
+    struct Fixture {
+        std::vector<float> q, w, keys, score;
+        std::vector<int> sel;
+    };
+    auto [fx, fresh] = cached_fixture<Fixture>({n_heads, head_dim, n_keys}, [&] {
+        auto f = std::make_shared<Fixture>();
+        std::mt19937 rng(42);
+        f->q.resize(size_t(n_heads) * size_t(head_dim));
+        f->w.resize(static_cast<size_t>(n_heads));
+        f->keys.resize(size_t(n_keys) * size_t(head_dim));
+        f->score.resize(static_cast<size_t>(n_keys));
+        fill_uniform(f->q, rng, 1.0f);
+        fill_uniform(f->w, rng, 0.1f);
+        fill_uniform(f->keys, rng, 1.0f);
+        return f;
+    });
+    Fixture& d = *fx;
     Rows rows;
-    rows.idx = keys.data();
+    rows.idx = d.keys.data();
     rows.ihd = head_dim;
-    std::vector<int> sel;
     constexpr int CHUNK = 256;  // model/indexer.cpp: one work item = (row, 256 keys)
     const int n_chunks = (n_keys + CHUNK - 1) / CHUNK;
     *seconds_per_call = best_seconds(iters, [&] {
         if (n_keys <= topk) {  // every key is selected: the engine computes no scores
-            sel.resize(static_cast<size_t>(n_keys));
-            for (int k = 0; k < n_keys; ++k) sel[size_t(k)] = k;
+            d.sel.resize(static_cast<size_t>(n_keys));
+            for (int k = 0; k < n_keys; ++k) d.sel[size_t(k)] = k;
             return;
         }
 #if defined(_OPENMP)
@@ -94,12 +106,12 @@ extern "C" int dsv32_bench_indexer(int32_t n_heads, int32_t head_dim, int32_t n_
 #endif
         for (int c = 0; c < n_chunks; ++c) {
             const int t0 = c * CHUNK, t1 = std::min(n_keys, t0 + CHUNK);
-            dsv32::index_scores(q.data(), w.data(), rows, t0, t1, n_heads, head_dim, score.data() + t0);
+            dsv32::index_scores(d.q.data(), d.w.data(), rows, t0, t1, n_heads, head_dim, d.score.data() + t0);
         }
-        dsv32::select_topk(score.data(), n_keys, topk, &sel);
-    });
+        dsv32::select_topk(d.score.data(), n_keys, topk, &d.sel);
+    }, fresh);
     (void)t;
-    volatile int keep = sel.empty() ? 0 : sel[0];
+    volatile int keep = d.sel.empty() ? 0 : d.sel[0];
     (void)keep;
     return DSV32_OK;
 }
@@ -116,38 +128,50 @@ extern "C" int dsv32_bench_sparse_attention(int32_t n_heads, int32_t n_keys, int
     if (!e.empty()) return fail(e);
     const int t = threads_or_cores(n_threads);
     const int kvr = KV_LORA_RANK, dr = ROPE_DIM;
-    std::mt19937 rng(43);
-    std::vector<float> lat(size_t(n_keys) * kvr), pe(size_t(n_keys) * dr), qlat(size_t(n_heads) * kvr),
-        qpe(size_t(n_heads) * dr), olat(size_t(n_heads) * kvr);
-    fill_uniform(lat, rng, 1.0f);
-    fill_uniform(pe, rng, 1.0f);
-    fill_uniform(qlat, rng, 0.05f);
-    fill_uniform(qpe, rng, 0.05f);
-    // The selection: min(topk, n_keys) distinct keys, ascending (as the indexer hands them over).
-    std::vector<int> keys(static_cast<size_t>(n_keys));
-    for (int k = 0; k < n_keys; ++k) keys[size_t(k)] = k;
-    std::shuffle(keys.begin(), keys.end(), rng);
-    keys.resize(size_t(std::min(topk, n_keys)));
-    std::sort(keys.begin(), keys.end());
+    struct Fixture {
+        std::vector<float> lat, pe, qlat, qpe, olat;
+        std::vector<int> keys;
+    };
+    auto [fx, fresh] = cached_fixture<Fixture>({n_heads, n_keys, topk}, [&] {
+        auto f = std::make_shared<Fixture>();
+        std::mt19937 rng(43);
+        f->lat.resize(size_t(n_keys) * kvr);
+        f->pe.resize(size_t(n_keys) * dr);
+        f->qlat.resize(size_t(n_heads) * kvr);
+        f->qpe.resize(size_t(n_heads) * dr);
+        f->olat.resize(size_t(n_heads) * kvr);
+        fill_uniform(f->lat, rng, 1.0f);
+        fill_uniform(f->pe, rng, 1.0f);
+        fill_uniform(f->qlat, rng, 0.05f);
+        fill_uniform(f->qpe, rng, 0.05f);
+        // The selection: min(topk, n_keys) distinct keys, ascending (as the indexer hands them over).
+        f->keys.resize(static_cast<size_t>(n_keys));
+        for (int k = 0; k < n_keys; ++k) f->keys[size_t(k)] = k;
+        std::shuffle(f->keys.begin(), f->keys.end(), rng);
+        f->keys.resize(size_t(std::min(topk, n_keys)));
+        std::sort(f->keys.begin(), f->keys.end());
+        return f;
+    });
+    Fixture& d = *fx;
     Rows rows;
-    rows.lat = lat.data();
-    rows.pe = pe.data();
+    rows.lat = d.lat.data();
+    rows.pe = d.pe.data();
     rows.kvr = kvr;
     rows.dr = dr;
     const float scale = 0.1352338f;  // the 671B / mini softmax scale (§1.1)
     *seconds_per_call = best_seconds(iters, [&] {
-        std::fill(olat.begin(), olat.end(), 0.0f);
+        std::fill(d.olat.begin(), d.olat.end(), 0.0f);
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) num_threads(t) if (n_heads > 1)
 #endif
         for (int h = 0; h < n_heads; ++h) {  // model/mla.cpp: the decode heads split over the threads
             std::vector<float> p;
-            dsv32::sparse_decode_head(qlat.data() + size_t(h) * kvr, qpe.data() + size_t(h) * dr, rows, keys, kvr, dr,
-                                      scale, &p, olat.data() + size_t(h) * kvr);
+            dsv32::sparse_decode_head(d.qlat.data() + size_t(h) * kvr, d.qpe.data() + size_t(h) * dr, rows, d.keys, kvr,
+                                      dr, scale, &p, d.olat.data() + size_t(h) * kvr);
         }
-    });
+    }, fresh);
     (void)t;
-    volatile float keep = olat[0];
+    volatile float keep = d.olat[0];
     (void)keep;
     return DSV32_OK;
 }
@@ -174,26 +198,43 @@ extern "C" int dsv32_bench_moe(int32_t m, int32_t dim, int32_t n_experts, int32_
     if (e.empty() && iters < 1) e = where + "iters must be >= 1, got " + std::to_string(iters);
     if (!e.empty()) return fail(e);
     const int t = threads_or_cores(n_threads);
-    std::mt19937 rng(44);
-    // Gate: bf16 [n_experts, dim] with an f32 bias (the checkpoint's formats, §2.1); experts and shared expert FP8.
-    std::vector<uint16_t> gate16(size_t(n_experts) * size_t(dim));
-    {
+    struct Fixture {
+        std::vector<uint16_t> gate16;
+        kernels::WeightMat gate;
+        std::vector<float> bias, x, out, logits;
+        std::vector<Expert> experts;
+        Expert shared;
+    };
+    auto [fx, fresh] = cached_fixture<Fixture>({m, dim, n_experts, n_groups, topk_groups, n_active, inter}, [&] {
+        auto f = std::make_shared<Fixture>();
+        std::mt19937 rng(44);
+        // Gate: bf16 [n_experts, dim] with an f32 bias (the checkpoint's formats, §2.1); experts and shared expert FP8.
+        f->gate16.resize(size_t(n_experts) * size_t(dim));
         std::normal_distribution<float> nd(0.0f, 1.0f / std::sqrt(float(dim)));
-        for (uint16_t& g : gate16) g = kernels::f32_to_bf16(nd(rng));
-    }
-    kernels::WeightMat gate;
-    gate.type = kernels::WType::BF16;
-    gate.out = n_experts;
-    gate.in = dim;
-    gate.data = gate16.data();
-    std::vector<float> bias(static_cast<size_t>(n_experts)), x(size_t(m) * size_t(dim));
-    fill_uniform(bias, rng, 0.05f);
-    fill_uniform(x, rng, 1.0f);
-    std::vector<Expert> experts(static_cast<size_t>(n_experts));
-    for (Expert& ex : experts) ex.init(dim, inter, rng);
-    Expert shared;
-    shared.init(dim, inter, rng);
-    std::vector<float> out(size_t(m) * size_t(dim)), logits(size_t(m) * size_t(n_experts));
+        for (uint16_t& g : f->gate16) g = kernels::f32_to_bf16(nd(rng));
+        f->gate.type = kernels::WType::BF16;
+        f->gate.out = n_experts;
+        f->gate.in = dim;
+        f->gate.data = f->gate16.data();
+        f->bias.resize(static_cast<size_t>(n_experts));
+        f->x.resize(size_t(m) * size_t(dim));
+        fill_uniform(f->bias, rng, 0.05f);
+        fill_uniform(f->x, rng, 1.0f);
+        f->experts.resize(static_cast<size_t>(n_experts));
+        for (Expert& ex : f->experts) ex.init(dim, inter, rng);
+        f->shared.init(dim, inter, rng);
+        f->out.resize(size_t(m) * size_t(dim));
+        f->logits.resize(size_t(m) * size_t(n_experts));
+        return f;
+    });
+    Fixture& d = *fx;
+    const kernels::WeightMat& gate = d.gate;
+    const std::vector<float>& bias = d.bias;
+    const std::vector<float>& x = d.x;
+    std::vector<float>& out = d.out;
+    std::vector<float>& logits = d.logits;
+    const std::vector<Expert>& experts = d.experts;
+    const Expert& shared = d.shared;
     *seconds_per_call = best_seconds(iters, [&] {
         // Router (model/moe.cpp): gate logits, then each token's experts and weights.
         kernels::linear(x.data(), gate, logits.data(), m, t);
@@ -237,7 +278,7 @@ extern "C" int dsv32_bench_moe(int32_t m, int32_t dim, int32_t n_experts, int32_
             for (size_t j = 0; j < tok[size_t(ex)].size(); ++j)
                 kernels::axpy(wt[size_t(ex)][j], y + j * size_t(dim), out.data() + size_t(tok[size_t(ex)][j]) * size_t(dim), dim);
         }
-    });
+    }, fresh);
     volatile float keep = out[0];
     (void)keep;
     return DSV32_OK;

@@ -1,11 +1,14 @@
 // bench_util.h: what the micro-benchmark entry points (src/main/jni/dsv32_bench.h) share: argument errors in
-// dsv32_last_error(), the thread count, best-of-N timing and random synthetic weights in the checkpoint formats.
+// dsv32_last_error(), the thread count, best-of-N timing, cached fixtures and random weights in the checkpoint formats.
 #ifndef DSV32_BENCH_BENCH_UTIL_H
 #define DSV32_BENCH_BENCH_UTIL_H
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <random>
 #include <string>
 #include <thread>
@@ -47,11 +50,11 @@ inline std::string linear_shape_error(const std::string& where, int m, int n, in
     return e;
 }
 
-// Calls f once (warm-up: caches, thread pools, page faults), then iters times; the best wall seconds of one call.
+// Calls f once when warm_up (caches, thread pools, page faults), then iters times; the best wall seconds of one call.
 template <class F>
-double best_seconds(int iters, F&& f) {
+double best_seconds(int iters, F&& f, bool warm_up = true) {
     using Clock = std::chrono::steady_clock;
-    f();
+    if (warm_up) f();
     double best = 1e300;
     for (int i = 0; i < iters; ++i) {
         const auto a = Clock::now();
@@ -59,6 +62,23 @@ double best_seconds(int iters, F&& f) {
         best = std::min(best, std::chrono::duration<double>(Clock::now() - a).count());
     }
     return best;
+}
+
+// The synthetic data of the last call of one entry point, kept while the shape (key) stays the same: a harness that
+// calls an entry point again and again (JMH) then times the kernel, not the generation of the data. One slot per call
+// site (make's type); the previous fixture is freed before a new one is made. Returns the fixture and whether it was
+// just made (not yet warm). Callers of one entry point must not overlap (the fixture holds the output buffers).
+template <class T, class Make>
+std::pair<std::shared_ptr<T>, bool> cached_fixture(const std::vector<int64_t>& key, Make make) {
+    static std::mutex mu;
+    static std::vector<int64_t> last;
+    static std::shared_ptr<T> slot;
+    std::lock_guard<std::mutex> lock(mu);
+    if (slot && last == key) return {slot, false};
+    slot.reset();
+    slot = make();
+    last = key;
+    return {slot, true};
 }
 
 inline void fill_uniform(std::vector<float>& v, std::mt19937& rng, float amplitude) {
