@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * The engine's linear kernel on FP8 block-scaled weights ({@code fp8}, what the checkpoint holds) against the peer
@@ -50,10 +51,12 @@ public class LinearVsBlasBench {
     private int n, k;
 
     @Setup(Level.Trial)
-    public void shape() {
+    public void shape(BenchmarkParams params) {
         int[] nk = MiniShapes.linear(shape);
         n = nk[0];
         k = nk[1];
+        // The synthetic data, made once per trial by the benchmark's own entry point (only that library's threads run).
+        if (params.getBenchmark().endsWith(".fp8")) KernelBench.linearSeconds(WeightFormat.FP8, m, n, k, threads, 1);
     }
 
     /** Ours: FP8 weights with 128x128 block scales, dequantised on the fly. */
@@ -78,9 +81,11 @@ public class LinearVsBlasBench {
     @State(Scope.Benchmark)
     public static class Baseline {
         @Setup(Level.Trial)
-        public void check() {
+        public void check(LinearVsBlasBench b) {
             if (!KernelBench.blasAvailable(WeightFormat.F32))
                 throw new IllegalStateException("baseline unavailable: " + KernelBench.blasDescription());
+            int[] nk = MiniShapes.linear(b.shape);
+            KernelBench.blasLinearSeconds(WeightFormat.F32, b.m, nk[0], nk[1], b.threads, 1);  // the data, once
         }
     }
 
@@ -88,10 +93,12 @@ public class LinearVsBlasBench {
     @State(Scope.Benchmark)
     public static class Bf16Baseline {
         @Setup(Level.Trial)
-        public void check() {
+        public void check(LinearVsBlasBench b) {
             if (!KernelBench.blasAvailable(WeightFormat.BF16))
                 throw new IllegalStateException("bf16 baseline unavailable: " + KernelBench.blasDescription()
                         + (KernelBench.blasAvailable(WeightFormat.F32) ? " has no cblas_sbgemm" : ""));
+            int[] nk = MiniShapes.linear(b.shape);
+            KernelBench.blasLinearSeconds(WeightFormat.BF16, b.m, nk[0], nk[1], b.threads, 1);  // the data, once
         }
     }
 }

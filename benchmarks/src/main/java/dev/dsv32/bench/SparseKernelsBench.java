@@ -5,11 +5,13 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -37,6 +39,13 @@ public class SparseKernelsBench {
     /** Threads (0 = every core). */
     @Param({"0"})
     public int threads;
+
+    /** Makes the synthetic data once per trial (the native entry points keep it while the shape stays). */
+    @Setup(Level.Trial)
+    public void data() {
+        indexer();
+        sparseAttention();
+    }
 
     /** Indexer scores (64 heads x 128 per key) and the top-512 selection. */
     @Benchmark
