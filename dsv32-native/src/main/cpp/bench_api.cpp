@@ -164,11 +164,8 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
     if (!seconds_per_call) return fail(where + "seconds_per_call is NULL");
     if (dtype != DSV32_BENCH_F32 && dtype != DSV32_BENCH_FP8 && dtype != DSV32_BENCH_BF16)
         return fail(where + "unknown dtype " + std::to_string(dtype));
-    if (m < 1 || m > 4096) return fail(where + "m must be in [1, 4096], got " + std::to_string(m));
-    if (n < 1 || n > (1 << 20)) return fail(where + "n must be in [1, 1048576], got " + std::to_string(n));  // a vocab head fits
-    if (k < 1 || k > 65536) return fail(where + "k must be in [1, 65536], got " + std::to_string(k));
-    if (int64_t(n) * k > (int64_t(1) << 30))
-        return fail(where + "n * k must be at most 2^30 elements, got " + std::to_string(n) + " x " + std::to_string(k));
+    const std::string shape = dsv32::bench::linear_shape_error(where, m, n, k);  // n up to 2^20: a vocab head fits
+    if (!shape.empty()) return fail(shape);
     if (n_threads < 0) return fail(where + "n_threads must be >= 0, got " + std::to_string(n_threads));
     if (iters < 1) return fail(where + "iters must be >= 1, got " + std::to_string(iters));
     const int t = n_threads == 0 ? cores() : n_threads;
