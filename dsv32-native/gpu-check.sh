@@ -138,7 +138,8 @@ if [ $bench -eq 1 ]; then
         case $bench_rc in
             0) echo "bench:  dsv32_gpu_bench ${bench_args[*]}: ok in $secs s (rows: $bench_json)" ;;
             77) echo "bench:  skipped: $(tail -1 "$bench_err")" ;;
-            124) echo "bench:  dsv32_gpu_bench: TIMED OUT after $bench_timeout s (partial table below, if any)" ;;
+            124) echo "bench:  dsv32_gpu_bench: TIMED OUT after $bench_timeout s; the rows measured before:"
+                 sed -n 's/^dsv32_gpu_bench: row /  /p' "$bench_err" ;;
             *) echo "bench:  dsv32_gpu_bench: FAILED, exit $bench_rc in $secs s: $(tail -1 "$bench_err")" ;;
         esac
         if [ -s "$bench_txt" ]; then sed 's/^/  /' "$bench_txt"; fi

@@ -64,6 +64,7 @@ void bench_attention(const BenchPlan& plan, const Stream& stream, Report& report
                 std::to_string(K) + " d=" + std::to_string(m.kvr) + "+" + std::to_string(m.dr)};
         dec.time_us = time_us([&] { mla_decode(q, rows, B, m.H, m.dn, m.dr, m.dv, wkv_b, cache, sel, cnt, K, scale, o, s); },
                               plan.warmup, plan.iters, stream);
+        require_finite(o, size_t(B) * m.H * m.dv, stream, "sparse decode " + ctx);
         dec.flops = n_sel * m.H * 2.0 * (2.0 * m.kvr + m.dr);
         dec.bytes = n_sel * latent_row_bytes(m) + weight_bytes(wkv_b) + 4.0 * B * m.H * (dq + m.dv);
         dec.note = "FLOPs as FlashMLA (QK + PV); time includes W_UK/W_UV absorption; f32 latents";

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "gpu/bench/bench_kernels.h"
 
@@ -55,6 +56,17 @@ double weight_bytes(const GpuWeight& w) {
         case GpuWType::BF16: return 2.0 * n;
         default: return 4.0 * n;
     }
+}
+
+void require_finite(const float* d, size_t n, const Stream& s, const std::string& what) {
+    const std::vector<float> v = to_host(d, n, s);
+    size_t bad = 0, zero = 0;
+    for (float x : v) {
+        bad += std::isfinite(x) ? 0 : 1;
+        zero += x == 0.0f ? 1 : 0;
+    }
+    if (bad) throw std::runtime_error(what + ": " + std::to_string(bad) + " of " + std::to_string(n) + " values are non-finite");
+    if (n > 0 && zero == n) throw std::runtime_error(what + ": all " + std::to_string(n) + " values are zero (nothing computed?)");
 }
 
 double time_us(const std::function<void()>& step, int warmup, int iters, const Stream& s) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "gpu/device.h"
@@ -67,6 +68,10 @@ std::vector<T> to_host(const T* d, size_t n, const Stream& s) {
     s.sync("bench::to_host");
     return v;
 }
+
+// Throws std::runtime_error("<what>: ...") unless the n device floats at d are all finite and not all zero (a check
+// that a measured computation did real work on sane values: random weights scaled so that nothing overflows).
+void require_finite(const float* d, size_t n, const Stream& s, const std::string& what);
 
 // Mean wall time in microseconds of one call of `step` (which enqueues work on `s`): `warmup` untimed calls, then
 // `iters` timed ones between two synchronisations of the stream (launch overheads count, as they do in the engine's

@@ -197,6 +197,8 @@ void bench_layer(const BenchPlan& plan, const Stream& stream, Report& report) {
         const Acts a = make_acts(make, m, B, ctx, K, stream);
         // The step is deterministic: the first run tells which experts it reads and how many latents it selects.
         layer_step(m, L, a, c, B, ctx, K, s);
+        require_finite(a.t, size_t(B) * m.D, stream, "layer step batch " + std::to_string(B) + ": MoE output");
+        require_finite(a.o, size_t(B) * m.H * m.dv, stream, "layer step batch " + std::to_string(B) + ": attention output");
         const std::vector<int32_t> offs = to_host(a.offs, size_t(m.E) + 1, stream);
         double experts_hit = 0, routed = 0, n_sel = 0;
         for (int e = 0; e < m.E; ++e) {

@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
     report.scale = scale;
     report.quick = quick;
     report.date = utc_now();
+    report.progress = stderr;
     try {
         check(cudaSetDevice(device), "cudaSetDevice");
         report.device = describe_device(device);

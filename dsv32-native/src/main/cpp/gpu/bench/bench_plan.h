@@ -12,6 +12,7 @@ namespace dsv32::gpu::bench {
 
 // Published figures (docs: ../shared/docs/performance-anchors.md).
 constexpr double kFp8PeakTflops = 1979.0;        // H200 SXM FP8 dense, NVIDIA datasheet (§1.1)
+constexpr double kH200HbmPublishedGbps = 4800.0;  // H200 SXM HBM3e, NVIDIA datasheet (§1.1); for context only
 constexpr double kFlashMlaSparseDecodeTflops = 410.0;  // FlashMLA sparse FP8 decode, top-k 2048, H800 (§1.2)
 // The issue's targets (issue #8): GEMM at the prefill M >= 50% of FP8 peak; batch-1 layer step >= 70% of the
 // measured copy bandwidth; sparse decode at the 32K context >= 60% of FlashMLA's H800 figure.

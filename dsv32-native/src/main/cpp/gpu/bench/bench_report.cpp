@@ -10,6 +10,15 @@
 
 namespace dsv32::gpu::bench {
 
+void Report::add(Row r) {
+    if (progress) {
+        std::fprintf(progress, "dsv32_gpu_bench: row %-9s %-34s %-26s %11.2f us %9.3f TFLOPS %9.1f GB/s\n", r.section.c_str(),
+                     r.name.c_str(), r.shape.c_str(), r.time_us, r.tflops(), r.gbps());
+        std::fflush(progress);
+    }
+    rows.push_back(std::move(r));
+}
+
 double Report::frac_peak(const Row& r) const { return r.tflops() / kFp8PeakTflops; }
 
 double Report::frac_bw(const Row& r) const { return copy_bw_gbps > 0 ? r.gbps() / copy_bw_gbps : 0; }
@@ -45,8 +54,8 @@ std::string Report::target_text(const Row& r) const {
 
 void Report::print_table(std::FILE* f) const {
     std::fprintf(f, "dsv32 device benchmark: %s, %s, scale %s%s\n", device.c_str(), date.c_str(), scale.c_str(), quick ? " (quick)" : "");
-    std::fprintf(f, "references: FP8 peak %.0f TFLOPS (H200 SXM, published); copy bandwidth %.1f GB/s (measured here, read + write)\n",
-                 kFp8PeakTflops, copy_bw_gbps);
+    std::fprintf(f, "references: FP8 peak %.0f TFLOPS (H200 SXM, published); copy bandwidth %.1f GB/s (measured here, read + "
+                 "write; H200 HBM3e published: %.0f GB/s)\n", kFp8PeakTflops, copy_bw_gbps, kH200HbmPublishedGbps);
     std::fprintf(f, "%-9s %-34s %-26s %11s %9s %9s %7s %7s  %-8s %s\n", "section", "name", "shape", "time_us", "TFLOPS", "GB/s",
                  "%peak", "%BW", "status", "target (achieved)");
     for (const Row& r : rows) {
@@ -97,7 +106,7 @@ void Report::write_json(const std::string& path) const {
     o << "{\n  \"device\": \"" << esc(device) << "\",\n  \"date\": \"" << esc(date) << "\",\n  \"scale\": \"" << esc(scale)
       << "\",\n  \"quick\": " << (quick ? "true" : "false") << ",\n  \"fp8_peak_tflops\": " << num(kFp8PeakTflops)
       << ",\n  \"flashmla_sparse_decode_tflops\": " << num(kFlashMlaSparseDecodeTflops)
-      << ",\n  \"copy_bw_gbps\": " << num(copy_bw_gbps) << ",\n  \"rows\": [";
+      << ",\n  \"hbm_published_gbps\": " << num(kH200HbmPublishedGbps) << ",\n  \"copy_bw_gbps\": " << num(copy_bw_gbps) << ",\n  \"rows\": [";
     for (size_t i = 0; i < rows.size(); ++i) {
         const Row& r = rows[i];
         o << (i ? ",\n" : "\n") << "    {\"section\": \"" << esc(r.section) << "\", \"name\": \"" << esc(r.name)

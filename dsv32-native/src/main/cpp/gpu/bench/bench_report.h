@@ -42,8 +42,9 @@ struct Report {
     double copy_bw_gbps = 0;  // the best copy row (set by the peak section)
     std::vector<Row> rows;
     std::vector<std::string> errors;  // sections that failed (the rest still ran)
+    std::FILE* progress = nullptr;    // when set, each row is also printed there as it is added ("... row ...")
 
-    void add(Row r) { rows.push_back(std::move(r)); }
+    void add(Row r);
     double frac_peak(const Row& r) const;  // TFLOPS / FP8 peak (0 without FLOPs)
     double frac_bw(const Row& r) const;    // GB/s / measured copy bandwidth (0 before it is measured)
     double achieved(const Row& r) const;   // measured / the target's reference (0 without a target)
