@@ -66,7 +66,7 @@ t0=$(date +%s)
 
 # Build: the libraries and the test programs the GPU tests run (not the CPU benchmarks).
 echo "gpu-check.sh: configuring and building in $build ($jobs jobs)" >&2
-if ! cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON -DDSV32_CUDA=ON \
+if ! cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON -DDSV32_CUDA=ON -DDSV32_HIP=OFF \
         -DCMAKE_CUDA_COMPILER="$nvcc" >"$log" 2>&1; then
     tail -30 "$log" >&2
     echo "build:  FAILED (cmake configure; see $log)" | tee -a "$summary"
@@ -76,7 +76,10 @@ fi
 # device but passes emulated, the fault is GPU-only: a race, a launch limit).
 targets=(test_golden test_gpu_engine test_golden_emu test_gpu_engine_emu)
 grep -q 'add_executable(test_gpu_kernels ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels)
-grep -q 'add_executable(test_gpu_kernels_emu' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu)
+grep -q 'add_executable(test_gpu_kernels_emu ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu)
+grep -q 'add_executable(test_gpu_kernels_emu64 ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu64)
+# backend=hip's errors without an AMD GPU (label gpu too; the HIP library itself is not built here: DSV32_HIP=OFF).
+grep -q 'add_executable(test_hip_backend ' "$here/CMakeLists.txt" 2>/dev/null && targets+=(test_hip_backend)
 # The device benchmark and its tests (gpu/bench/bench.cmake).
 bench_cmake="$here/src/main/cpp/gpu/bench/bench.cmake"
 if grep -q 'add_executable(dsv32_gpu_bench ' "$bench_cmake" 2>/dev/null; then

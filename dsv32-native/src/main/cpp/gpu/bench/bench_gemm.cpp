@@ -43,7 +43,7 @@ void bench_gemm(const BenchPlan& plan, const Stream& stream, Report& report) {
             eng.time_us = time_us([&] { linear(x, w, y, M, s); }, plan.warmup, plan.iters, stream);
             eng.flops = flops;
             eng.bytes = bytes;
-            eng.note = M <= 8 ? "linear: GEMV, FP8 dequantised to f32" : "linear: tiled f32 GEMM, FP8 dequantised";
+            eng.note = M <= 8 ? "linear: FP8 streaming GEMV (kernels/gemv_fp8.cuh)" : "linear: tiled f32 GEMM, FP8 dequantised";
             report.add(eng);
         }
     }
