@@ -8,7 +8,7 @@
 # the golden metrics (top-1, KL, max |d|). Then the device benchmark (dsv32_gpu_bench --quick, src/main/cpp/gpu/bench/:
 # copy bandwidth, FP8 GEMMs of the real layer shapes, indexer / sparse decode, a full-dims layer step, each against
 # the FP8 peak and the measured bandwidth, the issue #8 targets met or not): its table is appended to the summary and
-# its rows written as JSON next to it (gpu-bench.json). The summary is also written to a file.
+# its rows written as JSON and Markdown next to it (gpu-bench.json, gpu-bench.md). The summary is also written to a file.
 #
 #   dsv32-native/gpu-check.sh [--dry-run] [--no-bench] [SUMMARY_FILE]
 #
@@ -139,7 +139,7 @@ if [ $bench -eq 1 ]; then
     cat "$bench_err" >>"$log"
     {
         case $bench_rc in
-            0) echo "bench:  dsv32_gpu_bench ${bench_args[*]}: ok in $secs s (rows: $bench_json)" ;;
+            0) echo "bench:  dsv32_gpu_bench ${bench_args[*]}: ok in $secs s (rows: $bench_json, as Markdown: ${bench_json%.json}.md)" ;;
             77) echo "bench:  skipped: $(tail -1 "$bench_err")" ;;
             124) echo "bench:  dsv32_gpu_bench: TIMED OUT after $bench_timeout s; the rows measured before:"
                  sed -n 's/^dsv32_gpu_bench: row /  /p' "$bench_err" ;;

@@ -159,6 +159,30 @@ int run_mode(const std::string& bench, const std::string& dir) {
         }
     }
     for (const auto& [k, v] : want) CHECK_MSG(seen.count(k), "row '%s' missing", k.c_str());
+    // The Markdown copy (next to the JSON): the target table with each target row and its status, then every row.
+    const std::string md = read_file(dir + "/gpu-bench.md");
+    CHECK_MSG(md.find("| target | row |") != std::string::npos, "gpu-bench.md has no target table");
+    size_t md_rows = 0;
+    for (size_t p = md.find("\n| "); p != std::string::npos; p = md.find("\n| ", p + 1)) ++md_rows;
+    size_t n_targets = 0;
+    for (const Json& r : rows->items()) n_targets += str(r, "status") != "-" ? 1 : 0;
+    CHECK_MSG(md_rows == 2 + n_targets + rows->items().size(), "gpu-bench.md: %zu table lines, expected 2 headers + %zu + %zu",
+              md_rows, n_targets, rows->items().size());
+    for (const Json& r : rows->items()) {
+        const std::string line = "| " + str(r, "section") + " | " + str(r, "name") + " | " + str(r, "shape") + " |";
+        CHECK_MSG(md.find(line) != std::string::npos, "gpu-bench.md lacks the row '%s'", line.c_str());
+        if (str(r, "status") != "-") {
+            const std::string t = "| " + str(r, "target") + " | " + str(r, "name") + " | " + str(r, "shape") + " |";
+            const size_t at = md.find(t);
+            CHECK_MSG(at != std::string::npos, "gpu-bench.md lacks the target row '%s'", t.c_str());
+            if (at != std::string::npos) {
+                const std::string rest = md.substr(at, md.find('\n', at) - at);
+                CHECK_MSG(rest.size() > 4 && rest.compare(rest.size() - 4 - str(r, "status").size(), std::string::npos,
+                                                          "| " + str(r, "status") + " |") == 0,
+                          "gpu-bench.md target row '%s' does not end with its status", rest.c_str());
+            }
+        }
+    }
     CHECK(close(best_copy, num(doc, "copy_bw_gbps")));
     return test_summary("test_gpu_bench run");
 }

@@ -27,7 +27,8 @@ const char* kUsage =
     "  published) and the copy bandwidth measured in the same run; the issue's three targets are marked met / not met.\n"
     "  --scale tiny: the same code on small dims (the CPU emulator's test); --quick: fewer repetitions.\n"
     "  --only: sections among peak, gemm, attention, layer (peak always runs: it is every row's bandwidth reference).\n"
-    "  --out: the JSON file (default $OUT/gpu-bench.json when OUT is set, else gpu-bench.json).\n"
+    "  --out: the JSON file (default $OUT/gpu-bench.json when OUT is set, else gpu-bench.json); the same rows as a\n"
+    "  Markdown table (for the README's performance table) go next to it, .json replaced by .md.\n"
     "  Exit: 0 ok, 1 a section failed, 2 bad usage / output not written, 77 no CUDA device.\n";
 
 std::string utc_now() {
@@ -131,8 +132,10 @@ int main(int argc, char** argv) {
         }
     }
     report.print_table(stdout);
+    const std::string md = (out.size() > 5 && out.compare(out.size() - 5, 5, ".json") == 0 ? out.substr(0, out.size() - 5) : out) + ".md";
     try {
         report.write_json(out);
+        report.write_markdown(md);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dsv32_gpu_bench: %s\n", e.what());
         return 2;

@@ -126,4 +126,33 @@ void Report::write_json(const std::string& path) const {
     if (!f.flush()) throw std::runtime_error(path + ": write failed");
 }
 
+void Report::write_markdown(const std::string& path) const {
+    std::ostringstream o;
+    char b[512];
+    o << "### dsv32_gpu_bench on " << device << " (" << date << ", scale " << scale << (quick ? ", quick" : "") << ")\n\n";
+    std::snprintf(b, sizeof b, "References: FP8 peak %.0f TFLOPS (H200 SXM, published); copy bandwidth %.1f GB/s measured in "
+                  "the same run (read + write; HBM3e published %.0f GB/s); FlashMLA sparse decode %.0f TFLOPS (H800, published).\n\n",
+                  kFp8PeakTflops, copy_bw_gbps, kH200HbmPublishedGbps, kFlashMlaSparseDecodeTflops);
+    o << b << "| target | row | shape | measured | achieved | goal | status |\n|---|---|---|---|---|---|---|\n";
+    for (const Row& r : rows) {
+        if (r.target == Target::None) continue;
+        if (r.target == Target::CopyBandwidth) std::snprintf(b, sizeof b, "%.1f GB/s", r.gbps());
+        else std::snprintf(b, sizeof b, "%.2f TFLOPS", r.tflops());
+        char a[96];
+        std::snprintf(a, sizeof a, "%.1f%% | %.0f%%", achieved(r) * 100, r.goal * 100);
+        o << "| " << target_text(r) << " | " << r.name << " | " << r.shape << " | " << b << " | " << a << " | " << status(r) << " |\n";
+    }
+    o << "\n| section | row | shape | time (us) | TFLOPS | GB/s | % FP8 peak | % copy BW |\n|---|---|---|---|---|---|---|---|\n";
+    for (const Row& r : rows) {
+        std::snprintf(b, sizeof b, "| %s | %s | %s | %.2f | %.3f | %.1f | %.2f%% | %.1f%% |\n", r.section.c_str(), r.name.c_str(),
+                      r.shape.c_str(), r.time_us, r.tflops(), r.gbps(), frac_peak(r) * 100, frac_bw(r) * 100);
+        o << b;
+    }
+    for (const std::string& e : errors) o << "\nERROR: " << e << "\n";
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error(path + ": cannot open for writing");
+    f << o.str();
+    if (!f.flush()) throw std::runtime_error(path + ": write failed");
+}
+
 }  // namespace dsv32::gpu::bench

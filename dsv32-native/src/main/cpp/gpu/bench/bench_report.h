@@ -54,6 +54,9 @@ struct Report {
     void print_table(std::FILE* f) const;
     // Throws std::runtime_error when the file cannot be written. Non-finite numbers are written as null.
     void write_json(const std::string& path) const;
+    // The same rows as Markdown for the README's performance table: device, date, the references, the target rows
+    // (measured, goal, met / not met), then every row. Throws std::runtime_error when the file cannot be written.
+    void write_markdown(const std::string& path) const;
 };
 
 }  // namespace dsv32::gpu::bench
