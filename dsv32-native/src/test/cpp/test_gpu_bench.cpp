@@ -198,7 +198,7 @@ int nodevice_mode(const std::string& bench) {
 }
 
 int usage_mode(const std::string& bench) {
-    const char* bad[] = {"--scale huge", "--only peak,nosuch", "--frobnicate", "--out"};
+    const char* bad[] = {"--scale huge", "--only peak,nosuch", "--frobnicate", "--out", "--device x1", "--device -1"};
     for (const char* a : bad) {
         const std::string err = "gpu_bench_usage_stderr.txt";
         const int rc = run("'" + bench + "' " + a + " >/dev/null 2>" + err);

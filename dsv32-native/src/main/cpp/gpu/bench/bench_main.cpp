@@ -64,7 +64,16 @@ int main(int argc, char** argv) {
         else if (a == "--quick") quick = true;
         else if (a == "--only") only = value("--only");
         else if (a == "--out") out = value("--out");
-        else if (a == "--device") device = std::atoi(value("--device").c_str());
+        else if (a == "--device") {
+            const std::string v = value("--device");
+            char* end = nullptr;
+            const long d = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || d < 0 || d > 1024) {
+                std::fprintf(stderr, "dsv32_gpu_bench: --device %s: expected a device ordinal (0, 1, ...)\n", v.c_str());
+                return 2;
+            }
+            device = int(d);
+        }
         else if (a == "-h" || a == "--help") {
             std::fputs(kUsage, stdout);
             return 0;
