@@ -8,6 +8,7 @@
 //   test_gpu_bench nodevice <bench>        with no visible device (CUDA_VISIBLE_DEVICES empty) the bench exits 77 and
 //                                          says "no CUDA device".
 //   test_gpu_bench usage <bench>           bad arguments exit 2 with a message, before any device is touched.
+//   test_gpu_bench plan                    the full plan has the 671B shapes of architecture.md.
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -16,6 +17,9 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <stdexcept>
+#include <utility>
+#include <vector>
 #include <sstream>
 #include <string>
 
@@ -187,6 +191,48 @@ int run_mode(const std::string& bench, const std::string& dir) {
     return test_summary("test_gpu_bench run");
 }
 
+// The full plan against the 671B shapes of architecture.md: §2.1 weight shapes, §1.2 parameters per layer (MLA
+// 187,107,328 and indexer 13,959,424), every GEMM K a multiple of 128 (linear_fp8's FP8 path, not its bf16 fallback),
+// the M, contexts and batches; tiny keeps the structure (K % 128, the Hadamard-128 indexer head).
+int plan_mode() {
+    using namespace dsv32::gpu::bench;
+    const BenchPlan full = make_plan("full", false);
+    std::map<std::string, std::pair<int, int>> shape;
+    for (const GemmShape& g : full.gemms) shape[g.name] = {g.N, g.K};
+    CHECK((shape["wq_a"] == std::pair<int, int>{1536, 7168}));
+    CHECK((shape["wq_b"] == std::pair<int, int>{24576, 1536}));
+    CHECK((shape["wkv_a"] == std::pair<int, int>{576, 7168}));
+    CHECK((shape["wkv_b"] == std::pair<int, int>{32768, 512}));
+    CHECK((shape["wo"] == std::pair<int, int>{7168, 16384}));
+    CHECK((shape["idx_wq_b"] == std::pair<int, int>{8192, 1536}));
+    CHECK((shape["idx_wk"] == std::pair<int, int>{128, 7168}));
+    CHECK((shape["expert_w1"] == std::pair<int, int>{2048, 7168}));
+    CHECK((shape["expert_w2"] == std::pair<int, int>{7168, 2048}));
+    const ModelDims& m = full.m;
+    auto nk = [&](const char* n) { return int64_t(shape[n].first) * shape[n].second; };
+    CHECK(nk("wq_a") + m.qlr + nk("wq_b") + nk("wkv_a") + m.kvr + nk("wkv_b") + nk("wo") == 187107328);
+    CHECK(nk("idx_wq_b") + nk("idx_wk") + 2 * m.ihd + int64_t(m.inh) * m.D == 13959424);
+    CHECK(m.E == 256 && m.ke == 8 && m.topk == 2048 && m.inh == 64 && m.ihd == 128);
+    CHECK((full.gemm_ms == std::vector<int>{1, 64, 4096}));
+    CHECK((full.contexts == std::vector<int>{8192, 32768, 131072}));
+    CHECK((full.layer_batches == std::vector<int>{1, 64}));
+    for (const char* sc : {"full", "tiny"}) {
+        const BenchPlan p = make_plan(sc, true);
+        for (const GemmShape& g : p.gemms) CHECK_MSG(g.K % 128 == 0, "%s %s: K %d", sc, g.name.c_str(), g.K);
+        CHECK(p.m.ihd == 128 && p.m.kvr % 128 == 0 && p.m.E % p.m.n_group == 0 && p.m.ke <= p.m.topk_group * (p.m.E / p.m.n_group));
+        CHECK(p.contexts.size() >= 2 && !p.layer_batches.empty() && p.layer_batches[0] == 1 && p.iters >= 1);
+    }
+    CHECK(make_plan("full", true).iters < full.iters);
+    bool threw = false;
+    try {
+        make_plan("medium", false);
+    } catch (const std::invalid_argument&) {
+        threw = true;
+    }
+    CHECK(threw);
+    return test_summary("test_gpu_bench plan");
+}
+
 int nodevice_mode(const std::string& bench) {
     setenv("CUDA_VISIBLE_DEVICES", "", 1);
     const std::string err = "gpu_bench_nodevice_stderr.txt";
@@ -217,6 +263,7 @@ int main(int argc, char** argv) {
     if (mode == "run" && argc == 4) return run_mode(argv[2], argv[3]);
     if (mode == "nodevice" && argc == 3) return nodevice_mode(argv[2]);
     if (mode == "usage" && argc == 3) return usage_mode(argv[2]);
-    std::fprintf(stderr, "usage: test_gpu_bench run <bench> <workdir> | nodevice <bench> | usage <bench>\n");
+    if (mode == "plan" && argc == 2) return plan_mode();
+    std::fprintf(stderr, "usage: test_gpu_bench run <bench> <workdir> | nodevice <bench> | usage <bench> | plan\n");
     return 2;
 }

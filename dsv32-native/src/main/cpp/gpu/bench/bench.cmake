@@ -6,7 +6,7 @@
 #    program says "no CUDA device" and exits 77).
 #  * Always, BUILD_TESTING: dsv32_gpu_bench_emu, the same sources on the CPU emulator (gpu/emulator.h), and its
 #    ctests gpu.bench.tiny.emulated (every row produced, numbers finite and positive, the JSON parses, the FLOP /
-#    byte accounting) and gpu.bench.usage (bad arguments: exit 2).
+#    byte accounting), gpu.bench.usage (bad arguments: exit 2) and gpu.bench.plan (the full plan's 671B shapes).
 set(DSV32_BENCH_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(DSV32_BENCH_HOST_SOURCES
   ${DSV32_BENCH_DIR}/bench_main.cpp
@@ -41,7 +41,8 @@ if(NOT DEFINED BUILD_TESTING OR BUILD_TESTING)
   add_test(NAME gpu.bench.tiny.emulated COMMAND test_gpu_bench run $<TARGET_FILE:dsv32_gpu_bench_emu>
            ${CMAKE_CURRENT_BINARY_DIR}/gpu_bench_emu)
   add_test(NAME gpu.bench.usage COMMAND test_gpu_bench usage $<TARGET_FILE:dsv32_gpu_bench_emu>)
-  set_tests_properties(gpu.bench.tiny.emulated gpu.bench.usage PROPERTIES LABELS gpu)
+  add_test(NAME gpu.bench.plan COMMAND test_gpu_bench plan)
+  set_tests_properties(gpu.bench.tiny.emulated gpu.bench.usage gpu.bench.plan PROPERTIES LABELS gpu)
   if(DSV32_HAVE_CUDA)
     add_test(NAME gpu.bench.tiny COMMAND test_gpu_bench run $<TARGET_FILE:dsv32_gpu_bench> ${CMAKE_CURRENT_BINARY_DIR}/gpu_bench)
     add_test(NAME gpu.bench.no_device COMMAND test_gpu_bench nodevice $<TARGET_FILE:dsv32_gpu_bench>)
