@@ -1,7 +1,9 @@
 // gemv_fp8.cuh: the decode-shaped (M <= kGemvMaxRows) linear over an FP8 block-scaled weight, streaming W once with
 // 16-byte loads (issue #8: the small-M path that reads weights at memory speed). One warp per output row n, a block
 // of kGemvFp8Rows rows; x is staged in shared memory kGemvFp8Chunk columns at a time (so every warp reads it from
-// there), each lane takes 16 consecutive codes per load (one 128-wide scale block: 16 divides 128), decodes them
+// there), stored by (column % 16, column / 16) with a padded row (kXsPitch), so that the lanes of a warp, which read
+// the same byte of consecutive 16-byte pieces, hit distinct banks; each lane takes 16 consecutive codes per load
+// (one 128-wide scale block: 16 divides 128), decodes them
 // through a 256-entry table of e4m3 values and accumulates x * (e4m3(code) * scale) in f32 per row of x: the
 // dequantised weight is exactly load_weight's (one rounding), only the summation order differs from the CPU's.
 // Requires W's row stride and data pointer 16-byte aligned (the launcher checks and otherwise takes gemv_kernel);
@@ -18,6 +20,10 @@ constexpr int kGemvFp8Rows = 8;      // output rows (warps) per block
 constexpr int kGemvFp8Chunk = 1024;  // K columns of x per shared-memory stage (kGemvMaxRows x 1024 f32 = 32 KiB)
 constexpr int kGemvFp8Pieces = kGemvFp8Chunk / 16 / DSV32_WARP_SIZE;  // 16-byte loads per lane per stage
 static_assert(kGemvFp8Pieces >= 1, "a stage must give every lane at least one 16-byte piece");
+constexpr int kXsPitch = kGemvFp8Chunk / 16 + 1;  // floats per (row of x, byte of a piece); +1: no bank conflicts
+
+// Where column kk (0 <= kk < kGemvFp8Chunk) of a staged x row lies: piece kk / 16, byte kk % 16.
+__device__ __forceinline__ int xs_at(int kk) { return (kk % 16) * kXsPitch + kk / 16; }
 
 struct alignas(16) Codes16 {
     uint32_t w[4];
@@ -27,7 +33,7 @@ struct alignas(16) Codes16 {
 __global__ void __launch_bounds__(kGemvFp8Rows * DSV32_WARP_SIZE)
     gemv_fp8_kernel(const float* __restrict__ x, int ldx, GpuWeight w, float* __restrict__ y, int ldy, int M) {
     __shared__ float lut[256];
-    __shared__ float xs[kGemvMaxRows][kGemvFp8Chunk];
+    __shared__ float xs[kGemvMaxRows][16 * kXsPitch];
     const int tid = int(threadIdx.x), nthreads = int(blockDim.x);
     const int lane = tid % DSV32_WARP_SIZE, warp = tid / DSV32_WARP_SIZE;
     for (int i = tid; i < 256; i += nthreads) lut[i] = e4m3_to_f32(uint8_t(i));
@@ -42,7 +48,7 @@ __global__ void __launch_bounds__(kGemvFp8Rows * DSV32_WARP_SIZE)
     for (int k0 = 0; k0 < K; k0 += kGemvFp8Chunk) {
         const int kc = K - k0 < kGemvFp8Chunk ? K - k0 : kGemvFp8Chunk;
         __syncthreads();  // the previous stage is consumed (and the table written, on the first)
-        for (int e = tid; e < M * kc; e += nthreads) xs[e / kc][e % kc] = x[size_t(e / kc) * size_t(ldx) + size_t(k0 + e % kc)];
+        for (int e = tid; e < M * kc; e += nthreads) xs[e / kc][xs_at(e % kc)] = x[size_t(e / kc) * size_t(ldx) + size_t(k0 + e % kc)];
         __syncthreads();
         if (!active) continue;
         // Whole 16-byte pieces of this stage: issue every load first, then decode.
@@ -61,10 +67,10 @@ __global__ void __launch_bounds__(kGemvFp8Rows * DSV32_WARP_SIZE)
 #pragma unroll
             for (int b = 0; b < 16; ++b) {
                 const float wv = f_mul_rn(lut[(v[j].w[b / 4] >> (8 * (b % 4))) & 0xFFu], s);
-                const int kk = p * 16 + b;
+                const int at = b * kXsPitch + p;  // xs_at(p * 16 + b)
 #pragma unroll
                 for (int m = 0; m < kGemvMaxRows; ++m)
-                    if (m < M) acc[m] += xs[m][kk] * wv;
+                    if (m < M) acc[m] += xs[m][at] * wv;
             }
         }
         // The columns after the last whole piece (K not a multiple of 16), one per lane.
@@ -72,7 +78,7 @@ __global__ void __launch_bounds__(kGemvFp8Rows * DSV32_WARP_SIZE)
             const float wv = f_mul_rn(lut[wrow[k0 + kk]], srow[(k0 + kk) / 128]);
 #pragma unroll
             for (int m = 0; m < kGemvMaxRows; ++m)
-                if (m < M) acc[m] += xs[m][kk] * wv;
+                if (m < M) acc[m] += xs[m][xs_at(kk)] * wv;
         }
     }
     if (!active) return;  // after the last barrier
