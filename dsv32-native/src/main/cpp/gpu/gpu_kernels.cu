@@ -10,6 +10,7 @@
 #include "gpu/kernels/elementwise.cuh"
 #include "gpu/kernels/embedding.cuh"
 #include "gpu/kernels/fp8.cuh"
+#include "gpu/kernels/gemv_fp8.cuh"
 #include "gpu/kernels/hadamard.cuh"
 #include "gpu/kernels/linear.cuh"
 #include "gpu/kernels/moe.cuh"
@@ -127,7 +128,11 @@ void linear(const float* x, const GpuWeight& w, float* y, int M, gpuStream_t str
     if (M == 0) return;
     need_ptr(x, fn, "x");
     need_ptr(y, fn, "y");
-    if (M <= dev::kGemvMaxRows) {
+    const bool fp8_stream = w.type == GpuWType::FP8 && w.stride() % 16 == 0 && reinterpret_cast<uintptr_t>(w.data) % 16 == 0;
+    if (M <= dev::kGemvMaxRows && fp8_stream) {
+        const unsigned blocks = unsigned((w.out + dev::kGemvFp8Rows - 1) / dev::kGemvFp8Rows);
+        DSV32_LAUNCH(dev::gemv_fp8_kernel, blocks, dev::kGemvFp8Rows * DSV32_WARP_SIZE, stream)(x, ldx, w, y, ldy, M);
+    } else if (M <= dev::kGemvMaxRows) {
         const unsigned blocks = unsigned((w.out + dev::kGemvWarps - 1) / dev::kGemvWarps);
         DSV32_LAUNCH(dev::gemv_kernel, blocks, dev::kGemvWarps * DSV32_WARP_SIZE, stream)(x, ldx, w, y, ldy, M);
     } else {

@@ -76,7 +76,8 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int row
 
 // y[m, n] = sum_k x[m, k] * W[n, k] (x [M, in] row stride ldx, y [M, out] row stride ldy; 0 = contiguous), W
 // dequantised on the fly, f32 accumulation. M <= 8 takes the weight-streaming GEMV path (one warp per output column,
-// streams W once for all M rows), larger M the 64 x 64 shared-memory tiled GEMM. x and y must not overlap.
+// streams W once for all M rows; an FP8 W with a 16-byte aligned row stride and data pointer streams 16 codes per
+// lane and load, kernels/gemv_fp8.cuh), larger M the 64 x 64 shared-memory tiled GEMM. x and y must not overlap.
 void linear(const float* x, const GpuWeight& w, float* y, int M, gpuStream_t stream, int ldx = 0, int ldy = 0);
 
 // Grouped linear for the routed experts (architecture.md §8): for each group g in [0, G) and each slot j in

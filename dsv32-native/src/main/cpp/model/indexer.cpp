@@ -8,6 +8,7 @@
 
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/sparse_kernels.h"
 
 namespace dsv32 {
 
@@ -86,15 +87,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             const float* qs = q.data() + size_t(s) * nh * hd;
             const float* ws = wts.data() + size_t(s) * nh;
             float* sc = score[size_t(s)].data();
-            for (int t = t0; t < t1; ++t) {
-                const float* kt = cv.idx_k(t);
-                float acc = 0;
-                for (int h = 0; h < nh; ++h) {
-                    const float d = kernels::dot(qs + size_t(h) * hd, kt, hd);
-                    if (d > 0) acc += ws[h] * d;
-                }
-                sc[t] = acc;
-            }
+            index_scores(qs, ws, cv, t0, t1, nh, hd, sc + t0);
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)
@@ -108,13 +101,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 continue;
             }
             std::vector<float>& score_s = score[size_t(s)];
-            std::vector<int> order(static_cast<size_t>(nkeys));
-            for (int t = 0; t < nkeys; ++t) order[size_t(t)] = t;
-            std::partial_sort(order.begin(), order.begin() + topk, order.end(), [&](int a, int b) {
-                return score_s[size_t(a)] > score_s[size_t(b)] || (score_s[size_t(a)] == score_s[size_t(b)] && a < b);
-            });
-            sel.assign(order.begin(), order.begin() + topk);
-            std::sort(sel.begin(), sel.end());
+            select_topk(score_s.data(), nkeys, topk, &sel);
             std::vector<float>().swap(score_s);  // free the group's scores as it goes
         }
         s0 = s1;

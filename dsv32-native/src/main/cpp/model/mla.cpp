@@ -9,6 +9,7 @@
 
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/sparse_kernels.h"
 
 namespace dsv32 {
 
@@ -138,16 +139,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 const std::vector<int>& keys = sel[size_t(row)];
                 const float* qh = q.data() + (size_t(row) * H + h) * dq;
                 const float* ql = qlat.data() + i * kvr;
-                p.resize(keys.size());
-                for (size_t j = 0; j < keys.size(); ++j) {
-                    const int t = keys[j];
-                    p[j] = (kernels::dot(ql, cv.latent(t), kvr) + kernels::dot(qh + dn, cv.k_pe(t), dr)) * scale;
-                }
-                kernels::softmax(p.data(), int(p.size()));
-                float* ol = olats.data() + i * kvr;
-                for (size_t j = 0; j < keys.size(); ++j) {
-                    kernels::axpy(p[j], cv.latent(keys[j]), ol, kvr);
-                }
+                sparse_decode_head(ql, qh + dn, cv, keys, kvr, dr, scale, &p, olats.data() + i * kvr);
             }
             for (int d = 0; d < dv; ++d) {
                 kernels::dequant_row(wkv_b, wuv + d, 0, kvr, wr.data());

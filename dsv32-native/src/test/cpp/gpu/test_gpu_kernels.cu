@@ -322,7 +322,12 @@ void test_linear() {
     };
     const Case cases[] = {{GpuWType::F32, 1, 200, 300, 0},   {GpuWType::BF16, 3, 129, 257, 300}, {GpuWType::FP8, 8, 256, 384, 0},
                           {GpuWType::FP8, 1, 130, 200, 256}, {GpuWType::F32, 9, 65, 33, 40},     {GpuWType::BF16, 70, 200, 300, 0},
-                          {GpuWType::FP8, 131, 300, 512, 640}};
+                          {GpuWType::FP8, 131, 300, 512, 640},
+                          // the FP8 streaming GEMV (kernels/gemv_fp8.cuh): several x stages of 1024 columns, a scalar
+                          // tail (K % 16 != 0), scale rows crossed (N > 128), M = 1 and the largest M of the path
+                          {GpuWType::FP8, 3, 260, 2100, 2112}, {GpuWType::FP8, 8, 136, 1040, 0}, {GpuWType::FP8, 1, 129, 3072, 0},
+                          // FP8 rows not 16-byte aligned (ld 200): the per-element GEMV
+                          {GpuWType::FP8, 2, 70, 196, 200}};
     for (const Case& c : cases) {
         HostWeight h = make_weight(c.t, c.N, c.K, c.ld);
         DeviceWeight d(h);
