@@ -80,6 +80,9 @@ grep -q 'add_executable(test_gpu_kernels_emu ' "$here/src/main/cpp/gpu/kernels.c
 grep -q 'add_executable(test_gpu_kernels_emu64 ' "$here/src/main/cpp/gpu/kernels.cmake" 2>/dev/null && targets+=(test_gpu_kernels_emu64)
 # backend=hip's errors without an AMD GPU (label gpu too; the HIP library itself is not built here: DSV32_HIP=OFF).
 grep -q 'add_executable(test_hip_backend ' "$here/CMakeLists.txt" 2>/dev/null && targets+=(test_hip_backend)
+# The HIP library's C interface and the HIP engine end to end on the CPU emulator (label gpu; no hipcc needed).
+grep -q 'add_library(dsv32_hip_emu ' "$here/CMakeLists.txt" 2>/dev/null &&
+    targets+=(test_hip_abi dsv32_hip_emu test_golden_hipemu test_hip_backend_hipemu)
 # The device benchmark and its tests (gpu/bench/bench.cmake).
 bench_cmake="$here/src/main/cpp/gpu/bench/bench.cmake"
 if grep -q 'add_executable(dsv32_gpu_bench ' "$bench_cmake" 2>/dev/null; then

@@ -154,28 +154,25 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: unknown backend " + std::to_string(o.backend) +
                                                     " (0 = cpu, 1 = cuda, 2 = auto, 3 = hip)");
     if (o.device < 0) return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: negative device " + std::to_string(o.device));
-    // HIP: libdsv32_hip.so opened at run time (model/hip_backend.h); it says why it cannot run.
-    if (o.backend == DSV32_BACKEND_HIP) {
-        try {
-            dsv32::EngineOptions eo;
-            eo.dir = dir;
-            eo.device = o.device;
-            (void)dsv32::open_hip_engine(eo);
-        } catch (const dsv32::BackendUnavailable& e) {
-            return fail(DSV32_ERR_UNAVAILABLE, std::string("dsv32_model_open: ") + e.what());
-        }
-        return fail(DSV32_ERR_INTERNAL, "dsv32_model_open: backend hip: no engine");
+    // Backend selection: cuda / hip must be usable (compiled in and a device present), auto takes cuda when it is
+    // (never hip: libdsv32_hip.so is opened only when asked for). HIP: libdsv32_hip.so opened at run time
+    // (model/hip_backend.h); it says why it cannot run.
+    const bool hip = o.backend == DSV32_BACKEND_HIP;
+    if (hip) {
+        const std::string why = dsv32::hip_unavailable_reason(o.device);
+        if (!why.empty()) return fail(DSV32_ERR_UNAVAILABLE, "dsv32_model_open: " + why);
     }
-    // Backend selection: cuda must be usable (compiled in and a device present), auto takes it when it is.
     bool cuda = o.backend == DSV32_BACKEND_CUDA;
-    if (o.backend != DSV32_BACKEND_CPU) {
+    if (o.backend == DSV32_BACKEND_CUDA || o.backend == DSV32_BACKEND_AUTO) {
         const std::string why = dsv32::cuda_unavailable_reason();
         if (o.backend == DSV32_BACKEND_CUDA && !why.empty()) return fail(DSV32_ERR_UNAVAILABLE, "dsv32_model_open: " + why);
         cuda = why.empty();
     }
-    if (cuda && o.mp > 1)
-        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) +
-                                                    " is not supported by the CUDA backend yet");
+    if ((cuda || hip) && o.mp > 1) {
+        const std::string b = cuda ? "cuda" : "hip", B = cuda ? "CUDA" : "HIP";
+        return fail(DSV32_ERR_INVALID_ARGUMENT, "dsv32_model_open: backend " + b + " runs on one GPU (mp 1); mp " + std::to_string(o.mp) +
+                                                    " is not supported by the " + B + " backend yet");
+    }
     dsv32::Progress progress;
     if (o.progress) {
         progress = [&o](const char* stage, int64_t done, int64_t total) {
@@ -198,7 +195,7 @@ int dsv32_model_open(const char* dir, const dsv32_open_options* options, dsv32_m
         eo.device = o.device;
         eo.verify_checksums = o.verify_checksums != 0;
         eo.progress = progress;
-        m->model = cuda ? dsv32::open_cuda_engine(eo) : dsv32::open_cpu_engine(eo);
+        m->model = hip ? dsv32::open_hip_engine(eo) : cuda ? dsv32::open_cuda_engine(eo) : dsv32::open_cpu_engine(eo);
         if (eo.fp8) m->numerics = DSV32_NUMERICS_FP8;
         m->device = m->model->device_name();
         m->mp = o.mp > 1 ? o.mp : 1;
@@ -236,7 +233,8 @@ int dsv32_model_get_info(const dsv32_model* model, dsv32_model_info* out) {
     out->max_seq_len = model->model->max_seq_len();
     out->numerics = model->numerics;
     out->mp = model->mp;
-    out->backend = model->model->backend() == dsv32::BackendKind::Cuda ? DSV32_BACKEND_CUDA : DSV32_BACKEND_CPU;
+    const dsv32::BackendKind k = model->model->backend();
+    out->backend = k == dsv32::BackendKind::Cuda ? DSV32_BACKEND_CUDA : k == dsv32::BackendKind::Hip ? DSV32_BACKEND_HIP : DSV32_BACKEND_CPU;
     return ok();
 }
 

@@ -11,8 +11,8 @@
 //   test_golden mpbf16 DIR CASE MP WORK  as mpeq on a BF16 copy of DIR's checkpoint written to WORK
 //   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
 //   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
-// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|auto the
-// engine (default cpu; cuda exits 77, skipped, when this build or machine cannot run it, printing why).
+// Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|hip|auto the
+// engine (default cpu; cuda / hip exit 77, skipped, when this build or machine cannot run it, printing why).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -74,6 +74,7 @@ std::vector<float> run(const std::string& dir, const Case& k, int chunk, int deb
     dsv32_model_info info;
     dsv32_model_get_info(m, &info);
     if (g_backend == DSV32_BACKEND_CUDA && info.backend != DSV32_BACKEND_CUDA) throw std::runtime_error("backend cuda requested, not used");
+    if (g_backend == DSV32_BACKEND_HIP && info.backend != DSV32_BACKEND_HIP) throw std::runtime_error("backend hip requested, not used");
     const int V = info.vocab_size, B = int(k.tokens.size()), T = int(k.tokens[0].size());
     *vocab = V;
     std::vector<int32_t> sid(static_cast<size_t>(B));
@@ -149,7 +150,7 @@ int cmd_case(const std::string& dir, const std::string& name, int chunk) {
     if (eng.size() != ref.data.size()) return test_summary("test_golden");
     Metrics m = compare(ref.data, eng, V);
     print(name + (chunk > 0 ? " chunk " + std::to_string(chunk) : "") + (g_block_size > 0 ? " block " + std::to_string(g_block_size) : "") +
-              (g_backend == DSV32_BACKEND_CUDA ? " [cuda]" : ""), m);
+              (g_backend == DSV32_BACKEND_CUDA ? " [cuda]" : g_backend == DSV32_BACKEND_HIP ? " [hip]" : ""), m);
     CHECK_MSG(m.top1 >= 0.99, "top-1 %.4f", m.top1);
     CHECK_MSG(m.mean_kl <= 1e-3, "mean KL %.3e", m.mean_kl);
     return test_summary("test_golden");
@@ -418,8 +419,8 @@ int cmd_progress(const std::string& dir, int mp) {
     dsv32_model* m = nullptr;
     CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
     dsv32_model_close(m);
-    // The last stage: the CPU splits the weights for its ranks, the CUDA backend uploads them to the device.
-    const std::string last = g_backend == DSV32_BACKEND_CUDA ? "upload" : "shard";
+    // The last stage: the CPU splits the weights for its ranks, the GPU backends upload them to the device.
+    const std::string last = g_backend == DSV32_BACKEND_CUDA || g_backend == DSV32_BACKEND_HIP ? "upload" : "shard";
     const std::vector<std::string> order = {"map", "validate", last};
     size_t si = 0;
     for (size_t i = 0; i < log.stage.size(); ++i) {
@@ -535,11 +536,12 @@ int main(int argc, char** argv) {
             if (b == "cpu") g_backend = DSV32_BACKEND_CPU;
             else if (b == "cuda") g_backend = DSV32_BACKEND_CUDA;
             else if (b == "auto") g_backend = DSV32_BACKEND_AUTO;
+            else if (b == "hip") g_backend = DSV32_BACKEND_HIP;
             else {
-                std::fprintf(stderr, "test_golden: --backend %s: expected cpu, cuda or auto\n", argv[2]);
+                std::fprintf(stderr, "test_golden: --backend %s: expected cpu, cuda, hip or auto\n", argv[2]);
                 return 2;
             }
-            if (g_backend == DSV32_BACKEND_CUDA && dsv32_backend_available(DSV32_BACKEND_CUDA) != DSV32_OK) {
+            if ((g_backend == DSV32_BACKEND_CUDA || g_backend == DSV32_BACKEND_HIP) && dsv32_backend_available(g_backend) != DSV32_OK) {
                 std::printf("test_golden: skipped: %s\n", dsv32_last_error());
                 return 77;
             }

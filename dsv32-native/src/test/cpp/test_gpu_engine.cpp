@@ -249,15 +249,15 @@ double max_rel(const std::vector<float>& ref, const std::vector<float>& got) {
 template <class T>
 gpu::DeviceBuffer to_device(const std::vector<T>& v) {
     gpu::DeviceBuffer b(v.size() * sizeof(T) + 1);
-    gpu::check(cudaMemcpy(b.get(), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+    gpu::check(gpuMemcpy(b.get(), v.data(), v.size() * sizeof(T), gpuMemcpyHostToDevice), "gpuMemcpy");
     return b;
 }
 
 template <class T>
 std::vector<T> to_host(const gpu::DeviceBuffer& b, size_t n) {
     std::vector<T> v(n);
-    gpu::check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-    gpu::check(cudaMemcpy(v.data(), b.get(), n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+    gpu::check(gpuDeviceSynchronize(), "gpuDeviceSynchronize");
+    gpu::check(gpuMemcpy(v.data(), b.get(), n * sizeof(T), gpuMemcpyDeviceToHost), "gpuMemcpy");
     return v;
 }
 
@@ -294,7 +294,7 @@ void test_kernels(int bs, bool fp8_weight) {
     for (const auto& g : segs) {
         CHECK(hc.table(g.seq) == dc.table(g.seq));
         for (int32_t b : hc.table(g.seq))
-            gpu::check(cudaMemcpy(dc.block_data(b), hc.block_data(b), hc.block_bytes(), cudaMemcpyHostToDevice), "cudaMemcpy");
+            gpu::check(gpuMemcpy(dc.block_data(b), hc.block_data(b), hc.block_bytes(), gpuMemcpyHostToDevice), "gpuMemcpy");
     }
     const gpu::StepTables tab = gpu::build_step_tables(dc, segs);
     gpu::DeviceBuffer bp = to_device(tab.block_ptr), t0 = to_device(tab.tab0), rs = to_device(tab.row_seg), rp = to_device(tab.row_pos);

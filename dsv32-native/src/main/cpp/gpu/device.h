@@ -1,6 +1,6 @@
-// device.h: the CUDA runtime as the engine uses it (host code, compiled by the C++ compiler against the runtime API
-// header only): errors as exceptions naming the call, the device probe behind backend selection, and RAII owners of
-// device memory, pinned host memory and a stream.
+// device.h: the GPU runtime as the engine uses it (host code, written against host_runtime.h's names: CUDA, HIP in
+// libdsv32_hip.so, or the CPU emulator): errors as exceptions naming the call, the device probe behind backend
+// selection, and RAII owners of device memory, pinned host memory and a stream.
 #ifndef DSV32_GPU_DEVICE_H
 #define DSV32_GPU_DEVICE_H
 
@@ -13,23 +13,25 @@
 namespace dsv32 {
 namespace gpu {
 
-// A CUDA runtime call failed: the message names the call and the runtime's error string.
-struct CudaError : std::runtime_error {
+// A GPU runtime call failed: the message names the call and the runtime's error string.
+struct DeviceError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Throws CudaError("what: <runtime error name>: <string>") unless status == cudaSuccess (an int: cudaError_t).
-// Out-of-memory (cudaErrorMemoryAllocation) throws std::bad_alloc instead, so the C API reports DSV32_ERR_CAPACITY.
+// Throws DeviceError("what: <runtime error name>: <string>") unless status == gpuSuccess (an int: gpuError_t).
+// Out-of-memory (gpuErrorMemoryAllocation) throws std::bad_alloc instead, so the C API reports DSV32_ERR_CAPACITY.
 void check(int status, const char* what);
 
 // Empty when device `ordinal` can be used; else "backend cuda is not available: no CUDA device (<runtime error>)"
-// or "... device N of M ...". Never throws; safe without a driver (the runtime is linked statically).
+// or "... device N of M ..." (HIP: "backend hip is not available: no HIP device (...)"). Never throws; safe without
+// a driver (the CUDA runtime is linked statically; the HIP library is only loaded where libamdhip64 is).
 std::string device_unavailable_reason(int ordinal);
 
-// "NVIDIA H200 (sm_90, 139.8 GiB, driver 13.0, runtime 13.0)" for the current device.
+// "NVIDIA H200 (sm_90, 139.8 GiB, driver 13.0, runtime 13.0)" for the current device (HIP: "AMD Instinct MI355X
+// (gfx950:sramecc+:xnack-, 288.0 GiB, warp 64, ...)").
 std::string describe_device(int ordinal);
 
-// Device memory of n bytes (cudaMalloc), freed on destruction. Moves, never copies.
+// Device memory of n bytes (gpuMalloc), freed on destruction. Moves, never copies.
 class DeviceBuffer {
 public:
     DeviceBuffer() = default;
@@ -74,7 +76,7 @@ public:
     ~Stream();
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
-    void* handle() const { return s_; }  // cudaStream_t
+    void* handle() const { return s_; }  // gpuStream_t
     void sync(const char* what) const;
 
 private:

@@ -198,16 +198,16 @@ DeviceWeights upload_weights(const Config& cfg, const Weights& w, const std::vec
     for (const Item& it : plan.items) total += int64_t(it.bytes);
     const size_t chunk = size_t(32) << 20;
     PinnedBuffer pin[2] = {PinnedBuffer(chunk), PinnedBuffer(chunk)};
-    cudaEvent_t done[2] = {nullptr, nullptr};
-    for (auto& e : done) check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
+    gpuEvent_t done[2] = {nullptr, nullptr};
+    for (auto& e : done) check(gpuEventCreateWithFlags(&e, gpuEventDisableTiming), "gpuEventCreate");
     struct Events {
-        cudaEvent_t* e;
+        gpuEvent_t* e;
         ~Events() {
             for (int i = 0; i < 2; ++i)
-                if (e[i]) (void)cudaEventDestroy(e[i]);
+                if (e[i]) (void)gpuEventDestroy(e[i]);
         }
     } events{done};
-    const cudaStream_t s = static_cast<cudaStream_t>(stream.handle());
+    const gpuStream_t s = static_cast<gpuStream_t>(stream.handle());
     int cur = 0;
     size_t fill = 0;   // bytes in pin[cur]
     size_t dst0 = 0;   // arena offset where pin[cur]'s bytes go (contiguous run)
@@ -219,10 +219,10 @@ DeviceWeights upload_weights(const Config& cfg, const Weights& w, const std::vec
     };
     auto flush = [&]() {
         if (fill == 0) return;
-        check(cudaMemcpyAsync(base + dst0, pin[cur].get(), fill, cudaMemcpyHostToDevice, s), "cudaMemcpyAsync (weights)");
-        check(cudaEventRecord(done[cur], s), "cudaEventRecord");
+        check(gpuMemcpyAsync(base + dst0, pin[cur].get(), fill, gpuMemcpyHostToDevice, s), "gpuMemcpyAsync (weights)");
+        check(gpuEventRecord(done[cur], s), "gpuEventRecord");
         cur ^= 1;
-        check(cudaEventSynchronize(done[cur]), "cudaEventSynchronize (weights)");  // the other buffer is free again
+        check(gpuEventSynchronize(done[cur]), "gpuEventSynchronize (weights)");  // the other buffer is free again
         fill = 0;
         report(std::min(payload, total));
     };
@@ -258,7 +258,7 @@ DeviceWeights upload_weights(const Config& cfg, const Weights& w, const std::vec
         }
     }
     flush();
-    check(cudaStreamSynchronize(s), "cudaStreamSynchronize (weights)");
+    check(gpuStreamSynchronize(s), "gpuStreamSynchronize (weights)");
     report(total);
     d.bytes = total;
     return d;

@@ -55,7 +55,7 @@ struct DeviceWeights {
 GpuWeight device_view(const Linear& L, const void* data, const float* scale);
 
 // Uploads w (views into the checkpoint mapping, model/weights.cpp) and the RoPE table. Throws std::bad_alloc when
-// device memory runs out, CudaError on other runtime failures.
+// device memory runs out, DeviceError on other runtime failures.
 DeviceWeights upload_weights(const Config& cfg, const Weights& w, const std::vector<float>& rope_freqs, const Stream& stream,
                              const Progress& progress);
 

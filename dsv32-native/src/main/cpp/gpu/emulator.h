@@ -192,52 +192,6 @@ inline double atomicAdd(double* p, double v) {
 using std::isfinite;
 using std::isnan;
 
-// ---- the runtime API subset (host memory as device memory) ----
-using gpuStream_t = void*;
-using gpuEvent_t = void*;
-enum gpuError_t { gpuSuccess = 0, gpuErrorMemoryAllocation = 2 };
-struct gpuDeviceProp {
-    char name[256];
-    int major, minor;
-};
-enum gpuMemcpyKind { gpuMemcpyHostToDevice, gpuMemcpyDeviceToHost, gpuMemcpyDeviceToDevice };
-inline const char* gpuGetErrorString(gpuError_t e) { return e == gpuSuccess ? "no error" : "out of memory (emulator)"; }
-inline gpuError_t gpuGetLastError() { return gpuSuccess; }
-inline gpuError_t gpuPeekAtLastError() { return gpuSuccess; }
-inline gpuError_t gpuGetDeviceCount(int* n) {
-    *n = 1;
-    return gpuSuccess;
-}
-inline gpuError_t gpuGetDeviceProperties(gpuDeviceProp* p, int) {
-    std::strcpy(p->name, "CPU emulator (gpu/emulator.h)");
-    p->major = p->minor = 0;
-    return gpuSuccess;
-}
-inline gpuError_t gpuMalloc(void** p, size_t n) {
-    *p = std::malloc(n ? n : 1);
-    return *p ? gpuSuccess : gpuErrorMemoryAllocation;
-}
-inline gpuError_t gpuFree(void* p) {
-    std::free(p);
-    return gpuSuccess;
-}
-inline gpuError_t gpuMemcpy(void* d, const void* s, size_t n, gpuMemcpyKind) {
-    std::memcpy(d, s, n);
-    return gpuSuccess;
-}
-inline gpuError_t gpuMemcpyAsync(void* d, const void* s, size_t n, gpuMemcpyKind, gpuStream_t) {
-    std::memcpy(d, s, n);
-    return gpuSuccess;
-}
-inline gpuError_t gpuMemset(void* d, int v, size_t n) {
-    std::memset(d, v, n);
-    return gpuSuccess;
-}
-inline gpuError_t gpuMemsetAsync(void* d, int v, size_t n, gpuStream_t) {
-    std::memset(d, v, n);
-    return gpuSuccess;
-}
-inline gpuError_t gpuDeviceSynchronize() { return gpuSuccess; }
-inline gpuError_t gpuStreamSynchronize(gpuStream_t) { return gpuSuccess; }
+// The runtime API subset (host memory as device memory) is gpu/runtime_emulation.h (through host_runtime.h).
 
 #endif

@@ -1,4 +1,4 @@
-// gpu_model.cpp: the CUDA engine's forward pass (architecture.md §5-§8), in transformer.cpp / mla.cpp / indexer.cpp /
+// gpu_model.cpp: the GPU engine's forward pass (CUDA in libdsv32, HIP in libdsv32_hip.so: host_runtime.h names) (architecture.md §5-§8), in transformer.cpp / mla.cpp / indexer.cpp /
 // moe.cpp order so that one layer reads top to bottom like the CPU's. Host code: every device computation is a
 // launcher of gpu_kernels.h (shared kernels) or engine_kernels.h (cache, indexer scores, attention), enqueued on the
 // model's stream; the step synchronises once, when the logits are copied back.
@@ -37,14 +37,18 @@ struct Scratch {
     }
 };
 
-class GpuModel final : public Engine {
+class GpuModel final : public GpuEngine {
 public:
     explicit GpuModel(const EngineOptions& o);
     ~GpuModel() override {
-        (void)cudaSetDevice(device_);
-        (void)cudaDeviceSynchronize();
+        (void)gpuSetDevice(device_);
+        (void)gpuDeviceSynchronize();
     }
+#if defined(DSV32_GPU_HIP)
+    BackendKind backend() const override { return BackendKind::Hip; }
+#else
     BackendKind backend() const override { return BackendKind::Cuda; }
+#endif
     std::string device_name() const override { return device_name_; }
     const Config& config() const override { return cfg_; }
     int max_seq_len() const override { return max_seq_len_; }
@@ -54,7 +58,10 @@ public:
     std::unique_ptr<KvCache> make_cache(int block_size, int64_t max_blocks, int max_sequences) const override {
         return std::make_unique<KvCache>(cfg_, block_size, max_blocks, max_sequences, make_device_block_store(device_));
     }
-    void forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) override;
+    void forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) override {
+        forward_step(make_step_input(cache, entries), logits, last_only);
+    }
+    void forward_step(const StepInput& in, float* logits, bool last_only) override;
 
 private:
     gpuStream_t s() const { return static_cast<gpuStream_t>(stream_.handle()); }
@@ -71,9 +78,9 @@ private:
     }
 
     // The device, selected on construction (before stream_ and the weights are created) and again at each step: the
-    // CUDA current device is per host thread, and the C API may be called from any thread.
+    // current device is per host thread, and the C API may be called from any thread.
     struct DeviceSelect {
-        explicit DeviceSelect(int d) { check(cudaSetDevice(d), "cudaSetDevice"); }
+        explicit DeviceSelect(int d) { check(gpuSetDevice(d), "gpuSetDevice"); }
     };
     int device_;
     DeviceSelect select_;
@@ -108,12 +115,13 @@ private:
 
 GpuModel::GpuModel(const EngineOptions& o) : device_(o.device), select_(o.device), debug_flags_(o.debug_flags), fp8_(o.fp8) {
     if (o.mp > 1)
-        throw std::invalid_argument("backend cuda runs on one GPU (mp 1); mp " + std::to_string(o.mp) + " is not supported yet");
+        throw std::invalid_argument(std::string("backend ") + kGpuBackend + " runs on one GPU (mp 1); mp " + std::to_string(o.mp) +
+                                    " is not supported yet");
     if (o.debug_flags & DEBUG_DENSE_ATTENTION)  // the CPU benchmark switch (bench report); the GPU indexer always selects
-        throw BackendOptionError("debug flag DENSE_ATTENTION is not supported on the CUDA backend (CPU only)");
+        throw BackendOptionError(std::string("debug flag DENSE_ATTENTION is not supported on the ") + kGpuPlatform + " backend (CPU only)");
     device_name_ = describe_device(o.device);
     if (is_converted_dir(o.dir))
-        throw BackendOptionError(o.dir + " is a converted (pre-sharded) directory: the CUDA backend loads Hugging Face "
+        throw BackendOptionError(o.dir + " is a converted (pre-sharded) directory: the " + kGpuPlatform + " backend loads Hugging Face "
                                  "checkpoint directories (open the original checkpoint)");
     const std::string cfg_path = o.dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
@@ -123,7 +131,7 @@ GpuModel::GpuModel(const EngineOptions& o) : device_(o.device), select_(o.device
     cfg_ = parse_config(ss.str(), cfg_path);
     if (cfg_.index_head_dim != 128)
         throw std::runtime_error(cfg_path + ": index_head_dim " + std::to_string(cfg_.index_head_dim) +
-                                 ": the CUDA backend's Hadamard transform is 128 wide (architecture.md §7)");
+                                 ": the " + kGpuPlatform + " backend's Hadamard transform is 128 wide (architecture.md §7)");
     max_seq_len_ = o.max_seq_len > 0 ? o.max_seq_len : cfg_.max_position_embeddings;
     const bool yarn = cfg_.yarn && !(debug_flags_ & DEBUG_NO_YARN);
     Rope rope;
@@ -163,21 +171,12 @@ void GpuModel::linear(const GpuWeight& W, const float* x, int M, float* y) {
     round_bf16(y, size_t(M) * W.out, s());
 }
 
-void GpuModel::forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) {
-    check(cudaSetDevice(device_), "cudaSetDevice");
-    // The step's rows and cache tables (model/ranks.cpp Model::forward's checks).
-    segs_.clear();
-    M_ = 0;
-    std::vector<int32_t> tokens;
-    for (const StepEntry& e : entries) {
-        if (!cache.is_open(e.seq) || e.n <= 0 || !e.tokens) throw std::invalid_argument("GpuModel::forward: bad entry");
-        if (cache.blocks_needed(e.seq, e.n) != 0) throw std::logic_error("GpuModel::forward: cache blocks not reserved");
-        segs_.push_back(StepSegment{e.seq, M_, e.n, cache.len(e.seq)});
-        M_ += e.n;
-        tokens.insert(tokens.end(), e.tokens, e.tokens + e.n);
-    }
-    tab_ = build_step_tables(cache, segs_);
-    upload(d_tokens_, tokens, stream_);
+void GpuModel::forward_step(const StepInput& in, float* logits, bool last_only) {
+    check(gpuSetDevice(device_), "gpuSetDevice");
+    segs_ = in.segs;
+    M_ = int(in.tokens.size());
+    tab_ = in.tables;
+    upload(d_tokens_, in.tokens, stream_);
     upload(d_pos_, tab_.row_pos, stream_);
     upload(d_block_ptr_, tab_.block_ptr, stream_);
     upload(d_tab0_, tab_.tab0, stream_);
@@ -187,11 +186,11 @@ void GpuModel::forward(KvCache& cache, const std::vector<StepEntry>& entries, fl
     cref_.tab0 = d_tab0_.as<int32_t>();
     cref_.row_seg = d_row_seg_.as<int32_t>();
     cref_.row_pos = d_pos_.as<int32_t>();
-    cref_.bs = cache.block_size();
+    cref_.bs = in.block_size;
     cref_.kvr = cfg_.kv_lora_rank;
     cref_.dr = cfg_.qk_rope_head_dim;
     cref_.ihd = cfg_.index_head_dim;
-    layer_floats_ = cache.layer_floats();
+    layer_floats_ = in.layer_floats;
 
     const int D = cfg_.hidden_size, V = cfg_.vocab_size, M = M_;
     const float eps = float(cfg_.rms_norm_eps);
@@ -252,10 +251,10 @@ void GpuModel::attention(int l, const float* x, float* out) {
     // The latent c = kv_norm(kv[:kvr]) and k_pe = rope(kv[kvr:]) of every row, written to its cache position.
     float* lat = lat_.f(size_t(M) * kvr);
     float* kpe = kpe_.f(size_t(M) * dr);
-    check(cudaMemcpy2DAsync(lat, size_t(kvr) * sizeof(float), kv, size_t(kvr + dr) * sizeof(float), size_t(kvr) * sizeof(float),
-                            size_t(M), cudaMemcpyDeviceToDevice, s()), "cudaMemcpy2DAsync (latent)");
-    check(cudaMemcpy2DAsync(kpe, size_t(dr) * sizeof(float), kv + kvr, size_t(kvr + dr) * sizeof(float), size_t(dr) * sizeof(float),
-                            size_t(M), cudaMemcpyDeviceToDevice, s()), "cudaMemcpy2DAsync (k_pe)");
+    check(gpuMemcpy2DAsync(lat, size_t(kvr) * sizeof(float), kv, size_t(kvr + dr) * sizeof(float), size_t(kvr) * sizeof(float),
+                            size_t(M), gpuMemcpyDeviceToDevice, s()), "gpuMemcpy2DAsync (latent)");
+    check(gpuMemcpy2DAsync(kpe, size_t(dr) * sizeof(float), kv + kvr, size_t(kvr + dr) * sizeof(float), size_t(dr) * sizeof(float),
+                            size_t(M), gpuMemcpyDeviceToDevice, s()), "gpuMemcpy2DAsync (k_pe)");
     rmsnorm(lat, L.kv_norm, lat, M, kvr, eps, s());
     rope(kpe, M, 1, dr, 0, dr, pos, w_.rope_freqs, true, s());
     if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
@@ -387,7 +386,7 @@ void GpuModel::moe(int l, const float* x, float* out) {
     int32_t* slot_of = slot_of_.i32(size_t(slots));
     moe_bucket(ids, wts, S, ke, E, offs, rows, sw, slot_of, s());
     if (cfg_.n_shared_experts > 0) swiglu(L.shared, x, S, out);
-    else check(cudaMemsetAsync(out, 0, size_t(S) * D * sizeof(float), s()), "cudaMemsetAsync");
+    else check(gpuMemsetAsync(out, 0, size_t(S) * D * sizeof(float), s()), "gpuMemsetAsync");
     // Routed experts: w1 / w3 over the gathered tokens, SwiGLU, w2; in fp8 numerics each GEMM as linear_fp8 (the
     // input's act_quant round trip, bf16 output) since the experts are FP8.
     const bool q8 = fp8_ && L.experts_fp8;
@@ -421,7 +420,7 @@ void GpuModel::moe(int l, const float* x, float* out) {
 
 }  // namespace
 
-std::unique_ptr<Engine> open_engine(const EngineOptions& o) { return std::make_unique<GpuModel>(o); }
+std::unique_ptr<GpuEngine> open_engine(const EngineOptions& o) { return std::make_unique<GpuModel>(o); }
 
 }  // namespace gpu
 }  // namespace dsv32

@@ -1,6 +1,6 @@
-// portability.h: the one place where CUDA and HIP differ (runtime API names, warp width, warp intrinsics,
-// rounding-exact float intrinsics) and the DSV32_GPU_CHECK error macro. Every kernel header (gpu/kernels/*.cuh) and
-// launcher uses only the names defined here, so the same sources compile with nvcc (CUDA) and hipcc (HIP, later).
+// portability.h: the one place where CUDA and HIP differ (runtime API names: host_runtime.h; warp width, warp
+// intrinsics, rounding-exact float intrinsics) and the DSV32_GPU_CHECK error macro. Every kernel header (gpu/kernels/*.cuh) and
+// launcher uses only the names defined here, so the same sources compile with nvcc (CUDA) and hipcc (HIP: libdsv32_hip.so).
 //
 // Host code that merely declares launchers (gpu/gpu_kernels.h) includes this header too; it only needs gpuStream_t,
 // which is the runtime's stream handle type (a pointer), so including the runtime header is required there as well.
@@ -10,71 +10,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "gpu/host_runtime.h"  // the runtime API names (gpuMalloc, gpuStream_t, ...) and DSV32_GPU_CUDA / DSV32_GPU_HIP
 #if defined(DSV32_GPU_EMULATE)
 // Test tool: the kernels on the CPU (gpu/emulator.h), for machines without a GPU.
 #include "gpu/emulator.h"
-#elif defined(__HIP_PLATFORM_AMD__) || (defined(__clang__) && defined(__HIP__))
-// hipcc (clang in HIP mode) defines __HIP__; hip_runtime.h then defines __HIP_PLATFORM_AMD__, which the rest of this
-// header and the kernels test. (ROCm 5.x hipcc does not pass __HIP_PLATFORM_AMD__ on the command line.)
-#include <hip/hip_runtime.h>
-#define DSV32_GPU_HIP 1
-using gpuStream_t = hipStream_t;
-using gpuError_t = hipError_t;
-using gpuEvent_t = hipEvent_t;
-#define gpuSuccess hipSuccess
-#define gpuGetErrorString hipGetErrorString
-#define gpuGetLastError hipGetLastError
-#define gpuPeekAtLastError hipPeekAtLastError
-#define gpuGetDeviceCount hipGetDeviceCount
-#define gpuGetDevice hipGetDevice
-#define gpuSetDevice hipSetDevice
-#define gpuMalloc hipMalloc
-#define gpuFree hipFree
-#define gpuMallocHost hipHostMalloc
-#define gpuFreeHost hipHostFree
-#define gpuMemcpy hipMemcpy
-#define gpuMemcpyAsync hipMemcpyAsync
-#define gpuMemset hipMemset
-#define gpuMemsetAsync hipMemsetAsync
-#define gpuMemcpyHostToDevice hipMemcpyHostToDevice
-#define gpuMemcpyDeviceToHost hipMemcpyDeviceToHost
-#define gpuMemcpyDeviceToDevice hipMemcpyDeviceToDevice
-#define gpuStreamCreate hipStreamCreate
-#define gpuStreamDestroy hipStreamDestroy
-#define gpuStreamSynchronize hipStreamSynchronize
-#define gpuDeviceSynchronize hipDeviceSynchronize
-#define gpuGetDeviceProperties hipGetDeviceProperties
-using gpuDeviceProp = hipDeviceProp_t;
-#else
-#include <cuda_runtime.h>
-#define DSV32_GPU_CUDA 1
-using gpuStream_t = cudaStream_t;
-using gpuError_t = cudaError_t;
-using gpuEvent_t = cudaEvent_t;
-#define gpuSuccess cudaSuccess
-#define gpuGetErrorString cudaGetErrorString
-#define gpuGetLastError cudaGetLastError
-#define gpuPeekAtLastError cudaPeekAtLastError
-#define gpuGetDeviceCount cudaGetDeviceCount
-#define gpuGetDevice cudaGetDevice
-#define gpuSetDevice cudaSetDevice
-#define gpuMalloc cudaMalloc
-#define gpuFree cudaFree
-#define gpuMallocHost cudaMallocHost
-#define gpuFreeHost cudaFreeHost
-#define gpuMemcpy cudaMemcpy
-#define gpuMemcpyAsync cudaMemcpyAsync
-#define gpuMemset cudaMemset
-#define gpuMemsetAsync cudaMemsetAsync
-#define gpuMemcpyHostToDevice cudaMemcpyHostToDevice
-#define gpuMemcpyDeviceToHost cudaMemcpyDeviceToHost
-#define gpuMemcpyDeviceToDevice cudaMemcpyDeviceToDevice
-#define gpuStreamCreate cudaStreamCreate
-#define gpuStreamDestroy cudaStreamDestroy
-#define gpuStreamSynchronize cudaStreamSynchronize
-#define gpuDeviceSynchronize cudaDeviceSynchronize
-#define gpuGetDeviceProperties cudaGetDeviceProperties
-using gpuDeviceProp = cudaDeviceProp;
 #endif
 
 // Marks a function callable from host and device code in headers shared with host-only translation units.

@@ -7,7 +7,7 @@
 
 namespace dsv32 {
 
-const char* backend_name(BackendKind k) { return k == BackendKind::Cuda ? "cuda" : "cpu"; }
+const char* backend_name(BackendKind k) { return k == BackendKind::Cuda ? "cuda" : k == BackendKind::Hip ? "hip" : "cpu"; }
 
 namespace {
 

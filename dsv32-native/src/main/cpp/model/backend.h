@@ -1,8 +1,9 @@
 // backend.h: what the C API (api.cpp) needs from an engine, whichever device computes: open a checkpoint, run a
 // forward step over a batch of entries, make the paged KV cache whose blocks live where the engine computes.
 //
-// Two implementations: the CPU Model (model/model.h; CpuEngine in backend.cpp is a thin adapter, no change of
-// behaviour) and the CUDA engine (gpu/gpu_model.h, built when nvcc is found: DSV32_HAVE_CUDA). Both use the same
+// Three implementations: the CPU Model (model/model.h; CpuEngine in backend.cpp is a thin adapter, no change of
+// behaviour), the CUDA engine (gpu/gpu_model.h, built when nvcc is found: DSV32_HAVE_CUDA) and the HIP engine (the
+// same gpu/ host code in libdsv32_hip.so, driven through a C interface: model/hip_backend.h). Both use the same
 // KvCache bookkeeping (blocks, reserve before a step, commit after, truncate, copy-on-write fork); only the
 // BlockStore differs (host memory / device memory).
 #ifndef DSV32_MODEL_BACKEND_H
@@ -20,8 +21,8 @@
 
 namespace dsv32 {
 
-enum class BackendKind : int { Cpu = 0, Cuda = 1 };
-const char* backend_name(BackendKind k);  // "cpu" | "cuda"
+enum class BackendKind : int { Cpu = 0, Cuda = 1, Hip = 2 };
+const char* backend_name(BackendKind k);  // "cpu" | "cuda" | "hip"
 
 struct EngineOptions {
     std::string dir;      // the checkpoint (config.json + *.safetensors)
@@ -30,7 +31,7 @@ struct EngineOptions {
     int debug_flags = 0;  // DebugFlags
     int mp = 1;           // model-parallel ranks (CUDA: 1 only; multi-GPU is issue #8)
     bool fp8 = false;     // fp8 numerics (Model::set_fp8_numerics)
-    int device = 0;       // CUDA device ordinal
+    int device = 0;       // CUDA / HIP device ordinal
     bool verify_checksums = false;  // a converted directory: SHA-256 of every rank file (CPU only)
     Progress progress;    // load progress (may be empty)
 };

@@ -14,8 +14,10 @@ namespace dsv32 {
 // available in this build (...)", "backend hip is not available: libdsv32_hip.so not found (...)", "backend hip is
 // not available: no HIP device (...)".
 std::string hip_unavailable_reason(int device = 0);
-// Throws BackendUnavailable: hip_unavailable_reason() when HIP cannot run; where it can, that the HIP engine (the
-// forward pass over the HIP kernels) is not implemented yet: libdsv32_hip.so carries the kernels only (issue #9).
+// The HIP engine (libdsv32_hip.so's, through gpu/hip/hip_abi.h). Throws BackendUnavailable
+// (hip_unavailable_reason()) when HIP cannot run, and what the CUDA engine throws otherwise (std::invalid_argument
+// for mp > 1, BackendOptionError, std::runtime_error for a bad checkpoint, std::bad_alloc when device memory runs
+// out).
 std::unique_ptr<Engine> open_hip_engine(const EngineOptions& o);
 
 }  // namespace dsv32

@@ -47,7 +47,7 @@ struct Dev {
     Dev(const Dev&) = delete;
     Dev& operator=(const Dev&) = delete;
     ~Dev() {
-        if (p) gpuFree(p);
+        if (p) (void)gpuFree(p);
     }
     void put(const std::vector<T>& h) {
         if (!h.empty()) DSV32_GPU_CHECK(gpuMemcpy(p, h.data(), h.size() * sizeof(T), gpuMemcpyHostToDevice));

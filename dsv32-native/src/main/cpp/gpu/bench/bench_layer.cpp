@@ -131,8 +131,8 @@ void layer_step(const ModelDims& m, const LayerWeights& L, const Acts& a, const 
     const int dq = m.dn + m.dr, slots = B * m.ke;
     const float eps = 1e-6f;
     // The residual stream starts from the same input every step (the step updates it in place).
-    check(cudaMemcpyAsync(a.h, a.h0, size_t(B) * m.D * 4, cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(s)),
-          "cudaMemcpyAsync (residual)");
+    check(gpuMemcpyAsync(a.h, a.h0, size_t(B) * m.D * 4, gpuMemcpyDeviceToDevice, static_cast<gpuStream_t>(s)),
+          "gpuMemcpyAsync (residual)");
     rmsnorm(a.h, L.attn_norm, a.xn, B, m.D, eps, s);
     // MLA projections (architecture.md §6.1).
     linear(a.xn, L.wq_a, a.qa, B, s);
@@ -140,10 +140,10 @@ void layer_step(const ModelDims& m, const LayerWeights& L, const Acts& a, const 
     linear(a.qr, L.wq_b, a.q, B, s);
     linear(a.xn, L.wkv_a, a.kv, B, s);
     rope(a.q, B, m.H, dq, m.dn, m.dr, c.row_pos, L.rope_freqs, true, s);
-    check(cudaMemcpy2DAsync(a.lat, size_t(m.kvr) * 4, a.kv, size_t(m.kvr + m.dr) * 4, size_t(m.kvr) * 4, size_t(B),
-                            cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(s)), "cudaMemcpy2DAsync (latent)");
-    check(cudaMemcpy2DAsync(a.kpe, size_t(m.dr) * 4, a.kv + m.kvr, size_t(m.kvr + m.dr) * 4, size_t(m.dr) * 4, size_t(B),
-                            cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(s)), "cudaMemcpy2DAsync (k_pe)");
+    check(gpuMemcpy2DAsync(a.lat, size_t(m.kvr) * 4, a.kv, size_t(m.kvr + m.dr) * 4, size_t(m.kvr) * 4, size_t(B),
+                            gpuMemcpyDeviceToDevice, static_cast<gpuStream_t>(s)), "gpuMemcpy2DAsync (latent)");
+    check(gpuMemcpy2DAsync(a.kpe, size_t(m.dr) * 4, a.kv + m.kvr, size_t(m.kvr + m.dr) * 4, size_t(m.dr) * 4, size_t(B),
+                            gpuMemcpyDeviceToDevice, static_cast<gpuStream_t>(s)), "gpuMemcpy2DAsync (k_pe)");
     rmsnorm(a.lat, L.kv_norm, a.lat, B, m.kvr, eps, s);
     rope(a.kpe, B, 1, m.dr, 0, m.dr, c.row_pos, L.rope_freqs, true, s);
     cache_store(a.lat, B, 0, CacheSlot::Latent, c, s);

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     report.date = utc_now();
     report.progress = stderr;
     try {
-        check(cudaSetDevice(device), "cudaSetDevice");
+        check(gpuSetDevice(device), "gpuSetDevice");
         report.device = describe_device(device);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "dsv32_gpu_bench: %s\n", e.what());
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         } catch (const std::exception& e) {
             report.errors.push_back(name + ": " + e.what());
             std::fprintf(stderr, "dsv32_gpu_bench: section %s failed: %s\n", name.c_str(), e.what());
-            (void)cudaGetLastError();
+            (void)gpuGetLastError();
         }
     }
     report.print_table(stdout);

@@ -19,9 +19,9 @@ void bench_peak(const BenchPlan& plan, const Stream& stream, Report& report) {
     const std::string shape = std::to_string(n >> 20) + " MiB";
     const int iters = std::max(plan.iters, 1) * 2;
 
-    Row memcpy_row{"peak", "copy cudaMemcpy D2D", shape};
+    Row memcpy_row{"peak", "copy cudaMemcpy D2D", shape};  // the report's row name (docs, tests)
     memcpy_row.time_us = time_us([&] {
-        check(cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, static_cast<cudaStream_t>(stream.handle())), "cudaMemcpyAsync");
+        check(gpuMemcpyAsync(dst, src, n, gpuMemcpyDeviceToDevice, static_cast<gpuStream_t>(stream.handle())), "gpuMemcpyAsync");
     }, plan.warmup, iters, stream);
     memcpy_row.bytes = 2.0 * double(n);
     memcpy_row.note = "bytes read + written";

@@ -1,5 +1,5 @@
 // bench_sections.h: the benchmark's sections, each adding its rows to the report (bench_report.h):
-//  * peak:      device copy bandwidth (cudaMemcpy device to device and a 16-byte copy kernel), the reference of
+//  * peak:      device copy bandwidth (gpuMemcpy device to device and a 16-byte copy kernel), the reference of
 //               every GB/s fraction; the FP8 peak is the published figure (bench_plan.h);
 //  * gemm:      the FP8 block-scaled linears of one layer at decode and prefill M (gpu_kernels.h linear_fp8, the
 //               act_quant + fp8_gemm path, and linear, the engine's f32 path over the FP8 weights);

@@ -1,7 +1,8 @@
 # hip.cmake: libdsv32_hip.so (and, with BUILD_TESTING, test_gpu_kernels_hip) compiled by hipcc through custom
 # commands: CMake 3.25's HIP language wants a full ROCm install (amdclang++, hip-lang-config.cmake) that Debian's
 # hipcc 5.2 package does not provide. Included by dsv32-native/CMakeLists.txt when hipcc was found (DSV32_HIPCC).
-# Inputs: SRC (the C++ source root, relative), DSV32_HIP_TARGETS, DSV32_HIPCC. Output: target dsv32_hip.
+# Inputs: SRC (the C++ source root, relative), DSV32_HIP_TARGETS, DSV32_HIPCC, DSV32_GPU_HOST_SOURCES and
+# DSV32_HIP_CORE_SOURCES (relative to SRC). Output: target dsv32_hip.
 set(_hip_root ${CMAKE_CURRENT_SOURCE_DIR}/${SRC})
 set(_hip_env ${CMAKE_COMMAND} -E env HIP_PLATFORM=amd)
 
@@ -52,7 +53,8 @@ foreach(arch IN LISTS _hip_ok)
   list(APPEND _hip_flags --offload-arch=${arch})
 endforeach()
 # Every header of the GPU sources: a change to any of them recompiles the HIP objects.
-file(GLOB _hip_headers ${_hip_root}/gpu/*.h ${_hip_root}/gpu/kernels/*.cuh ${_hip_root}/include/dsv32/*.h)
+file(GLOB _hip_headers ${_hip_root}/gpu/*.h ${_hip_root}/gpu/hip/*.h ${_hip_root}/gpu/kernels/*.cuh ${_hip_root}/include/dsv32/*.h
+                       ${_hip_root}/model/*.h ${_hip_root}/checkpoint/*.h ${_hip_root}/kernels/*.h)
 
 function(dsv32_hip_object out src)
   get_filename_component(_name ${src} NAME_WE)
@@ -68,14 +70,30 @@ endfunction()
 
 dsv32_hip_object(_hip_kernels_o ${_hip_root}/gpu/gpu_kernels.cu)
 dsv32_hip_object(_hip_engine_kernels_o ${_hip_root}/gpu/engine_kernels.cu)
-dsv32_hip_object(_hip_entry_o ${_hip_root}/gpu/hip/hip_entry.cpp)
+# The engine's host code (the same files as the CUDA engine's, on host_runtime.h's hip* names) and the C entry points.
+set(_hip_host_o)
+foreach(src IN LISTS DSV32_GPU_HOST_SOURCES ITEMS gpu/hip/hip_entry.cpp)
+  dsv32_hip_object(_o ${_hip_root}/${src})
+  list(APPEND _hip_host_o ${_o})
+endforeach()
+# The runtime-free core files the engine needs (config, safetensors, the weights loader, KV cache bookkeeping):
+# compiled by the host C++ compiler into the library, so that it never needs libdsv32.
+list(TRANSFORM DSV32_HIP_CORE_SOURCES PREPEND ${_hip_root}/ OUTPUT_VARIABLE _hip_core_src)
+add_library(dsv32_hip_core OBJECT ${_hip_core_src})
+target_include_directories(dsv32_hip_core PRIVATE ${_hip_root} ${_hip_root}/include)
+target_compile_options(dsv32_hip_core PRIVATE -fvisibility=hidden -Wno-unknown-pragmas)
 set(DSV32_HIP_LIBRARY_FILE ${CMAKE_CURRENT_BINARY_DIR}/libdsv32_hip.so)
-# --no-undefined: the library must stand alone (only the HIP runtime and the C++ runtime), never need libdsv32.
+# --no-undefined: the library must stand alone (only the HIP runtime and the C++ runtime), never need libdsv32. The
+# version script exports the C entry points only (gpu/hip/hip_abi.h): no C++ symbol of this library can interpose on
+# libdsv32's (the same names, e.g. dsv32::gpu::open_engine of a CUDA build) nor the other way round.
 add_custom_command(OUTPUT ${DSV32_HIP_LIBRARY_FILE}
   COMMAND ${_hip_env} ${DSV32_HIPCC} -shared -fPIC ${_hip_flags} -Wl,--no-undefined -Wl,-z,noexecstack -Wl,-soname,libdsv32_hip.so
-          -o ${DSV32_HIP_LIBRARY_FILE} ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_entry_o}
-  DEPENDS ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_entry_o}
+          -Wl,--version-script=${_hip_root}/gpu/hip/hip_exports.map
+          -o ${DSV32_HIP_LIBRARY_FILE} ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_host_o} $<TARGET_OBJECTS:dsv32_hip_core>
+  DEPENDS ${_hip_kernels_o} ${_hip_engine_kernels_o} ${_hip_host_o} dsv32_hip_core $<TARGET_OBJECTS:dsv32_hip_core>
+          ${_hip_root}/gpu/hip/hip_exports.map
   COMMENT "hipcc: libdsv32_hip.so (${_hip_ok})"
+  COMMAND_EXPAND_LISTS
   VERBATIM)
 add_custom_target(dsv32_hip ALL DEPENDS ${DSV32_HIP_LIBRARY_FILE})
 

@@ -25,6 +25,10 @@ __device__ __forceinline__ uint16_t f32_to_bf16(float v) {
 __device__ __forceinline__ float round_bf16(float v) { return bf16_to_f32(f32_to_bf16(v)); }
 
 // float8_e4m3fn -> f32 (exact): bias 7, subnormals man * 2^-9, 0x7F / 0xFF NaN, no inf.
+// Decoded (and encoded, below) with integer and IEEE f32 operations only, never a hardware FP8 conversion, so the
+// checkpoint's OCP e4m3 codes mean the same on every target: sm_90a, gfx950 (OCP e4m3 in hardware too) and gfx942,
+// whose hardware FP8 is e4m3 "fnuz" (bias 8, no -0) and would misread them. A future MFMA / WGMMA FP8 path must be
+// guarded by target (__gfx950__ vs __gfx942__: convert the codes for fnuz).
 __device__ __forceinline__ float e4m3_to_f32(uint8_t code) {
     const uint32_t sign = uint32_t(code >> 7) << 31;
     const uint32_t exp = (code >> 3) & 0xFu, man = code & 0x7u;

@@ -33,8 +33,8 @@ enum dsv32_status {
  * or no device can be used ("backend cuda is not available: no CUDA device (<runtime error>)"). AUTO: CUDA when it
  * can be used, else CPU. dsv32_model_info.backend says which one a model uses. HIP (3): one AMD GPU through
  * libdsv32_hip.so, opened at run time (libdsv32 itself never needs ROCm): DSV32_ERR_UNAVAILABLE with "backend hip is
- * not available in this build", "... libdsv32_hip.so not found (...)" or "... no HIP device (...)"; the HIP engine
- * is not implemented yet, so a machine with an AMD GPU gets DSV32_ERR_UNAVAILABLE saying so. AUTO never picks HIP. */
+ * not available in this build", "... libdsv32_hip.so not found (...)" or "... no HIP device (...)"; with a device,
+ * the same engine as CUDA (mp 1) on the HIP kernels (no AMD GPU has run it yet). AUTO never picks HIP. */
 enum dsv32_backend { DSV32_BACKEND_CPU = 0, DSV32_BACKEND_CUDA = 1, DSV32_BACKEND_AUTO = 2, DSV32_BACKEND_HIP = 3 };
 
 /* Numerics mode (architecture.md; issue "dsv32-native"): f32 = dequantised weights, f32 everywhere;
@@ -73,7 +73,7 @@ typedef struct dsv32_open_options {
     int32_t verify_checksums; /* a converted directory (dsv32_convert): 1 = check every rank file's SHA-256 against
                                * the manifest before loading (reads every byte: "verify" progress stage); 0 = sizes only */
     int32_t backend;         /* enum dsv32_backend; 0 = CPU */
-    int32_t device;          /* CUDA device ordinal (backend CUDA / AUTO); 0 = the first */
+    int32_t device;          /* GPU device ordinal (backend CUDA / AUTO / HIP); 0 = the first */
 } dsv32_open_options;
 
 #define DSV32_DEBUG_INDEXER_ROPE_INTERLEAVED 1 /* use the MLA layout for the indexer RoPE (the pre-fix bug) */
@@ -93,7 +93,7 @@ typedef struct dsv32_model_info {
     int32_t max_seq_len;
     int32_t numerics;
     int32_t mp;
-    int32_t backend;         /* enum dsv32_backend: DSV32_BACKEND_CPU or DSV32_BACKEND_CUDA (what AUTO chose) */
+    int32_t backend;         /* enum dsv32_backend: CPU, CUDA (what AUTO chose) or HIP */
 } dsv32_model_info;
 
 /* One entry of a forward batch: n_tokens tokens of sequence seq, at positions start_pos .. start_pos+n_tokens-1.

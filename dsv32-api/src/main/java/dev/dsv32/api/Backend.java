@@ -9,8 +9,8 @@ public enum Backend {
     /** One NVIDIA GPU (Hopper, sm_90a build); the engine says why when it is not available (no device, not built). */
     CUDA,
     /**
-     * One AMD GPU (ROCm; libdsv32_hip.so opened at run time): the engine says why it cannot run (not built, library
-     * not found, no HIP device; on an AMD GPU: the HIP engine is not implemented yet).
+     * One AMD GPU (ROCm; libdsv32_hip.so opened at run time; the CUDA engine's code on the HIP kernels, not yet run on
+     * AMD hardware): the engine says why it cannot run (not built, library not found, no HIP device).
      */
     HIP
 }

@@ -13,8 +13,8 @@ public enum NativeBackend {
     AUTO(2),
     /**
      * One AMD GPU through libdsv32_hip.so, which the native library opens at run time (libdsv32 itself never needs
-     * ROCm). Opening fails with a {@link BackendUnavailableException}: "not available in this build", "...
-     * libdsv32_hip.so not found", "... no HIP device", or, on an AMD GPU, that the HIP engine is not implemented yet.
+     * ROCm). Where it cannot run, opening fails with a {@link BackendUnavailableException}: "not available in this
+     * build", "... libdsv32_hip.so not found" or "... no HIP device".
      */
     HIP(3);
 
