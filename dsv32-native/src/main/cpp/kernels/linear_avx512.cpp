@@ -1,15 +1,12 @@
 // linear_avx512.cpp: AVX-512 (F/BW/VL) row kernel of kernels::linear. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx2 -mfma -mf16c (CMakeLists.txt); called only when the CPU has them. Reference:
 // linear_rows_scalar in linear.cpp (test_kernels compares every path against it).
-//
-// e4m3 -> f32 goes through f16: the code's magnitude bits shifted left by 7 are an f16 with the same mantissa and
-// an exponent 8 lower (subnormals included), so f32 = cvtph(h) * 2^8, exact; the 2^8 is folded into the block
-// scale (scale * 256 is exact), giving e4m3(code) * scale with one rounding, as the scalar dequant_row does.
-// (The NaN codes 0x7F/0xFF read as +-480 here instead of NaN; checkpoints hold none.)
+// The FP8 / BF16 element conversions are in convert_avx512.h.
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "kernels/convert_avx512.h"
 #include "kernels/linear_isa.h"
 
 namespace dsv32 {
@@ -24,11 +21,6 @@ namespace {
 // Row stride of w's data in elements (WeightMat::stride(), written out here: an inline function of the header
 // compiled in this TU with its -m flags could be the copy the linker keeps for baseline callers).
 inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
-
-inline __m512 bf16x16(const uint8_t* p) {
-    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
 
 // out[0..K) = dequantised row n (exact: the values dequant_row gives).
 void deq_row(const WeightMat& w, int n, float* out) {
@@ -56,15 +48,6 @@ inline float tail(const float* x, const WeightMat& w, int n, int k, float s) {
         k += len;
     }
     return s;
-}
-
-// 32 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
-inline void fp8x32(const uint8_t* p, __m512* lo, __m512* hi) {
-    const __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    const __m512i h = _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi16(v, 8), _mm512_set1_epi16(short(0x8000))),
-                                      _mm512_slli_epi16(_mm512_and_si512(v, _mm512_set1_epi16(0x7F)), 7));
-    *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-    *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
 }
 
 // Decode (M == 1): y[n] = W[n, :] . x straight from the stored bytes, no scratch. FP8: per 128-block the codes'
@@ -115,11 +98,13 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
 // promotion, same reduction), so row m of y is bitwise the same whatever M is: batching does not change answers.
 
 // FP8: per 128-block of K the codes of the tile's rows become f16-domain floats in scratch (as gemv_rows converts
-// them); x rows are taken MB at a time, their per-(m, row) block totals kept in scratch.
+// them); x rows [mb0, mb1) are taken MB at a time, their per-(m, row) block totals kept in scratch. The caller walks
+// the rows of x in MB blocks outermost, so one block of x stays in L1/L2 while every row of W in the task uses it.
 constexpr int MB = 32;
 
 template <int R>
-void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
+void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int mb0, int mb1, int n, float* scratch,
+              const float* xpk) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
     float* wsc = scratch;                                      // [R][128]
     __m512* tot = reinterpret_cast<__m512*>(scratch + 4 * 128);  // [MB][R]
@@ -130,8 +115,8 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float*
         srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
         prow[r] = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
     }
-    for (int m0 = 0; m0 < M; m0 += MB) {
-        const int mc = M - m0 < MB ? M - m0 : MB;
+    for (int m0 = mb0; m0 < mb1; m0 += MB) {
+        const int mc = mb1 - m0 < MB ? mb1 - m0 : MB;
         for (int i = 0; i < mc * R; ++i) tot[i] = _mm512_setzero_ps();
         for (int k = 0; k < KB; k += 128) {
             __m512 s[R];
@@ -147,7 +132,7 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float*
                 s[r] = _mm512_set1_ps(srow[r][k / 128] * 256.0f);
             }
             for (int m = 0; m < mc; ++m) {
-                const float* xb = x + size_t(m0 + m) * size_t(K) + k;
+                const float* xb = xpk ? xpk + (size_t(k / 128) * size_t(M) + size_t(m0 + m)) * 128 : x + size_t(m0 + m) * size_t(K) + k;
                 __m512 xv[8];
                 DSV32_UNROLL
                 for (int i = 0; i < 8; ++i) xv[i] = _mm512_loadu_ps(xb + 16 * i);
@@ -211,25 +196,44 @@ void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, floa
     }
 }
 
-template <int R>
-void rows_batched(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
-    if (w.type == WType::FP8) fp8_rows<R>(x, w, y, M, n, scratch);
-    else dense_rows<R>(x, w, y, M, n, scratch);
-}
 
 }  // namespace
 
-void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
+void pack_x_blocks(const float* x, int M, int K, float* out) {
+    const int KB = K / 128;
+    for (int b = 0; b < KB; ++b)
+        for (int m = 0; m < M; ++m) {
+            const float* src = x + size_t(m) * size_t(K) + size_t(b) * 128;
+            float* dst = out + (size_t(b) * size_t(M) + size_t(m)) * 128;
+            for (int i = 0; i < 128; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+        }
+}
+
+void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch, const float* xpk) {
     if (M == 1) {
         gemv_rows(x, w, y, n0, n1);
         return;
     }
+    if (w.type == WType::FP8) {
+        for (int m0 = 0; m0 < M; m0 += MB) {
+            const int m1 = M - m0 < MB ? M : m0 + MB;
+            for (int n = n0; n < n1; n += 4) {
+                switch (n1 - n < 4 ? n1 - n : 4) {
+                    case 4: fp8_rows<4>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    case 3: fp8_rows<3>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    case 2: fp8_rows<2>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    default: fp8_rows<1>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                }
+            }
+        }
+        return;
+    }
     for (int n = n0; n < n1; n += 4) {
         switch (n1 - n < 4 ? n1 - n : 4) {
-            case 4: rows_batched<4>(x, w, y, M, n, scratch); break;
-            case 3: rows_batched<3>(x, w, y, M, n, scratch); break;
-            case 2: rows_batched<2>(x, w, y, M, n, scratch); break;
-            default: rows_batched<1>(x, w, y, M, n, scratch); break;
+            case 4: dense_rows<4>(x, w, y, M, n, scratch); break;
+            case 3: dense_rows<3>(x, w, y, M, n, scratch); break;
+            case 2: dense_rows<2>(x, w, y, M, n, scratch); break;
+            default: dense_rows<1>(x, w, y, M, n, scratch); break;
         }
     }
 }

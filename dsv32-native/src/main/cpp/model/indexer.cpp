@@ -2,14 +2,40 @@
 // I(s,t) = sum_h w_h * n_heads^-0.5 * d^-0.5 * ReLU(q_h(s) . k(t)), q and k after RoPE (non-interleaved, first 64
 // dims) and Hadamard-128; top-k = min(index_topk, causal keys), ties -> the lower key position.
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <utility>
 
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 
 namespace dsv32 {
+
+namespace {
+
+// The top k keys by score, ties to the lower position (§7), as sorted positions: the k-th largest score is the
+// threshold; every key above it is taken, then keys equal to it in increasing position until there are k.
+// O(n) (nth_element on a copy) instead of a sort of all n keys.
+void select_topk(const std::vector<float>& score, int k, std::vector<int>* sel) {
+    const int n = int(score.size());
+    thread_local std::vector<float> tmp;
+    tmp.assign(score.begin(), score.end());
+    std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end(), std::greater<float>());
+    const float thr = tmp[size_t(k - 1)];
+    int above = 0;
+    for (int t = 0; t < n; ++t) above += score[size_t(t)] > thr;
+    int ties = k - above;
+    sel->clear();
+    sel->reserve(size_t(k));
+    for (int t = 0; t < n; ++t) {
+        const float v = score[size_t(t)];
+        if (v > thr || (v == thr && ties-- > 0)) sel->push_back(t);
+    }
+}
+
+}  // namespace
 
 void Model::indexer(int l, const float* x, const float* qr, const Step& st, const std::vector<KvCache::View>& c,
                     std::vector<std::vector<int>>* selected) const {
@@ -26,6 +52,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     linear(L.idx_wproj, x, S, wts.data());
     const float wscale = float(1.0 / std::sqrt(double(nh)) / std::sqrt(double(hd)));
     for (auto& v : wts) v *= wscale;
+    std::vector<float> cs(static_cast<size_t>(rope_.dim));  // RoPE cos / sin of one position (Rope::table)
     std::vector<int> pos_of(static_cast<size_t>(S)), seg_of(static_cast<size_t>(S));  // each row's position and entry
     for (size_t i = 0; i < st.segs.size(); ++i) {
         const Segment& g = st.segs[i];
@@ -33,13 +60,14 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             const int pos = g.start + (s - g.row0);
             pos_of[size_t(s)] = pos;
             seg_of[size_t(s)] = int(i);
+            rope_.table(pos, cs.data());
             for (int h = 0; h < nh; ++h) {
                 float* qh = q.data() + (size_t(s) * nh + h) * hd;
-                rope_.apply(qh, pos, inter);
+                rope_.apply(qh, cs.data(), inter);
                 kernels::hadamard128(qh);
             }
             float* ks = k.data() + size_t(s) * hd;
-            rope_.apply(ks, pos, inter);
+            rope_.apply(ks, cs.data(), inter);
             kernels::hadamard128(ks);
             if (fp8_ && hd % 128 == 0) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
                 bf16(q.data() + size_t(s) * nh * hd, size_t(nh) * hd);
@@ -53,18 +81,31 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     }
     rank_barrier();  // every rank reads the keys from here
 
-    // Scores I(s, t) of every row against its own entry's keys 0..pos (causal), for rows with more keys than top-k.
-    // Rows go in groups of at most ~4M scores (bounded memory for long prefill chunks); within a group the work is
-    // split into (row, 256-key chunk) items so that a single decode row uses every thread too. Each score is
-    // computed the same way whatever the split.
+    // Scores I(s, t) of every row against its own entry's keys 0..pos (causal), for rows with more keys than top-k
+    // (kernels::index_scores). Rows go in groups of at most ~4M scores (bounded memory for long prefill chunks); within
+    // a group the work is split into (entry, 256-key chunk, up to 16 rows) items, so that a single decode row uses
+    // every thread and a prefill chunk reads each key once per 16 rows. Each score is computed the same way whatever
+    // the split.
     selected->assign(size_t(S), {});
     // DEBUG_DENSE_ATTENTION: every row keeps all its causal keys (no scores computed), i.e. dense MLA attention (§7
     // with top-k >= context); identical to DSA while nkeys <= index_topk.
     const int topk = (debug_flags_ & DEBUG_DENSE_ATTENTION) ? std::numeric_limits<int>::max() : cfg_.index_topk;
-    constexpr int CHUNK = 256;
+    constexpr int CHUNK = 256, ROWS = 16;
     constexpr size_t GROUP_SCORES = size_t(1) << 22;
     std::vector<std::vector<float>> score(static_cast<size_t>(S));
-    std::vector<std::pair<int, int>> items;  // (row, first key)
+    // Each entry's key rows (pointers into its paged cache), for the keys any of its scored rows reads.
+    std::vector<std::vector<const float*>> keys(st.segs.size());
+    for (int s = 0; s < S; ++s) {
+        const int nkeys = pos_of[size_t(s)] + 1;
+        std::vector<const float*>& kp = keys[size_t(seg_of[size_t(s)])];
+        if (nkeys <= topk || int(kp.size()) >= nkeys) continue;
+        const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
+        for (int t = int(kp.size()); t < nkeys; ++t) kp.push_back(cv.idx_k(t));
+    }
+    struct Item {
+        int r0, r1, t0;  // rows [r0, r1) (one entry, consecutive positions), keys [t0, t0 + CHUNK)
+    };
+    std::vector<Item> items;
     for (int s0 = 0; s0 < S;) {
         int s1 = s0;
         size_t group = 0;
@@ -74,27 +115,40 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             if (nkeys <= topk) continue;
             group += size_t(nkeys);
             score[size_t(s1)].resize(size_t(nkeys));
-            for (int t0 = 0; t0 < nkeys; t0 += CHUNK) items.emplace_back(s1, t0);
+        }
+        // Items: runs of up to ROWS scored rows of one entry, times the key chunks the run's last (longest) row needs.
+        for (int r0 = s0; r0 < s1;) {
+            if (int(score[size_t(r0)].size()) == 0) {
+                ++r0;
+                continue;
+            }
+            int r1 = r0 + 1;
+            while (r1 < s1 && r1 - r0 < ROWS && seg_of[size_t(r1)] == seg_of[size_t(r0)] && !score[size_t(r1)].empty()) ++r1;
+            int maxkeys = 0;
+            for (int r = r0; r < r1; ++r) maxkeys = std::max(maxkeys, pos_of[size_t(r)] + 1);
+            for (int t0 = 0; t0 < maxkeys; t0 += CHUNK) items.push_back({r0, r1, t0});
+            r0 = r1;
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (items.size() > 1)
 #endif
         for (size_t it = 0; it < items.size(); ++it) {
-            const int s = items[it].first, t0 = items[it].second;
-            const int nkeys = pos_of[size_t(s)] + 1, t1 = std::min(nkeys, t0 + CHUNK);
-            const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
-            const float* qs = q.data() + size_t(s) * nh * hd;
-            const float* ws = wts.data() + size_t(s) * nh;
-            float* sc = score[size_t(s)].data();
-            for (int t = t0; t < t1; ++t) {
-                const float* kt = cv.idx_k(t);
-                float acc = 0;
-                for (int h = 0; h < nh; ++h) {
-                    const float d = kernels::dot(qs + size_t(h) * hd, kt, hd);
-                    if (d > 0) acc += ws[h] * d;
-                }
-                sc[t] = acc;
+            const Item& item = items[it];
+            const std::vector<const float*>& kp = keys[size_t(seg_of[size_t(item.r0)])];
+            const float* qs[ROWS];
+            const float* ws[ROWS];
+            float* outs[ROWS];
+            int lim[ROWS];
+            const int nq = item.r1 - item.r0;
+            for (int j = 0; j < nq; ++j) {
+                const int s = item.r0 + j;
+                qs[j] = q.data() + size_t(s) * nh * hd;
+                ws[j] = wts.data() + size_t(s) * nh;
+                outs[j] = score[size_t(s)].data() + item.t0;
+                lim[j] = pos_of[size_t(s)] + 1 - item.t0;
             }
+            const int nk = std::min(CHUNK, int(kp.size()) - item.t0);
+            kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)
@@ -107,15 +161,8 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
                 continue;
             }
-            std::vector<float>& score_s = score[size_t(s)];
-            std::vector<int> order(static_cast<size_t>(nkeys));
-            for (int t = 0; t < nkeys; ++t) order[size_t(t)] = t;
-            std::partial_sort(order.begin(), order.begin() + topk, order.end(), [&](int a, int b) {
-                return score_s[size_t(a)] > score_s[size_t(b)] || (score_s[size_t(a)] == score_s[size_t(b)] && a < b);
-            });
-            sel.assign(order.begin(), order.begin() + topk);
-            std::sort(sel.begin(), sel.end());
-            std::vector<float>().swap(score_s);  // free the group's scores as it goes
+            select_topk(score[size_t(s)], topk, &sel);
+            std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
         }
         s0 = s1;
     }
