@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <cstring>
 #include <random>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "dsv32/dsv32.h"
+#include "bench/bench_util.h"
 #include "kernels/kernels.h"
 
 #if defined(_OPENMP)
@@ -162,55 +164,47 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
     if (!seconds_per_call) return fail(where + "seconds_per_call is NULL");
     if (dtype != DSV32_BENCH_F32 && dtype != DSV32_BENCH_FP8 && dtype != DSV32_BENCH_BF16)
         return fail(where + "unknown dtype " + std::to_string(dtype));
-    if (m < 1 || m > 4096) return fail(where + "m must be in [1, 4096], got " + std::to_string(m));
-    if (n < 1 || n > (1 << 20)) return fail(where + "n must be in [1, 1048576], got " + std::to_string(n));  // a vocab head fits
-    if (k < 1 || k > 65536) return fail(where + "k must be in [1, 65536], got " + std::to_string(k));
-    if (int64_t(n) * k > (int64_t(1) << 30))
-        return fail(where + "n * k must be at most 2^30 elements, got " + std::to_string(n) + " x " + std::to_string(k));
+    const std::string shape = dsv32::bench::linear_shape_error(where, m, n, k);  // n up to 2^20: a vocab head fits
+    if (!shape.empty()) return fail(shape);
     if (n_threads < 0) return fail(where + "n_threads must be >= 0, got " + std::to_string(n_threads));
     if (iters < 1) return fail(where + "iters must be >= 1, got " + std::to_string(iters));
     const int t = n_threads == 0 ? cores() : n_threads;
-    std::mt19937 rng(1234);
-    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    std::vector<float> x(size_t(m) * k), y(size_t(m) * n), wf;
-    for (float& v : x) v = u(rng);
-    std::vector<uint8_t> w8;
-    std::vector<uint16_t> w16;
-    std::vector<float> scale;
-    dsv32::kernels::WeightMat w;
-    w.out = n;
-    w.in = k;
-    const size_t nw = size_t(n) * k;
-    if (dtype == DSV32_BENCH_F32) {
-        wf.resize(nw);
-        for (float& v : wf) v = u(rng) * 0.05f;
-        w.type = dsv32::kernels::WType::F32;
-        w.data = wf.data();
-    } else if (dtype == DSV32_BENCH_BF16) {
-        w16.resize(nw);
-        for (uint16_t& v : w16) v = dsv32::kernels::f32_to_bf16(u(rng) * 0.05f);
-        w.type = dsv32::kernels::WType::BF16;
-        w.data = w16.data();
-    } else {
-        w8.resize(nw);
-        for (uint8_t& v : w8) {
-            v = uint8_t(rng() & 0xFF);
-            if ((v & 0x7F) == 0x7F) v &= 0xFE;  // no NaN codes
+    struct Fixture {
+        std::vector<float> x, y, wf, scale;
+        std::vector<uint8_t> w8;
+        std::vector<uint16_t> w16;
+        dsv32::kernels::WeightMat w;
+    };
+    auto [fx, fresh] = dsv32::bench::cached_fixture<Fixture>({dtype, m, n, k}, [&] {
+        auto f = std::make_shared<Fixture>();
+        std::mt19937 rng(1234);
+        std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+        f->x.resize(size_t(m) * k);
+        f->y.resize(size_t(m) * n);
+        for (float& v : f->x) v = u(rng);
+        dsv32::kernels::WeightMat& w = f->w;
+        w.out = n;
+        w.in = k;
+        const size_t nw = size_t(n) * k;
+        if (dtype == DSV32_BENCH_F32) {
+            f->wf.resize(nw);
+            for (float& v : f->wf) v = u(rng) * 0.05f;
+            w.type = dsv32::kernels::WType::F32;
+            w.data = f->wf.data();
+        } else if (dtype == DSV32_BENCH_BF16) {
+            f->w16.resize(nw);
+            for (uint16_t& v : f->w16) v = dsv32::kernels::f32_to_bf16(u(rng) * 0.05f);
+            w.type = dsv32::kernels::WType::BF16;
+            w.data = f->w16.data();
+        } else {
+            w = dsv32::bench::random_fp8(n, k, rng, &f->w8, &f->scale);
         }
-        w.scale_cols = (k + 127) / 128;
-        scale.assign(size_t((n + 127) / 128) * size_t(w.scale_cols), 1.0f / 256);
-        w.type = dsv32::kernels::WType::FP8;
-        w.data = w8.data();
-        w.scale = scale.data();
-    }
-    dsv32::kernels::linear(x.data(), w, y.data(), m, t);  // warm-up: caches, threads, page faults
-    double best = 1e300;
-    for (int i = 0; i < iters; ++i) {
-        const auto a = Clock::now();
-        dsv32::kernels::linear(x.data(), w, y.data(), m, t);
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - a).count());
-    }
-    volatile float keep = y[0];
+        return f;
+    });
+    Fixture& d = *fx;
+    // The first call on new data warms up caches, threads and page faults.
+    const double best = dsv32::bench::best_seconds(iters, [&] { dsv32::kernels::linear(d.x.data(), d.w, d.y.data(), m, t); }, fresh);
+    volatile float keep = d.y[0];
     (void)keep;
     *seconds_per_call = best;
     return DSV32_OK;

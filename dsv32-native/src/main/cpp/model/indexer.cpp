@@ -2,7 +2,6 @@
 // I(s,t) = sum_h w_h * n_heads^-0.5 * d^-0.5 * ReLU(q_h(s) . k(t)), q and k after RoPE (non-interleaved, first 64
 // dims) and Hadamard-128; top-k = min(index_topk, causal keys), ties -> the lower key position.
 #include <algorithm>
-#include <functional>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -10,32 +9,10 @@
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/sparse_kernels.h"
 
 namespace dsv32 {
 
-namespace {
-
-// The top k keys by score, ties to the lower position (§7), as sorted positions: the k-th largest score is the
-// threshold; every key above it is taken, then keys equal to it in increasing position until there are k.
-// O(n) (nth_element on a copy) instead of a sort of all n keys.
-void select_topk(const std::vector<float>& score, int k, std::vector<int>* sel) {
-    const int n = int(score.size());
-    thread_local std::vector<float> tmp;
-    tmp.assign(score.begin(), score.end());
-    std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end(), std::greater<float>());
-    const float thr = tmp[size_t(k - 1)];
-    int above = 0;
-    for (int t = 0; t < n; ++t) above += score[size_t(t)] > thr;
-    int ties = k - above;
-    sel->clear();
-    sel->reserve(size_t(k));
-    for (int t = 0; t < n; ++t) {
-        const float v = score[size_t(t)];
-        if (v > thr || (v == thr && ties-- > 0)) sel->push_back(t);
-    }
-}
-
-}  // namespace
 
 void Model::indexer(int l, const float* x, const float* qr, const Step& st, const std::vector<KvCache::View>& c,
                     std::vector<std::vector<int>>* selected) const {
@@ -161,7 +138,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
                 continue;
             }
-            select_topk(score[size_t(s)], topk, &sel);
+            select_topk(score[size_t(s)].data(), nkeys, topk, &sel);
             std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
         }
         s0 = s1;

@@ -7,6 +7,7 @@
 
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/sparse_kernels.h"
 
 namespace dsv32 {
 
@@ -35,7 +36,7 @@ void Model::ffn(int l, const float* x, int S, float* out) const {
 
 void Model::moe(int l, const float* x, int S, float* out) const {
     const LayerWeights& L = w_.layers[size_t(l)];
-    const int E = cfg_.n_routed_experts, G = cfg_.n_group, per = E / G, D = cfg_.hidden_size;
+    const int E = cfg_.n_routed_experts, G = cfg_.n_group, D = cfg_.hidden_size;
     const int kg = cfg_.topk_group, ke = cfg_.num_experts_per_tok;
     const bool use_bias = !L.gate_bias.empty() && !(debug_flags_ & DEBUG_NO_GATE_BIAS);
 
@@ -44,39 +45,15 @@ void Model::moe(int l, const float* x, int S, float* out) const {
     // Per expert: the tokens routed to it and their weights.
     std::vector<std::vector<int>> tok(static_cast<size_t>(E));
     std::vector<std::vector<float>> wt(static_cast<size_t>(E));
-    std::vector<float> sc(static_cast<size_t>(E)), sb(static_cast<size_t>(E)), gs(static_cast<size_t>(G));
-    std::vector<int> gorder(static_cast<size_t>(G)), eorder(static_cast<size_t>(E));
+    RouteScratch scratch;
+    std::vector<int> chosen(static_cast<size_t>(ke));
+    std::vector<float> chosen_w(static_cast<size_t>(ke));
     for (int s = 0; s < S; ++s) {
-        for (int e = 0; e < E; ++e) {
-            sc[size_t(e)] = 1.0f / (1.0f + std::exp(-logits[size_t(s) * E + e]));
-            sb[size_t(e)] = use_bias ? sc[size_t(e)] + L.gate_bias[size_t(e)] : sc[size_t(e)];
-        }
-        for (int g = 0; g < G; ++g) {
-            const float* v = sb.data() + size_t(g) * per;
-            if (use_bias) {  // sum of the top 2 biased scores of the group
-                float a = -INFINITY, b = -INFINITY;
-                for (int j = 0; j < per; ++j) {
-                    if (v[j] > a) { b = a; a = v[j]; }
-                    else if (v[j] > b) b = v[j];
-                }
-                gs[size_t(g)] = a + b;
-            } else {  // the demo's fallback without bias: the group max
-                gs[size_t(g)] = *std::max_element(v, v + per);
-            }
-        }
-        std::iota(gorder.begin(), gorder.end(), 0);
-        std::stable_sort(gorder.begin(), gorder.end(), [&](int a, int b) { return gs[size_t(a)] > gs[size_t(b)]; });
-        std::vector<char> keep(size_t(G), 0);
-        for (int i = 0; i < kg; ++i) keep[size_t(gorder[size_t(i)])] = 1;
-        std::iota(eorder.begin(), eorder.end(), 0);
-        auto key = [&](int e) { return keep[size_t(e / per)] ? sb[size_t(e)] : -INFINITY; };
-        std::stable_sort(eorder.begin(), eorder.end(), [&](int a, int b) { return key(a) > key(b); });
-        double sum = 0;
-        for (int i = 0; i < ke; ++i) sum += sc[size_t(eorder[size_t(i)])];
+        route_token(logits.data() + size_t(s) * E, use_bias ? L.gate_bias.data() : nullptr, E, G, kg, ke,
+                    cfg_.routed_scaling_factor, &scratch, chosen.data(), chosen_w.data());
         for (int i = 0; i < ke; ++i) {
-            const int e = eorder[size_t(i)];
-            tok[size_t(e)].push_back(s);
-            wt[size_t(e)].push_back(float(sc[size_t(e)] / sum * cfg_.routed_scaling_factor));
+            tok[size_t(chosen[size_t(i)])].push_back(s);
+            wt[size_t(chosen[size_t(i)])].push_back(chosen_w[size_t(i)]);
         }
     }
     // This rank's part (§9): its slice of the shared expert (w2 columns, not reduced on its own) and its whole

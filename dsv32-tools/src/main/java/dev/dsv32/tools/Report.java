@@ -19,7 +19,7 @@ final class Report {
 
     record Inputs(String model, Path dir, JsonNode cfg, DecodeRoofline roof, boolean isMini, boolean quick, String numerics,
             int threads, int cores, String date, double peakGflops, double bandwidthGBs, long bandwidthElements,
-            List<KernelRow> kernels, List<PrefillRow> prefill, List<DecodeRow> sparse, List<DecodeRow> dense,
+            List<KernelRow> kernels, KernelBaseline.Result baseline, List<PrefillRow> prefill, List<DecodeRow> sparse, List<DecodeRow> dense,
             List<BatchRow> batches, int batchCtx, int steps, double[] seconds) {}
 
     /**
@@ -136,6 +136,7 @@ final class Report {
                     r.n(), r.k(), r.m(), r.secs() * 1e6, num(r.gbs()), pct(r.ofBandwidth()), num(r.gflops()), pct(r.ofPeak()));
         }
         f(b, "%n");
+        KernelBaseline.write(b, in.baseline, in.peakGflops, in.bandwidthGBs * 1e9);
     }
 
     private static DecodeRow find(List<DecodeRow> rows, int ctx) {
@@ -147,19 +148,19 @@ final class Report {
         return -1;
     }
 
-    private static String pct(double v) {
+    static String pct(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f %%", 100 * v);
     }
 
-    private static String x(double v) {
+    static String x(double v) {
         return String.format(Locale.ROOT, "%.2fx", v);
     }
 
-    private static String num(double v) {
+    static String num(double v) {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
     }
 
-    private static void f(StringBuilder b, String fmt, Object... args) {
+    static void f(StringBuilder b, String fmt, Object... args) {
         b.append(String.format(Locale.ROOT, fmt, args));
     }
 

@@ -30,7 +30,8 @@ class BenchReportCommandTest {
         assertTrue(r.out().contains("wrote " + out.resolve("report.md")), r.out());
         String md = Files.readString(out.resolve("report.md"));
         for (String section : List.of("## Decode tokens/s vs context: DSA vs dense attention", "## Batch scaling",
-                "## Prefill GFLOP/s vs the measured peak", "## Kernels on the model's shapes")) {
+                "## Prefill GFLOP/s vs the measured peak", "## Kernels on the model's shapes",
+                "## CPU kernels vs the OpenBLAS baseline", "## Indexer, sparse attention and MoE kernels")) {
             assertTrue(md.contains(section), section + " missing:\n" + md);
         }
         for (String png : ReportCharts.FILES) {
@@ -51,7 +52,17 @@ class BenchReportCommandTest {
             assertTrue(Double.parseDouble(c[2].strip()) > 0 && Double.parseDouble(c[4].strip()) > 0, md);
             assertTrue(c[6].strip().endsWith("x"), md);
         }
-        double peak = Double.parseDouble(md.replaceAll("(?s).*measured peaks: \\*\\*([0-9.]+) GFLOP/s.*", "$1"));
+        // kernel vs baseline rows: 6 layers x m = 1, 4, 16; our time positive; the ratio column filled exactly when
+        // the baseline library is there, else the section says why it is unavailable
+        List<String[]> base = rows(md, "## CPU kernels vs the OpenBLAS baseline");
+        assertEquals(18, base.size(), md);
+        boolean haveBlas = !md.contains("Baseline: unavailable");
+        for (String[] c : base) {
+            assertTrue(Double.parseDouble(c[4].strip().replace(" us", "")) > 0, String.join("|", c));
+            assertEquals(haveBlas, c[10].strip().endsWith("x"), String.join("|", c));
+        }
+        assertEquals(6, rows(md, "## Indexer, sparse attention and MoE kernels").size(), md);
+                double peak = Double.parseDouble(md.replaceAll("(?s).*measured peaks: \\*\\*([0-9.]+) GFLOP/s.*", "$1"));
         assertTrue(peak > 0.5, md);
         assertTrue(md.contains("| 4 | "), "batch 4 row:\n" + md);
     }
@@ -66,5 +77,22 @@ class BenchReportCommandTest {
         assertTrue(r.stderr().contains("no such model directory"), r.stderr());
         r = run("bench", "report", "--quick", "--threads", "-1", "--out", tmp.toString());
         assertEquals(2, r.status());
+    }
+
+    /** The table rows (lines starting "| " and not the header) of the section with the given heading. */
+    private static List<String[]> rows(String md, String heading) {
+        List<String[]> rows = new ArrayList<>();
+        boolean in = false, header = true;
+        for (String line : md.split("\n")) {
+            if (line.startsWith("## ")) {
+                in = line.equals(heading);
+                header = true;
+            } else if (in && line.startsWith("|---")) {
+                header = false;
+            } else if (in && !header && line.startsWith("| ")) {
+                rows.add(line.split("\\|"));
+            }
+        }
+        return rows;
     }
 }

@@ -399,4 +399,19 @@ public class Dsv32Native {
     public static native int dsv32_bench_fma_peak(int nThreads, double minSeconds, double[] gflops);
 
     public static native @Cast("const char*") BytePointer dsv32_bench_kernel_path();
+
+    public static native int dsv32_bench_blas_linear(int dtype, int m, int n, int k, int nThreads, int iters, double[] secondsPerCall);
+
+    public static native int dsv32_bench_blas_available(int dtype);
+
+    public static native @Cast("const char*") BytePointer dsv32_bench_blas_describe();
+
+    public static native int dsv32_bench_indexer(int nHeads, int headDim, int nKeys, int topk, int nThreads, int iters,
+                                                 double[] secondsPerCall);
+
+    public static native int dsv32_bench_sparse_attention(int nHeads, int nKeys, int topk, int nThreads, int iters,
+                                                          double[] secondsPerCall);
+
+    public static native int dsv32_bench_moe(int m, int dim, int nExperts, int nGroups, int topkGroups, int nActive,
+                                             int inter, int nThreads, int iters, double[] secondsPerCall);
 }
