@@ -619,6 +619,41 @@ static void test_attention_kernels() {
             }
             CHECK_MSG(max_err < 1e-4, "%s mla_decode nh %d kvr %d dr %d: max error %g", pn, nh, kvr, dr, max_err);
         }
+        // ---- mha_row: mini's heads (16 x (128 + 64), v 128) and odd widths with tails (3 x (40 + 20), v 24) ----
+        for (const auto& sh : {std::array<int, 5>{16, 128, 64, 128, 45}, std::array<int, 5>{3, 40, 20, 24, 11}}) {
+            const int nh = sh[0], dn = sh[1], dr = sh[2], dv = sh[3], nsel = sh[4], kvw = dn + dv;
+            const float scale = 0.07f;
+            std::vector<float> q(size_t(nh) * (dn + dr)), kvb(size_t(nsel) * nh * kvw), pe(size_t(nsel) * dr);
+            for (auto& v : q) v = nd(rng);
+            for (auto& v : kvb) v = nd(rng);
+            for (auto& v : pe) v = nd(rng);
+            std::vector<const float*> kr(nsel), pr(nsel);
+            for (int j = 0; j < nsel; ++j) {
+                kr[size_t(j)] = kvb.data() + size_t(j) * nh * kvw;
+                pr[size_t(j)] = pe.data() + size_t(j) * dr;
+            }
+            std::vector<float> o(size_t(nh) * dv, NAN), scratch(nsel);
+            kernels::mha_row(q.data(), nh, dn, dr, dv, kr.data(), pr.data(), nsel, scale, o.data(), scratch.data());
+            double max_err = 0;
+            for (int h = 0; h < nh; ++h) {
+                std::vector<double> p(nsel);
+                double mx = -1e300, sum = 0;
+                for (int j = 0; j < nsel; ++j) {
+                    double d = 0;
+                    for (int i = 0; i < dn; ++i) d += double(q[size_t(h) * (dn + dr) + i]) * kr[size_t(j)][size_t(h) * kvw + i];
+                    for (int i = 0; i < dr; ++i) d += double(q[size_t(h) * (dn + dr) + dn + i]) * pr[size_t(j)][i];
+                    p[size_t(j)] = d * scale;
+                    mx = std::max(mx, p[size_t(j)]);
+                }
+                for (auto& v : p) sum += (v = std::exp(v - mx));
+                for (int i = 0; i < dv; ++i) {
+                    double ref = 0;
+                    for (int j = 0; j < nsel; ++j) ref += p[size_t(j)] / sum * kr[size_t(j)][size_t(h) * kvw + dn + i];
+                    max_err = std::max(max_err, std::fabs(ref - o[size_t(h) * dv + i]));
+                }
+            }
+            CHECK_MSG(max_err < 1e-4, "%s mha_row nh %d dn %d dr %d dv %d: max error %g", pn, nh, dn, dr, dv, max_err);
+        }
         // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32 ----
         const int N = 300, K = 256, r0 = 128, r1 = 256, M = 3;
         std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);

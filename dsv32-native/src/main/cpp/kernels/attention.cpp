@@ -49,6 +49,28 @@ void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, i
     }
 }
 
+void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch) {
+    const size_t kvw = size_t(dn) + size_t(dv);
+    for (int h = 0; h < nh; ++h) {
+        const float* qh = q + size_t(h) * size_t(dn + dr);
+        for (int j = 0; j < nsel; ++j) {
+            const float* kn = kv[j] + size_t(h) * kvw;
+            float s = 0, sp = 0;
+            for (int i = 0; i < dn; ++i) s += qh[i] * kn[i];
+            for (int i = 0; i < dr; ++i) sp += qh[dn + i] * pe[j][i];
+            scratch[j] = (s + sp) * scale;
+        }
+        softmax(scratch, nsel);
+        float* oh = o + size_t(h) * size_t(dv);
+        std::fill(oh, oh + dv, 0.0f);
+        for (int j = 0; j < nsel; ++j) {
+            const float* v = kv[j] + size_t(h) * kvw + size_t(dn);
+            for (int i = 0; i < dv; ++i) oh[i] += scratch[j] * v[i];
+        }
+    }
+}
+
 void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
     const int K = w.in, R = r1 - r0;
     std::fill(y, y + size_t(M) * size_t(K), 0.0f);
@@ -77,6 +99,14 @@ void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
     if (kernel_path() == KernelPath::Avx512) return mla_decode_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
 #endif
     mla_decode_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
+}
+
+void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
+             float scale, float* o, float* scratch) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mha_row_avx512(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
+#endif
+    mha_row_scalar(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
 }
 
 void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {

@@ -32,6 +32,16 @@ void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
 
+// MLA prefill attention in the MHA form (§6.2) of one query row, heads [0, nh), over nsel keys:
+//   s[h][j] = (q[h][0:dn] . kv[j][h*(dn+dv) : +dn] + q[h][dn:dn+dr] . pe[j]) * scale,  p[h] = softmax(s[h]),
+//   o[h] = sum_j p[h][j] kv[j][h*(dn+dv)+dn : +dv]
+// q [nh][dn + dr]; kv[j] points at key j's wkv_b output row (nh heads of k_nope then v); pe[j] at its k_pe [dr];
+// o [nh][dv] (overwritten); scratch holds nsel floats. nsel >= 1.
+void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
+             float scale, float* o, float* scratch);
+void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch);
+
 // The transposed product over a band of rows of W: y[m][c] = sum_{r = r0}^{r1-1} x[m][r - r0] * W[r][c], for
 // x [M][r1 - r0] and y [M][w.in] (overwritten), rows dequantised exactly as dequant_row does, accumulated r0..r1-1 in
 // sequence. The absorbed attention's W_UK^T q_nope (§6.3). Single-threaded.
@@ -47,6 +57,8 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
 void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
+void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch);
 #endif
 
 }  // namespace kernels

@@ -170,6 +170,57 @@ void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, i
     }
 }
 
+void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch) {
+    const size_t kvw = size_t(dn) + size_t(dv);
+    constexpr int KJ = 8;  // keys per pass: 8 independent chains, each q chunk loaded once for all of them
+    for (int h = 0; h < nh; ++h) {
+        const float* qh = q + size_t(h) * size_t(dn + dr);
+        const size_t off = size_t(h) * kvw;
+        for (int j0 = 0; j0 < nsel; j0 += KJ) {
+            const int nj = std::min(KJ, nsel - j0);
+            const float* kn[KJ];
+            const float* kp[KJ];
+            for (int u = 0; u < KJ; ++u) {  // a short last pass repeats its last key (results unused)
+                const int j = j0 + std::min(u, nj - 1);
+                kn[u] = kv[j] + off;
+                kp[u] = pe[j];
+            }
+            __m512 a[KJ];
+            DSV32_UNROLL
+            for (int u = 0; u < KJ; ++u) a[u] = _mm512_setzero_ps();
+            for (int c = 0; c < dn; c += 16) {
+                const __mmask16 m = tail_mask(dn - c);
+                const __m512 qv = _mm512_maskz_loadu_ps(m, qh + c);
+                DSV32_UNROLL
+                for (int u = 0; u < KJ; ++u) a[u] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kn[u] + c), a[u]);
+            }
+            for (int c = 0; c < dr; c += 16) {
+                const __mmask16 m = tail_mask(dr - c);
+                const __m512 qv = _mm512_maskz_loadu_ps(m, qh + dn + c);
+                DSV32_UNROLL
+                for (int u = 0; u < KJ; ++u) a[u] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kp[u] + c), a[u]);
+            }
+            for (int u = 0; u < nj; ++u) scratch[j0 + u] = _mm512_reduce_add_ps(a[u]) * scale;
+        }
+        softmax(scratch, nsel);
+        float* oh = o + size_t(h) * size_t(dv);
+        for (int c = 0; c < dv; c += 64) {  // 4 accumulators of 16 value dims, all keys
+            const int w = std::min(64, dv - c);
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int j = 0; j < nsel; ++j) {
+                const float* v = kv[j] + off + size_t(dn) + size_t(c);
+                const __m512 p = _mm512_set1_ps(scratch[j]);
+                DSV32_UNROLL
+                for (int u = 0; u < 4; ++u)
+                    if (16 * u < w) acc[u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(tail_mask(w - 16 * u), v + 16 * u), acc[u]);
+            }
+            for (int u = 0; u < 4; ++u)
+                if (16 * u < w) _mm512_mask_storeu_ps(oh + c + 16 * u, tail_mask(w - 16 * u), acc[u]);
+        }
+    }
+}
+
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
     const int K = w.in, R = r1 - r0, K16 = K & ~15;
     std::fill(y, y + size_t(M) * size_t(K), 0.0f);

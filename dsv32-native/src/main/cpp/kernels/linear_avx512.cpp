@@ -131,8 +131,39 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int mb0, int 
                 }
                 s[r] = _mm512_set1_ps(srow[r][k / 128] * 256.0f);
             }
-            for (int m = 0; m < mc; ++m) {
-                const float* xb = xpk ? xpk + (size_t(k / 128) * size_t(M) + size_t(m0 + m)) * 128 : x + size_t(m0 + m) * size_t(K) + k;
+            // Two rows of x per pass (4 x and 2R w loads feed 4R fused multiply-adds per 32 columns); an odd last row
+            // alone. Either way every (m, r) keeps gemv_rows' two chains in its order.
+            auto xrow = [&](int m) {
+                return xpk ? xpk + (size_t(k / 128) * size_t(M) + size_t(m0 + m)) * 128 : x + size_t(m0 + m) * size_t(K) + k;
+            };
+            int m = 0;
+            for (; m + 2 <= mc; m += 2) {
+                const float* x0 = xrow(m);
+                const float* x1 = xrow(m + 1);
+                __m512 a0[2][R], a1[2][R];
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) a0[0][r] = a1[0][r] = a0[1][r] = a1[1][r] = _mm512_setzero_ps();
+                DSV32_UNROLL
+                for (int j = 0; j < 4; ++j) {
+                    const __m512 x0a = _mm512_loadu_ps(x0 + 32 * j), x0b = _mm512_loadu_ps(x0 + 32 * j + 16);
+                    const __m512 x1a = _mm512_loadu_ps(x1 + 32 * j), x1b = _mm512_loadu_ps(x1 + 32 * j + 16);
+                    DSV32_UNROLL
+                    for (int r = 0; r < R; ++r) {
+                        const __m512 wa = _mm512_load_ps(wsc + r * 128 + 32 * j), wb = _mm512_load_ps(wsc + r * 128 + 32 * j + 16);
+                        a0[0][r] = _mm512_fmadd_ps(x0a, wa, a0[0][r]);
+                        a1[0][r] = _mm512_fmadd_ps(x0b, wb, a1[0][r]);
+                        a0[1][r] = _mm512_fmadd_ps(x1a, wa, a0[1][r]);
+                        a1[1][r] = _mm512_fmadd_ps(x1b, wb, a1[1][r]);
+                    }
+                }
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    tot[m * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[0][r], a1[0][r]), s[r], tot[m * R + r]);
+                    tot[(m + 1) * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[1][r], a1[1][r]), s[r], tot[(m + 1) * R + r]);
+                }
+            }
+            for (; m < mc; ++m) {
+                const float* xb = xrow(m);
                 __m512 xv[8];
                 DSV32_UNROLL
                 for (int i = 0; i < 8; ++i) xv[i] = _mm512_loadu_ps(xb + 16 * i);

@@ -93,28 +93,32 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         std::vector<std::pair<int, int>> rows;  // (segment, row) of every query on this path
         for (int i : mha)
             for (int s = 0; s < st.segs[size_t(i)].n; ++s) rows.emplace_back(i, st.segs[size_t(i)].row0 + s);
+        // Work items: (16 consecutive query rows, one head). An item reads only its head's k_nope / v of the keys
+        // (H * kvw floats apart per key), so they stay in L2 across its rows instead of every row sweeping all heads.
+        constexpr int RB = 16;
+        const int nblocks = int((rows.size() + RB - 1) / RB), items = nblocks * H;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (rows.size() > 8)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (items > 1 && rows.size() > 8)
 #endif
-        for (size_t r = 0; r < rows.size(); ++r) {
-            const int i = rows[r].first, s = rows[r].second;
-            const KvCache::View& cv = c[size_t(i)];
-            const float* kvbi = kvb.data() + kv0[size_t(i)] * H * kvw;
-            const std::vector<int>& keys = sel[size_t(s)];
-            std::vector<float> p(keys.size());
-            for (int h = 0; h < H; ++h) {
-                const float* qh = q.data() + (size_t(s) * H + h) * dq;
+        for (int it = 0; it < items; ++it) {
+            const int h = it % H;
+            const size_t r0 = size_t(it / H) * RB, r1 = std::min(rows.size(), r0 + RB);
+            std::vector<const float*> kv_rows, pe_rows;
+            std::vector<float> p;
+            for (size_t r = r0; r < r1; ++r) {
+                const int i = rows[r].first, s = rows[r].second;
+                const KvCache::View& cv = c[size_t(i)];
+                const float* kvbi = kvb.data() + kv0[size_t(i)] * H * kvw + size_t(h) * kvw;  // head h of key 0
+                const std::vector<int>& keys = sel[size_t(s)];
+                kv_rows.resize(keys.size());
+                pe_rows.resize(keys.size());
+                p.resize(keys.size());
                 for (size_t j = 0; j < keys.size(); ++j) {
-                    const int t = keys[j];
-                    const float* kn = kvbi + (size_t(t) * H + h) * kvw;
-                    const float* kp = cv.k_pe(t);
-                    p[j] = (kernels::dot(qh, kn, dn) + kernels::dot(qh + dn, kp, dr)) * scale;
+                    kv_rows[j] = kvbi + size_t(keys[j]) * H * kvw;
+                    pe_rows[j] = cv.k_pe(keys[j]);
                 }
-                kernels::softmax(p.data(), int(p.size()));
-                float* oh = o.data() + (size_t(s) * H + h) * dv;
-                for (size_t j = 0; j < keys.size(); ++j) {
-                    kernels::axpy(p[j], kvbi + (size_t(keys[j]) * H + h) * kvw + dn, oh, dv);
-                }
+                kernels::mha_row(q.data() + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
+                                 int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
             }
         }
     }
