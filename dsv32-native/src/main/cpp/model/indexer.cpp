@@ -10,6 +10,7 @@
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "model/sparse_kernels.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
 
@@ -22,8 +23,9 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     const int S = st.rows;  // the projections run once over all rows of the step
     const bool writer = rank().rank == 0;
 
-    std::vector<float> q(size_t(S) * nh * hd), k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
-    linear(L.idx_wq_b, qr, S, q.data());
+    std::vector<float> k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
+    float* const q = workspace(WorkSlot::IndexerQ, size_t(S) * nh * hd);  // [S, nh * hd]: written by the linear below
+    linear(L.idx_wq_b, qr, S, q);
     linear(L.idx_wk, x, S, kraw.data());
     kernels::layernorm(kraw.data(), L.idx_knorm_w.data(), L.idx_knorm_b.data(), k.data(), S, hd, float(cfg_.rms_norm_eps));
     linear(L.idx_wproj, x, S, wts.data());
@@ -39,7 +41,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             seg_of[size_t(s)] = int(i);
             rope_.table(pos, cs.data());
             for (int h = 0; h < nh; ++h) {
-                float* qh = q.data() + (size_t(s) * nh + h) * hd;
+                float* qh = q + (size_t(s) * nh + h) * hd;
                 rope_.apply(qh, cs.data(), inter);
                 kernels::hadamard128(qh);
             }
@@ -47,8 +49,8 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             rope_.apply(ks, cs.data(), inter);
             kernels::hadamard128(ks);
             if (fp8_ && hd % 128 == 0) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
-                bf16(q.data() + size_t(s) * nh * hd, size_t(nh) * hd);
-                kernels::act_quant_roundtrip(q.data() + size_t(s) * nh * hd, nh, hd, true);
+                bf16(q + size_t(s) * nh * hd, size_t(nh) * hd);
+                kernels::act_quant_roundtrip(q + size_t(s) * nh * hd, nh, hd, true);
                 bf16(ks, size_t(hd));
                 kernels::act_quant_roundtrip(ks, 1, hd, true);
             }
@@ -119,7 +121,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             const int nq = item.r1 - item.r0;
             for (int j = 0; j < nq; ++j) {
                 const int s = item.r0 + j;
-                qs[j] = q.data() + size_t(s) * nh * hd;
+                qs[j] = q + size_t(s) * nh * hd;
                 ws[j] = wts.data() + size_t(s) * nh;
                 outs[j] = score[size_t(s)].data() + item.t0;
                 lim[j] = pos_of[size_t(s)] + 1 - item.t0;

@@ -12,6 +12,7 @@
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
 
@@ -34,11 +35,12 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     const float eps = float(cfg_.rms_norm_eps);
     const int S = st.rows;  // all rows of the step: the projections run once over them
 
-    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr), q(size_t(S) * H * dq);
+    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr);
+    float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]: written by the linear below
     linear(L.wq_a, x, S, qa.data());
     kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
     bf16(qr.data(), qr.size());
-    linear(R.wq_b, qr.data(), S, q.data());
+    linear(R.wq_b, qr.data(), S, q);
     std::vector<float> kv(size_t(S) * (kvr + dr));
     linear(L.wkv_a, x, S, kv.data());
     // Per entry: RoPE at its positions, the latent and k_pe written to its cache rows (§6.1). The rows are the same
@@ -50,7 +52,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         for (int s = g.row0; s < g.row0 + g.n; ++s) {
             const int pos = g.start + (s - g.row0);
             rope_.table(pos, cs.data());
-            for (int h = 0; h < H; ++h) rope_.apply(q.data() + (size_t(s) * H + h) * dq + dn, cs.data(), true);
+            for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs.data(), true);
             if (!writer) continue;
             float* row = kv.data() + size_t(s) * (kvr + dr);
             float* lat = c.back().latent(pos);
@@ -85,11 +87,12 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             kv0[size_t(i)] = total;
             total += size_t(st.segs[size_t(i)].start + st.segs[size_t(i)].n);
         }
-        std::vector<float> lat(total * kvr), kvb(total * H * kvw);
+        float* const lat = workspace(WorkSlot::MlaLatent, total * kvr);      // [total, kvr]: every row copied below
+        float* const kvb = workspace(WorkSlot::MlaKvB, total * H * kvw);     // [total, H * kvw]: written by the linear
         for (int i : mha)
             for (int t = 0; t < st.segs[size_t(i)].start + st.segs[size_t(i)].n; ++t)
-                std::copy_n(c[size_t(i)].latent(t), kvr, lat.data() + (kv0[size_t(i)] + size_t(t)) * kvr);
-        linear(R.wkv_b, lat.data(), int(total), kvb.data());
+                std::copy_n(c[size_t(i)].latent(t), kvr, lat + (kv0[size_t(i)] + size_t(t)) * kvr);
+        linear(R.wkv_b, lat, int(total), kvb);
         std::vector<std::pair<int, int>> rows;  // (segment, row) of every query on this path
         for (int i : mha)
             for (int s = 0; s < st.segs[size_t(i)].n; ++s) rows.emplace_back(i, st.segs[size_t(i)].row0 + s);
@@ -108,7 +111,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (size_t r = r0; r < r1; ++r) {
                 const int i = rows[r].first, s = rows[r].second;
                 const KvCache::View& cv = c[size_t(i)];
-                const float* kvbi = kvb.data() + kv0[size_t(i)] * H * kvw + size_t(h) * kvw;  // head h of key 0
+                const float* kvbi = kvb + kv0[size_t(i)] * H * kvw + size_t(h) * kvw;  // head h of key 0
                 const std::vector<int>& keys = sel[size_t(s)];
                 kv_rows.resize(keys.size());
                 pe_rows.resize(keys.size());
@@ -117,7 +120,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     kv_rows[j] = kvbi + size_t(keys[j]) * H * kvw;
                     pe_rows[j] = cv.k_pe(keys[j]);
                 }
-                kernels::mha_row(q.data() + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
+                kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
                                  int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
             }
         }
@@ -152,14 +155,14 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     olat(size_t(nd) * g * kvr), ol(size_t(nd) * kvr), y(size_t(nd) * wkv_b.out), p;
                 for (int h = h0; h < h1; ++h) {  // q_lat of every entry for head h
                     for (int i = 0; i < nd; ++i)
-                        std::copy_n(q.data() + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dq, dn, xq.data() + size_t(i) * dn);
+                        std::copy_n(q + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dq, dn, xq.data() + size_t(i) * dn);
                     kernels::linear_t_rows(xq.data(), wkv_b, h * kvw, h * kvw + dn, ol.data(), nd);
                     for (int i = 0; i < nd; ++i)
                         std::copy_n(ol.data() + size_t(i) * kvr, kvr, qlat.data() + (size_t(i) * g + (h - h0)) * kvr);
                 }
                 for (int i = 0; i < nd; ++i) {
                     const int row = st.segs[size_t(dec[size_t(i)])].row0;
-                    for (int h = h0; h < h1; ++h) std::copy_n(q.data() + (size_t(row) * H + h) * dq + dn, dr, qpe.data() + size_t(h - h0) * dr);
+                    for (int h = h0; h < h1; ++h) std::copy_n(q + (size_t(row) * H + h) * dq + dn, dr, qpe.data() + size_t(h - h0) * dr);
                     const int ns = int(lat_rows[size_t(i)].size());
                     p.resize(size_t(g) * size_t(ns));
                     kernels::mla_decode(qlat.data() + size_t(i) * g * kvr, qpe.data(), g, kvr, dr, lat_rows[size_t(i)].data(),
