@@ -23,11 +23,12 @@ inline __m512 bf16x16(const uint8_t* p) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
 }
 
-// 32 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
+// 32 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact). The f16 bits are sign << 15 | magnitude << 7:
+// sign-extending the byte to 16 bits and shifting left by 7 puts the sign at bit 15 and the magnitude at bits 7..13,
+// with a copy of the sign at bit 14 that the mask clears (2 integer operations per 32 codes after the widening).
 inline void fp8x32(const uint8_t* p, __m512* lo, __m512* hi) {
-    const __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    const __m512i h = _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi16(v, 8), _mm512_set1_epi16(short(0x8000))),
-                                      _mm512_slli_epi16(_mm512_and_si512(v, _mm512_set1_epi16(0x7F)), 7));
+    const __m512i v = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i h = _mm512_and_si512(_mm512_slli_epi16(v, 7), _mm512_set1_epi16(short(0xBF80)));
     *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
     *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
 }

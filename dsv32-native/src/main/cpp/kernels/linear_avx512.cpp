@@ -63,6 +63,7 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             __m512 tot = _mm512_setzero_ps();
             for (; k + 128 <= K; k += 128) {
                 __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+                DSV32_UNROLL
                 for (int j = 0; j < 128; j += 32) {
                     __m512 lo, hi;
                     fp8x32(p + k + j, &lo, &hi);
