@@ -135,7 +135,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) 
     const float* xpk = nullptr;
 #if defined(DSV32_X86_KERNELS)
     thread_local std::vector<float> packed;
-    if (path == KernelPath::Avx512 && w.type == WType::FP8 && M > 1 && K >= 128) {
+    if (path == KernelPath::Avx512 && w.type == WType::FP8 && M > 16 && K >= 128) {  // M > FP8_SMALL_M
         packed.resize(size_t(M) * size_t(K / 128) * 128);
         pack_x_blocks(x, M, K, packed.data());
         xpk = packed.data();

@@ -192,8 +192,8 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int mb0, int 
     }
 }
 
-// BF16 / F32: the tile's rows dequantised once (exact) into scratch (F32 rows are used in place); per row of x the
-// two chains of gemv_rows over 32-wide steps.
+// F32 (BF16 has bf16_rows below): the tile's rows used in place; per row of x the two chains of gemv_rows over
+// 32-wide steps.
 template <int R>
 void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
     const int K = w.in, N = w.out, K32 = K & ~31, ld = (K + 15) & ~15;
@@ -228,6 +228,99 @@ void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, floa
     }
 }
 
+// BF16, M > 1: row n converted 32 columns at a time in registers and applied to MG rows of x [m0, m0 + MG) (up to 8:
+// 16 accumulators), each (m, n) with gemv_rows' two chains in its order. No dequantised copy of the row is stored
+// (the batched decode's 129280-row head would write twice the bytes it reads).
+template <int MG>
+void bf16_rows(const float* x, const WeightMat& w, float* y, int m0, int n) {
+    const int K = w.in, N = w.out, K32 = K & ~31;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
+    __m512 a0[MG], a1[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
+    for (int k = 0; k < K32; k += 32) {
+        const __m512 wa = bf16x16(p + 2 * size_t(k)), wb = bf16x16(p + 2 * size_t(k) + 32);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) {
+            const float* xr = x + size_t(m0 + m) * size_t(K) + k;
+            a0[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), wa, a0[m]);
+            a1[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr + 16), wb, a1[m]);
+        }
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) {
+        const float s = _mm512_reduce_add_ps(_mm512_add_ps(a0[m], a1[m]));
+        const float* xr = x + size_t(m0 + m) * size_t(K);
+        y[size_t(m0 + m) * size_t(N) + size_t(n)] = K32 < K ? tail(xr, w, n, K32, s) : s;
+    }
+}
+
+// FP8, small M (decode batches): row n's codes converted in registers, 32 at a time, and applied to MG rows of x
+// [m0, m0 + MG) (up to 8), each (m, n) with gemv_rows' chains, block promotion and reduction in its order. The packed
+// kernel (fp8_rows) pays a store and reload of every converted block, which only many rows of x amortise.
+template <int MG>
+void fp8_rows_small(const float* x, const WeightMat& w, float* y, int m0, int n) {
+    const int K = w.in, N = w.out, KB = K / 128 * 128;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+    const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+    __m512 tot[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) tot[m] = _mm512_setzero_ps();
+    for (int k = 0; k < KB; k += 128) {
+        __m512 a0[MG], a1[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
+        DSV32_UNROLL
+        for (int j = 0; j < 128; j += 32) {
+            __m512 lo, hi;
+            fp8x32(p + k + j, &lo, &hi);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) {
+                const float* xr = x + size_t(m0 + m) * size_t(K) + k + j;
+                a0[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), lo, a0[m]);
+                a1[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr + 16), hi, a1[m]);
+            }
+        }
+        const __m512 sc = _mm512_set1_ps(srow[k / 128] * 256.0f);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) tot[m] = _mm512_fmadd_ps(_mm512_add_ps(a0[m], a1[m]), sc, tot[m]);
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) {
+        const float s = _mm512_reduce_add_ps(tot[m]);
+        const float* xr = x + size_t(m0 + m) * size_t(K);
+        y[size_t(m0 + m) * size_t(N) + size_t(n)] = KB < K ? tail(xr, w, n, KB, s) : s;
+    }
+}
+
+// Rows [n0, n1) of W against rows [m0, m0 + mg) of x with one of the register-blocked row kernels (mg <= 8).
+template <template <int> class Kernel>
+void small_m(const float* x, const WeightMat& w, float* y, int M, int n0, int n1) {
+    for (int n = n0; n < n1; ++n)
+        for (int m0 = 0; m0 < M; m0 += 8) {
+            switch (M - m0 < 8 ? M - m0 : 8) {
+                case 8: Kernel<8>::run(x, w, y, m0, n); break;
+                case 7: Kernel<7>::run(x, w, y, m0, n); break;
+                case 6: Kernel<6>::run(x, w, y, m0, n); break;
+                case 5: Kernel<5>::run(x, w, y, m0, n); break;
+                case 4: Kernel<4>::run(x, w, y, m0, n); break;
+                case 3: Kernel<3>::run(x, w, y, m0, n); break;
+                case 2: Kernel<2>::run(x, w, y, m0, n); break;
+                default: Kernel<1>::run(x, w, y, m0, n); break;
+            }
+        }
+}
+template <int MG>
+struct Fp8Small {
+    static void run(const float* x, const WeightMat& w, float* y, int m0, int n) { fp8_rows_small<MG>(x, w, y, m0, n); }
+};
+template <int MG>
+struct Bf16Rows {
+    static void run(const float* x, const WeightMat& w, float* y, int m0, int n) { bf16_rows<MG>(x, w, y, m0, n); }
+};
+
+// Up to this many rows of x the FP8 kernel converts in registers (fp8_rows_small), above it packs (fp8_rows).
+constexpr int FP8_SMALL_M = 16;
 
 }  // namespace
 
@@ -246,6 +339,10 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
         gemv_rows(x, w, y, n0, n1);
         return;
     }
+    if (w.type == WType::FP8 && M <= FP8_SMALL_M) {
+        small_m<Fp8Small>(x, w, y, M, n0, n1);
+        return;
+    }
     if (w.type == WType::FP8) {
         for (int m0 = 0; m0 < M; m0 += MB) {
             const int m1 = M - m0 < MB ? M : m0 + MB;
@@ -258,6 +355,10 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
                 }
             }
         }
+        return;
+    }
+    if (w.type == WType::BF16) {
+        small_m<Bf16Rows>(x, w, y, M, n0, n1);
         return;
     }
     for (int n = n0; n < n1; n += 4) {
