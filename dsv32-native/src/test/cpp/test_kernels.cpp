@@ -1,10 +1,12 @@
 // Kernel unit tests against scalar / hand-computed references.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
 
 #include "dsv32/config.h"
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "test_util.h"
@@ -414,6 +416,14 @@ static void test_rope() {
     b[0] = 1;
     r.apply(a.data(), 1, true);
     r.apply(b.data(), 1, false);
+    {  // the per-position table gives the same values as the per-call angles
+        std::vector<float> u(64), v(64), cs(64);
+        for (int i = 0; i < 64; ++i) u[size_t(i)] = v[size_t(i)] = float(i) * 0.37f - 5;
+        r.table(1234, cs.data());
+        r.apply(u.data(), 1234, false);
+        r.apply(v.data(), cs.data(), false);
+        CHECK(std::memcmp(u.data(), v.data(), 64 * sizeof(float)) == 0);
+    }
     CHECK(std::fabs(a[0] - std::cos(1.0f)) < 1e-6f && std::fabs(a[1] - std::sin(1.0f)) < 1e-6f && a[32] == 0);
     CHECK(std::fabs(b[0] - std::cos(1.0f)) < 1e-6f && std::fabs(b[32] - std::sin(1.0f)) < 1e-6f && b[1] == 0);
 }
@@ -517,6 +527,183 @@ static void test_strided_views() {
     }
 }
 
+// The attention kernels (kernels/attention.h) on every path against double-precision oracles, with the batching
+// contract: a query's scores do not depend on the other queries of the call or on how the keys are chunked.
+static void test_attention_kernels() {
+    std::mt19937 rng(31);
+    std::normal_distribution<float> nd;
+    std::uniform_int_distribution<int> code(0, 255);
+    const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
+    const kernels::KernelPath saved = kernels::kernel_path();
+    int paths_run = 0;
+    for (kernels::KernelPath path : paths) {
+        if (!kernels::set_kernel_path(path)) continue;
+        ++paths_run;
+        const char* pn = kernels::kernel_path_name(path);
+        // ---- index_scores: nh 64 (the real indexer) and 20 (padded head lanes), hd 128 ----
+        for (int nh : {64, 20}) {
+            const int hd = 128, nq = 3, nkeys = 77;
+            std::vector<float> q(size_t(nq) * nh * hd), w(size_t(nq) * nh), kbuf(size_t(nkeys) * hd);
+            for (auto& v : q) v = nd(rng);
+            for (auto& v : w) v = nd(rng);
+            for (auto& v : kbuf) v = nd(rng);
+            std::vector<const float*> keys(nkeys), qs(nq), ws(nq);
+            for (int t = 0; t < nkeys; ++t) keys[size_t(t)] = kbuf.data() + size_t(t) * hd;
+            for (int j = 0; j < nq; ++j) {
+                qs[size_t(j)] = q.data() + size_t(j) * nh * hd;
+                ws[size_t(j)] = w.data() + size_t(j) * nh;
+            }
+            const int lim[nq] = {77, 40, 0};
+            std::vector<std::vector<float>> out(nq, std::vector<float>(nkeys + 1, -12345.0f));
+            std::vector<float*> outs(nq);
+            for (int j = 0; j < nq; ++j) outs[size_t(j)] = out[size_t(j)].data();
+            kernels::index_scores(qs.data(), ws.data(), outs.data(), lim, nq, nh, hd, keys.data(), nkeys);
+            for (int j = 0; j < nq; ++j)
+                for (int t = 0; t <= nkeys; ++t) {
+                    if (t >= lim[j]) {
+                        CHECK_MSG(out[size_t(j)][size_t(t)] == -12345.0f, "%s index_scores wrote past lim (q %d key %d)", pn, j, t);
+                        continue;
+                    }
+                    double ref = 0, mag = 0;
+                    for (int h = 0; h < nh; ++h) {
+                        double d = 0;
+                        for (int i = 0; i < hd; ++i) d += double(qs[size_t(j)][size_t(h) * hd + i]) * keys[size_t(t)][i];
+                        if (d > 0) ref += double(ws[size_t(j)][h]) * d;
+                        mag += std::fabs(double(ws[size_t(j)][h])) * (std::fabs(d) + 1);
+                    }
+                    CHECK_MSG(std::fabs(out[size_t(j)][size_t(t)] - ref) <= 1e-5 * mag, "%s index_scores nh %d q %d key %d: %g vs %g",
+                              pn, nh, j, t, double(out[size_t(j)][size_t(t)]), ref);
+                }
+            // Query 1 alone, its keys in two chunks [0, 31) and [31, 40): bitwise the same scores.
+            std::vector<float> alone(nkeys, 0.0f);
+            float* ao = alone.data();
+            const int l1 = 31, l2 = 40 - 31;
+            kernels::index_scores(&qs[1], &ws[1], &ao, &l1, 1, nh, hd, keys.data(), 31);
+            float* ao2 = alone.data() + 31;
+            kernels::index_scores(&qs[1], &ws[1], &ao2, &l2, 1, nh, hd, keys.data() + 31, nkeys - 31);
+            CHECK_MSG(std::memcmp(alone.data(), out[1].data(), 40 * sizeof(float)) == 0, "%s index_scores depends on batching", pn);
+        }
+        // ---- mla_decode: 16 heads of 512 + 64 (mini, real), 5 heads of 128 + 20 (odd group, tails) ----
+        for (const auto& sh : {std::array<int, 4>{16, 512, 64, 37}, std::array<int, 4>{5, 128, 20, 9}}) {
+            const int nh = sh[0], kvr = sh[1], dr = sh[2], nsel = sh[3];
+            const float scale = 0.05f;
+            std::vector<float> ql(size_t(nh) * kvr), qp(size_t(nh) * dr), lat(size_t(nsel) * kvr), pe(size_t(nsel) * dr);
+            for (auto& v : ql) v = nd(rng);
+            for (auto& v : qp) v = nd(rng);
+            for (auto& v : lat) v = nd(rng);
+            for (auto& v : pe) v = nd(rng);
+            std::vector<const float*> lr(nsel), pr(nsel);
+            for (int j = 0; j < nsel; ++j) {
+                lr[size_t(j)] = lat.data() + size_t(j) * kvr;
+                pr[size_t(j)] = pe.data() + size_t(j) * dr;
+            }
+            std::vector<float> o(size_t(nh) * kvr, NAN), scratch(size_t(nh) * nsel);
+            kernels::mla_decode(ql.data(), qp.data(), nh, kvr, dr, lr.data(), pr.data(), nsel, scale, o.data(), scratch.data());
+            double max_err = 0;
+            for (int h = 0; h < nh; ++h) {
+                std::vector<double> p(nsel);
+                double mx = -1e300, sum = 0;
+                for (int j = 0; j < nsel; ++j) {
+                    double d = 0;
+                    for (int i = 0; i < kvr; ++i) d += double(ql[size_t(h) * kvr + i]) * lat[size_t(j) * kvr + i];
+                    for (int i = 0; i < dr; ++i) d += double(qp[size_t(h) * dr + i]) * pe[size_t(j) * dr + i];
+                    p[size_t(j)] = d * scale;
+                    mx = std::max(mx, p[size_t(j)]);
+                }
+                for (auto& v : p) sum += (v = std::exp(v - mx));
+                for (int i = 0; i < kvr; ++i) {
+                    double ref = 0;
+                    for (int j = 0; j < nsel; ++j) ref += p[size_t(j)] / sum * lat[size_t(j) * kvr + i];
+                    max_err = std::max(max_err, std::fabs(ref - o[size_t(h) * kvr + i]));
+                }
+            }
+            CHECK_MSG(max_err < 1e-4, "%s mla_decode nh %d kvr %d dr %d: max error %g", pn, nh, kvr, dr, max_err);
+        }
+        // ---- mha_row: mini's heads (16 x (128 + 64), v 128) and odd widths with tails (3 x (40 + 20), v 24) ----
+        for (const auto& sh : {std::array<int, 5>{16, 128, 64, 128, 45}, std::array<int, 5>{3, 40, 20, 24, 11}}) {
+            const int nh = sh[0], dn = sh[1], dr = sh[2], dv = sh[3], nsel = sh[4], kvw = dn + dv;
+            const float scale = 0.07f;
+            std::vector<float> q(size_t(nh) * (dn + dr)), kvb(size_t(nsel) * nh * kvw), pe(size_t(nsel) * dr);
+            for (auto& v : q) v = nd(rng);
+            for (auto& v : kvb) v = nd(rng);
+            for (auto& v : pe) v = nd(rng);
+            std::vector<const float*> kr(nsel), pr(nsel);
+            for (int j = 0; j < nsel; ++j) {
+                kr[size_t(j)] = kvb.data() + size_t(j) * nh * kvw;
+                pr[size_t(j)] = pe.data() + size_t(j) * dr;
+            }
+            std::vector<float> o(size_t(nh) * dv, NAN), scratch(nsel);
+            kernels::mha_row(q.data(), nh, dn, dr, dv, kr.data(), pr.data(), nsel, scale, o.data(), scratch.data());
+            double max_err = 0;
+            for (int h = 0; h < nh; ++h) {
+                std::vector<double> p(nsel);
+                double mx = -1e300, sum = 0;
+                for (int j = 0; j < nsel; ++j) {
+                    double d = 0;
+                    for (int i = 0; i < dn; ++i) d += double(q[size_t(h) * (dn + dr) + i]) * kr[size_t(j)][size_t(h) * kvw + i];
+                    for (int i = 0; i < dr; ++i) d += double(q[size_t(h) * (dn + dr) + dn + i]) * pr[size_t(j)][i];
+                    p[size_t(j)] = d * scale;
+                    mx = std::max(mx, p[size_t(j)]);
+                }
+                for (auto& v : p) sum += (v = std::exp(v - mx));
+                for (int i = 0; i < dv; ++i) {
+                    double ref = 0;
+                    for (int j = 0; j < nsel; ++j) ref += p[size_t(j)] / sum * kr[size_t(j)][size_t(h) * kvw + dn + i];
+                    max_err = std::max(max_err, std::fabs(ref - o[size_t(h) * dv + i]));
+                }
+            }
+            CHECK_MSG(max_err < 1e-4, "%s mha_row nh %d dn %d dr %d dv %d: max error %g", pn, nh, dn, dr, dv, max_err);
+        }
+        // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32 ----
+        const int N = 300, K = 256, r0 = 128, r1 = 256, M = 3;
+        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
+        std::vector<float> wf(size_t(N) * K), scale(size_t((N + 127) / 128) * (K / 128));
+        for (auto& c : w8) c = uint8_t(code(rng) & 0x7E);
+        for (auto& v : scale) v = std::ldexp(1.0f, -(code(rng) % 8));
+        for (size_t i = 0; i < wf.size(); ++i) {
+            wf[i] = nd(rng);
+            const uint16_t b = kernels::f32_to_bf16(nd(rng));
+            wb[2 * i] = uint8_t(b & 0xFF);
+            wb[2 * i + 1] = uint8_t(b >> 8);
+        }
+        for (int type = 0; type < 3; ++type) {
+            kernels::WeightMat W;
+            W.type = kernels::WType(type);
+            W.out = N;
+            W.in = K;
+            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
+            W.scale = scale.data();
+            W.scale_cols = K / 128;
+            std::vector<float> xt(size_t(M) * (r1 - r0)), y(size_t(M) * K, NAN), row(K);
+            for (auto& v : xt) v = nd(rng);
+            kernels::linear_t_rows(xt.data(), W, r0, r1, y.data(), M);
+            std::vector<double> ref(size_t(M) * K, 0.0);
+            for (int r = r0; r < r1; ++r) {
+                kernels::dequant_row(W, r, 0, K, row.data());
+                for (int m = 0; m < M; ++m)
+                    for (int c = 0; c < K; ++c) ref[size_t(m) * K + c] += double(xt[size_t(m) * (r1 - r0) + (r - r0)]) * row[size_t(c)];
+            }
+            double err = 0;
+            for (size_t i = 0; i < ref.size(); ++i) err = std::max(err, std::fabs(ref[i] - y[i]) / (1 + std::fabs(ref[i])));
+            CHECK_MSG(err < 1e-4, "%s linear_t_rows type %d: max error %g", pn, type, err);
+            // linear_rows writes only columns [n0, n1) and equals linear on them.
+            std::vector<float> x(size_t(M) * K), yr(size_t(M) * N, -7.0f), yl(size_t(M) * N);
+            for (auto& v : x) v = nd(rng);
+            kernels::linear_rows(x.data(), W, yr.data(), M, 130, 200);
+            kernels::linear(x.data(), W, yl.data(), M, 1);
+            size_t bad = 0;
+            for (int m = 0; m < M; ++m)
+                for (int n = 0; n < N; ++n) {
+                    const float v = yr[size_t(m) * N + n];
+                    bad += (n >= 130 && n < 200) ? v != yl[size_t(m) * N + n] : v != -7.0f;
+                }
+            CHECK_MSG(bad == 0, "%s linear_rows type %d: %zu values wrong", pn, type, bad);
+        }
+    }
+    kernels::set_kernel_path(saved);
+    CHECK(paths_run >= 1);
+}
+
 int main() {
     test_e4m3();
     test_bf16_f16();
@@ -528,5 +715,6 @@ int main() {
     test_fp8_primitives();
     test_dot_axpy_paths();
     test_strided_views();
+    test_attention_kernels();
     return test_summary("test_kernels");
 }

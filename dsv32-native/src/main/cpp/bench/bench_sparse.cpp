@@ -1,8 +1,8 @@
 // bench_sparse.cpp: micro-benchmark entry points of dsv32_bench.h for the engine's sparse parts on synthetic data:
 // the DSA indexer of one decode row (scores + top-k, model/indexer.cpp's split), the absorbed sparse attention of one
 // decode token over its selected keys (model/mla.cpp), and an MoE layer (router + experts, model/moe.cpp). They run
-// the engine's own code (model/sparse_kernels.h, kernels::linear) in f32 numerics, on data kept between calls of the
-// same shape (bench_util.h cached_fixture).
+// the engine's own code (kernels/attention.h, model/sparse_kernels.h, kernels::linear) in f32 numerics, on data kept
+// between calls of the same shape (bench_util.h cached_fixture).
 #include "../../jni/dsv32_bench.h"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "kernels/attention.h"
 #include "model/sparse_kernels.h"
 
 #if defined(_OPENMP)
@@ -24,16 +25,12 @@ namespace {
 using namespace dsv32::bench;
 namespace kernels = dsv32::kernels;
 
-// Contiguous per-key rows: what KvCache::View gives the engine, without the block table.
-struct Rows {
-    const float* idx = nullptr;
-    const float* lat = nullptr;
-    const float* pe = nullptr;
-    int ihd = 0, kvr = 0, dr = 0;
-    const float* idx_k(int t) const { return idx + size_t(t) * size_t(ihd); }
-    const float* latent(int t) const { return lat + size_t(t) * size_t(kvr); }
-    const float* k_pe(int t) const { return pe + size_t(t) * size_t(dr); }
-};
+// Row pointers of n contiguous rows of width w: what the engine gathers from its paged cache (KvCache::View).
+std::vector<const float*> row_ptrs(const float* base, int n, int w) {
+    std::vector<const float*> r(static_cast<size_t>(n));
+    for (int t = 0; t < n; ++t) r[size_t(t)] = base + size_t(t) * size_t(w);
+    return r;
+}
 
 // The MLA widths every DeepSeek-V3.2 config shares (architecture.md §1.1, §17): latent 512, RoPE 64.
 constexpr int KV_LORA_RANK = 512, ROPE_DIM = 64;
@@ -90,10 +87,8 @@ extern "C" int dsv32_bench_indexer(int32_t n_heads, int32_t head_dim, int32_t n_
         return f;
     });
     Fixture& d = *fx;
-    Rows rows;
-    rows.idx = d.keys.data();
-    rows.ihd = head_dim;
-    constexpr int CHUNK = 256;  // model/indexer.cpp: one work item = (row, 256 keys)
+    const std::vector<const float*> keys = row_ptrs(d.keys.data(), n_keys, head_dim);
+    constexpr int CHUNK = 256;  // model/indexer.cpp: one work item = (up to 16 rows, 256 keys)
     const int n_chunks = (n_keys + CHUNK - 1) / CHUNK;
     *seconds_per_call = best_seconds(iters, [&] {
         if (n_keys <= topk) {  // every key is selected: the engine computes no scores
@@ -105,8 +100,11 @@ extern "C" int dsv32_bench_indexer(int32_t n_heads, int32_t head_dim, int32_t n_
 #pragma omp parallel for schedule(dynamic, 1) num_threads(t) if (n_chunks > 1)
 #endif
         for (int c = 0; c < n_chunks; ++c) {
-            const int t0 = c * CHUNK, t1 = std::min(n_keys, t0 + CHUNK);
-            dsv32::index_scores(d.q.data(), d.w.data(), rows, t0, t1, n_heads, head_dim, d.score.data() + t0);
+            const int t0 = c * CHUNK, lim = n_keys - t0;
+            const float* q = d.q.data();
+            const float* w = d.w.data();
+            float* out = d.score.data() + t0;
+            kernels::index_scores(&q, &w, &out, &lim, 1, n_heads, head_dim, keys.data() + t0, std::min(CHUNK, lim));
         }
         dsv32::select_topk(d.score.data(), n_keys, topk, &d.sel);
     }, fresh);
@@ -153,21 +151,24 @@ extern "C" int dsv32_bench_sparse_attention(int32_t n_heads, int32_t n_keys, int
         return f;
     });
     Fixture& d = *fx;
-    Rows rows;
-    rows.lat = d.lat.data();
-    rows.pe = d.pe.data();
-    rows.kvr = kvr;
-    rows.dr = dr;
+    std::vector<const float*> lat, pe;
+    for (int k : d.keys) {
+        lat.push_back(d.lat.data() + size_t(k) * kvr);
+        pe.push_back(d.pe.data() + size_t(k) * dr);
+    }
     const float scale = 0.1352338f;  // the 671B / mini softmax scale (§1.1)
+    // model/mla.cpp: the decode heads in groups of up to 8 (about one group per thread), each group one mla_decode.
+    const int G = std::max(1, std::min(8, (n_heads + t - 1) / t)), groups = (n_heads + G - 1) / G;
+    const int ns = int(d.keys.size());
     *seconds_per_call = best_seconds(iters, [&] {
-        std::fill(d.olat.begin(), d.olat.end(), 0.0f);
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(t) if (n_heads > 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(t) if (groups > 1)
 #endif
-        for (int h = 0; h < n_heads; ++h) {  // model/mla.cpp: the decode heads split over the threads
-            std::vector<float> p;
-            dsv32::sparse_decode_head(d.qlat.data() + size_t(h) * kvr, d.qpe.data() + size_t(h) * dr, rows, d.keys, kvr,
-                                      dr, scale, &p, d.olat.data() + size_t(h) * kvr);
+        for (int gi = 0; gi < groups; ++gi) {
+            const int h0 = gi * G, g = std::min(n_heads, h0 + G) - h0;
+            std::vector<float> p(size_t(g) * size_t(ns));
+            kernels::mla_decode(d.qlat.data() + size_t(h0) * kvr, d.qpe.data() + size_t(h0) * dr, g, kvr, dr, lat.data(),
+                                pe.data(), ns, scale, d.olat.data() + size_t(h0) * kvr, p.data());
         }
     }, fresh);
     (void)t;

@@ -1,6 +1,7 @@
 // linear.cpp: y = x W^T over weights kept as stored (FP8 block-scaled, BF16, F32), dequantised on the fly.
 // The scalar reference lives here beside the dispatcher; the AVX2+FMA and AVX-512 row kernels are in
 // linear_avx2.cpp / linear_avx512.cpp (compiled with per-file -m flags, chosen at run time).
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -123,9 +124,23 @@ const char* kernel_path_name(KernelPath p) {
 void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
     const int N = w.out, K = w.in;
     const KernelPath path = kernel_path();
-    constexpr int TILE = 16;  // rows of W per task (a multiple of the SIMD kernels' 4-row tiles)
+    // Rows of W per task: a multiple of 16 (the SIMD kernels take 4-row tiles), about 16 tasks per thread so the
+    // dynamic schedule balances without a task per 16 rows (the 129280-row head would be 8080 tasks). Every output
+    // row is computed the same way whatever the tiling.
+    const int per = (N + 16 * std::max(1, n_threads) - 1) / (16 * std::max(1, n_threads));
+    const int TILE = std::max(16, (per + 15) / 16 * 16);
     const int tiles = (N + TILE - 1) / TILE;
     const bool par = n_threads > 1 && int64_t(M) * N * K > 100000;
+    // FP8 batched on AVX-512: x packed in 128-column blocks once, shared by the threads (linear_isa.h).
+    const float* xpk = nullptr;
+#if defined(DSV32_X86_KERNELS)
+    thread_local std::vector<float> packed;
+    if (path == KernelPath::Avx512 && w.type == WType::FP8 && M > 16 && K >= 128) {  // M > FP8_SMALL_M
+        packed.resize(size_t(M) * size_t(K / 128) * 128);
+        pack_x_blocks(x, M, K, packed.data());
+        xpk = packed.data();
+    }
+#endif
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (par)
 #endif
@@ -145,7 +160,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) 
             const int n0 = t * TILE, n1 = n0 + TILE < N ? n0 + TILE : N;
             switch (path) {
 #if defined(DSV32_X86_KERNELS)
-                case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp); break;
+                case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp, xpk); break;
                 case KernelPath::Avx2: linear_rows_avx2(x, w, y, M, n0, n1, sp); break;
 #endif
                 default: linear_rows_scalar(x, w, y, M, n0, n1); break;

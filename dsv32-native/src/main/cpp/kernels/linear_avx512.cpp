@@ -1,15 +1,12 @@
 // linear_avx512.cpp: AVX-512 (F/BW/VL) row kernel of kernels::linear. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx2 -mfma -mf16c (CMakeLists.txt); called only when the CPU has them. Reference:
 // linear_rows_scalar in linear.cpp (test_kernels compares every path against it).
-//
-// e4m3 -> f32 goes through f16: the code's magnitude bits shifted left by 7 are an f16 with the same mantissa and
-// an exponent 8 lower (subnormals included), so f32 = cvtph(h) * 2^8, exact; the 2^8 is folded into the block
-// scale (scale * 256 is exact), giving e4m3(code) * scale with one rounding, as the scalar dequant_row does.
-// (The NaN codes 0x7F/0xFF read as +-480 here instead of NaN; checkpoints hold none.)
+// The FP8 / BF16 element conversions are in convert_avx512.h.
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "kernels/convert_avx512.h"
 #include "kernels/linear_isa.h"
 
 namespace dsv32 {
@@ -24,11 +21,6 @@ namespace {
 // Row stride of w's data in elements (WeightMat::stride(), written out here: an inline function of the header
 // compiled in this TU with its -m flags could be the copy the linker keeps for baseline callers).
 inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
-
-inline __m512 bf16x16(const uint8_t* p) {
-    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-}
 
 // out[0..K) = dequantised row n (exact: the values dequant_row gives).
 void deq_row(const WeightMat& w, int n, float* out) {
@@ -58,15 +50,6 @@ inline float tail(const float* x, const WeightMat& w, int n, int k, float s) {
     return s;
 }
 
-// 32 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
-inline void fp8x32(const uint8_t* p, __m512* lo, __m512* hi) {
-    const __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    const __m512i h = _mm512_or_si512(_mm512_and_si512(_mm512_slli_epi16(v, 8), _mm512_set1_epi16(short(0x8000))),
-                                      _mm512_slli_epi16(_mm512_and_si512(v, _mm512_set1_epi16(0x7F)), 7));
-    *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
-    *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
-}
-
 // Decode (M == 1): y[n] = W[n, :] . x straight from the stored bytes, no scratch. FP8: per 128-block the codes'
 // f16 values are accumulated, then scaled by scale * 256 once per block (exact for ue8m0 power-of-two scales).
 void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
@@ -80,6 +63,7 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             __m512 tot = _mm512_setzero_ps();
             for (; k + 128 <= K; k += 128) {
                 __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+                DSV32_UNROLL
                 for (int j = 0; j < 128; j += 32) {
                     __m512 lo, hi;
                     fp8x32(p + k + j, &lo, &hi);
@@ -115,11 +99,13 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
 // promotion, same reduction), so row m of y is bitwise the same whatever M is: batching does not change answers.
 
 // FP8: per 128-block of K the codes of the tile's rows become f16-domain floats in scratch (as gemv_rows converts
-// them); x rows are taken MB at a time, their per-(m, row) block totals kept in scratch.
+// them); x rows [mb0, mb1) are taken MB at a time, their per-(m, row) block totals kept in scratch. The caller walks
+// the rows of x in MB blocks outermost, so one block of x stays in L1/L2 while every row of W in the task uses it.
 constexpr int MB = 32;
 
 template <int R>
-void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
+void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int mb0, int mb1, int n, float* scratch,
+              const float* xpk) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
     float* wsc = scratch;                                      // [R][128]
     __m512* tot = reinterpret_cast<__m512*>(scratch + 4 * 128);  // [MB][R]
@@ -130,8 +116,8 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float*
         srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
         prow[r] = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
     }
-    for (int m0 = 0; m0 < M; m0 += MB) {
-        const int mc = M - m0 < MB ? M - m0 : MB;
+    for (int m0 = mb0; m0 < mb1; m0 += MB) {
+        const int mc = mb1 - m0 < MB ? mb1 - m0 : MB;
         for (int i = 0; i < mc * R; ++i) tot[i] = _mm512_setzero_ps();
         for (int k = 0; k < KB; k += 128) {
             __m512 s[R];
@@ -146,8 +132,39 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float*
                 }
                 s[r] = _mm512_set1_ps(srow[r][k / 128] * 256.0f);
             }
-            for (int m = 0; m < mc; ++m) {
-                const float* xb = x + size_t(m0 + m) * size_t(K) + k;
+            // Two rows of x per pass (4 x and 2R w loads feed 4R fused multiply-adds per 32 columns); an odd last row
+            // alone. Either way every (m, r) keeps gemv_rows' two chains in its order.
+            auto xrow = [&](int m) {
+                return xpk ? xpk + (size_t(k / 128) * size_t(M) + size_t(m0 + m)) * 128 : x + size_t(m0 + m) * size_t(K) + k;
+            };
+            int m = 0;
+            for (; m + 2 <= mc; m += 2) {
+                const float* x0 = xrow(m);
+                const float* x1 = xrow(m + 1);
+                __m512 a0[2][R], a1[2][R];
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) a0[0][r] = a1[0][r] = a0[1][r] = a1[1][r] = _mm512_setzero_ps();
+                DSV32_UNROLL
+                for (int j = 0; j < 4; ++j) {
+                    const __m512 x0a = _mm512_loadu_ps(x0 + 32 * j), x0b = _mm512_loadu_ps(x0 + 32 * j + 16);
+                    const __m512 x1a = _mm512_loadu_ps(x1 + 32 * j), x1b = _mm512_loadu_ps(x1 + 32 * j + 16);
+                    DSV32_UNROLL
+                    for (int r = 0; r < R; ++r) {
+                        const __m512 wa = _mm512_load_ps(wsc + r * 128 + 32 * j), wb = _mm512_load_ps(wsc + r * 128 + 32 * j + 16);
+                        a0[0][r] = _mm512_fmadd_ps(x0a, wa, a0[0][r]);
+                        a1[0][r] = _mm512_fmadd_ps(x0b, wb, a1[0][r]);
+                        a0[1][r] = _mm512_fmadd_ps(x1a, wa, a0[1][r]);
+                        a1[1][r] = _mm512_fmadd_ps(x1b, wb, a1[1][r]);
+                    }
+                }
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    tot[m * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[0][r], a1[0][r]), s[r], tot[m * R + r]);
+                    tot[(m + 1) * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[1][r], a1[1][r]), s[r], tot[(m + 1) * R + r]);
+                }
+            }
+            for (; m < mc; ++m) {
+                const float* xb = xrow(m);
                 __m512 xv[8];
                 DSV32_UNROLL
                 for (int i = 0; i < 8; ++i) xv[i] = _mm512_loadu_ps(xb + 16 * i);
@@ -175,8 +192,8 @@ void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int n, float*
     }
 }
 
-// BF16 / F32: the tile's rows dequantised once (exact) into scratch (F32 rows are used in place); per row of x the
-// two chains of gemv_rows over 32-wide steps.
+// F32 (BF16 has bf16_rows below): the tile's rows used in place; per row of x the two chains of gemv_rows over
+// 32-wide steps.
 template <int R>
 void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
     const int K = w.in, N = w.out, K32 = K & ~31, ld = (K + 15) & ~15;
@@ -211,25 +228,145 @@ void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, floa
     }
 }
 
-template <int R>
-void rows_batched(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
-    if (w.type == WType::FP8) fp8_rows<R>(x, w, y, M, n, scratch);
-    else dense_rows<R>(x, w, y, M, n, scratch);
+// BF16, M > 1: row n converted 32 columns at a time in registers and applied to MG rows of x [m0, m0 + MG) (up to 8:
+// 16 accumulators), each (m, n) with gemv_rows' two chains in its order. No dequantised copy of the row is stored
+// (the batched decode's 129280-row head would write twice the bytes it reads).
+template <int MG>
+void bf16_rows(const float* x, const WeightMat& w, float* y, int m0, int n) {
+    const int K = w.in, N = w.out, K32 = K & ~31;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
+    __m512 a0[MG], a1[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
+    for (int k = 0; k < K32; k += 32) {
+        const __m512 wa = bf16x16(p + 2 * size_t(k)), wb = bf16x16(p + 2 * size_t(k) + 32);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) {
+            const float* xr = x + size_t(m0 + m) * size_t(K) + k;
+            a0[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), wa, a0[m]);
+            a1[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr + 16), wb, a1[m]);
+        }
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) {
+        const float s = _mm512_reduce_add_ps(_mm512_add_ps(a0[m], a1[m]));
+        const float* xr = x + size_t(m0 + m) * size_t(K);
+        y[size_t(m0 + m) * size_t(N) + size_t(n)] = K32 < K ? tail(xr, w, n, K32, s) : s;
+    }
 }
+
+// FP8, small M (decode batches): row n's codes converted in registers, 32 at a time, and applied to MG rows of x
+// [m0, m0 + MG) (up to 8), each (m, n) with gemv_rows' chains, block promotion and reduction in its order. The packed
+// kernel (fp8_rows) pays a store and reload of every converted block, which only many rows of x amortise.
+template <int MG>
+void fp8_rows_small(const float* x, const WeightMat& w, float* y, int m0, int n) {
+    const int K = w.in, N = w.out, KB = K / 128 * 128;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+    const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+    __m512 tot[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) tot[m] = _mm512_setzero_ps();
+    for (int k = 0; k < KB; k += 128) {
+        __m512 a0[MG], a1[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
+        DSV32_UNROLL
+        for (int j = 0; j < 128; j += 32) {
+            __m512 lo, hi;
+            fp8x32(p + k + j, &lo, &hi);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) {
+                const float* xr = x + size_t(m0 + m) * size_t(K) + k + j;
+                a0[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr), lo, a0[m]);
+                a1[m] = _mm512_fmadd_ps(_mm512_loadu_ps(xr + 16), hi, a1[m]);
+            }
+        }
+        const __m512 sc = _mm512_set1_ps(srow[k / 128] * 256.0f);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) tot[m] = _mm512_fmadd_ps(_mm512_add_ps(a0[m], a1[m]), sc, tot[m]);
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) {
+        const float s = _mm512_reduce_add_ps(tot[m]);
+        const float* xr = x + size_t(m0 + m) * size_t(K);
+        y[size_t(m0 + m) * size_t(N) + size_t(n)] = KB < K ? tail(xr, w, n, KB, s) : s;
+    }
+}
+
+// Rows [n0, n1) of W against rows [m0, m0 + mg) of x with one of the register-blocked row kernels (mg <= 8).
+template <template <int> class Kernel>
+void small_m(const float* x, const WeightMat& w, float* y, int M, int n0, int n1) {
+    for (int n = n0; n < n1; ++n)
+        for (int m0 = 0; m0 < M; m0 += 8) {
+            switch (M - m0 < 8 ? M - m0 : 8) {
+                case 8: Kernel<8>::run(x, w, y, m0, n); break;
+                case 7: Kernel<7>::run(x, w, y, m0, n); break;
+                case 6: Kernel<6>::run(x, w, y, m0, n); break;
+                case 5: Kernel<5>::run(x, w, y, m0, n); break;
+                case 4: Kernel<4>::run(x, w, y, m0, n); break;
+                case 3: Kernel<3>::run(x, w, y, m0, n); break;
+                case 2: Kernel<2>::run(x, w, y, m0, n); break;
+                default: Kernel<1>::run(x, w, y, m0, n); break;
+            }
+        }
+}
+template <int MG>
+struct Fp8Small {
+    static void run(const float* x, const WeightMat& w, float* y, int m0, int n) { fp8_rows_small<MG>(x, w, y, m0, n); }
+};
+template <int MG>
+struct Bf16Rows {
+    static void run(const float* x, const WeightMat& w, float* y, int m0, int n) { bf16_rows<MG>(x, w, y, m0, n); }
+};
+
+// Up to this many rows of x the FP8 kernel converts in registers (fp8_rows_small), above it packs (fp8_rows).
+constexpr int FP8_SMALL_M = 16;
 
 }  // namespace
 
-void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
+void pack_x_blocks(const float* x, int M, int K, float* out) {
+    const int KB = K / 128;
+    for (int b = 0; b < KB; ++b)
+        for (int m = 0; m < M; ++m) {
+            const float* src = x + size_t(m) * size_t(K) + size_t(b) * 128;
+            float* dst = out + (size_t(b) * size_t(M) + size_t(m)) * 128;
+            for (int i = 0; i < 128; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+        }
+}
+
+void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch, const float* xpk) {
     if (M == 1) {
         gemv_rows(x, w, y, n0, n1);
         return;
     }
+    if (w.type == WType::FP8 && M <= FP8_SMALL_M) {
+        small_m<Fp8Small>(x, w, y, M, n0, n1);
+        return;
+    }
+    if (w.type == WType::FP8) {
+        for (int m0 = 0; m0 < M; m0 += MB) {
+            const int m1 = M - m0 < MB ? M : m0 + MB;
+            for (int n = n0; n < n1; n += 4) {
+                switch (n1 - n < 4 ? n1 - n : 4) {
+                    case 4: fp8_rows<4>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    case 3: fp8_rows<3>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    case 2: fp8_rows<2>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    default: fp8_rows<1>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                }
+            }
+        }
+        return;
+    }
+    if (w.type == WType::BF16) {
+        small_m<Bf16Rows>(x, w, y, M, n0, n1);
+        return;
+    }
     for (int n = n0; n < n1; n += 4) {
         switch (n1 - n < 4 ? n1 - n : 4) {
-            case 4: rows_batched<4>(x, w, y, M, n, scratch); break;
-            case 3: rows_batched<3>(x, w, y, M, n, scratch); break;
-            case 2: rows_batched<2>(x, w, y, M, n, scratch); break;
-            default: rows_batched<1>(x, w, y, M, n, scratch); break;
+            case 4: dense_rows<4>(x, w, y, M, n, scratch); break;
+            case 3: dense_rows<3>(x, w, y, M, n, scratch); break;
+            case 2: dense_rows<2>(x, w, y, M, n, scratch); break;
+            default: dense_rows<1>(x, w, y, M, n, scratch); break;
         }
     }
 }

@@ -21,7 +21,13 @@ inline size_t linear_scratch_floats(int in) {
 
 #if defined(DSV32_X86_KERNELS)
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
-void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
+// xpk (may be null): x in 128-column blocks, block b of row m at xpk + (b * M + m) * 128 (pack_x_blocks): the FP8
+// batched kernel reads it instead of x, so the rows it walks lie 512 bytes apart rather than a row of x (K floats,
+// often a multiple of 4 KB, where they would all fall in the same L1 sets).
+void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch,
+                        const float* xpk = nullptr);
+// Packs the full 128-column blocks of x [M, K] as linear_rows_avx512's xpk (out: M * (K / 128) * 128 floats).
+void pack_x_blocks(const float* x, int M, int K, float* out);
 // dot / axpy of kernels.h on each path (attention's inner loops).
 float dot_avx2(const float* a, const float* b, int n);
 float dot_avx512(const float* a, const float* b, int n);

@@ -6,11 +6,14 @@
 #include <limits>
 #include <utility>
 
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "model/sparse_kernels.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
+
 
 void Model::indexer(int l, const float* x, const float* qr, const Step& st, const std::vector<KvCache::View>& c,
                     std::vector<std::vector<int>>* selected) const {
@@ -20,13 +23,15 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     const int S = st.rows;  // the projections run once over all rows of the step
     const bool writer = rank().rank == 0;
 
-    std::vector<float> q(size_t(S) * nh * hd), k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
-    linear(L.idx_wq_b, qr, S, q.data());
+    std::vector<float> k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
+    float* const q = workspace(WorkSlot::IndexerQ, size_t(S) * nh * hd);  // [S, nh * hd]: written by the linear below
+    linear(L.idx_wq_b, qr, S, q);
     linear(L.idx_wk, x, S, kraw.data());
     kernels::layernorm(kraw.data(), L.idx_knorm_w.data(), L.idx_knorm_b.data(), k.data(), S, hd, float(cfg_.rms_norm_eps));
     linear(L.idx_wproj, x, S, wts.data());
     const float wscale = float(1.0 / std::sqrt(double(nh)) / std::sqrt(double(hd)));
     for (auto& v : wts) v *= wscale;
+    std::vector<float> cs(static_cast<size_t>(rope_.dim));  // RoPE cos / sin of one position (Rope::table)
     std::vector<int> pos_of(static_cast<size_t>(S)), seg_of(static_cast<size_t>(S));  // each row's position and entry
     for (size_t i = 0; i < st.segs.size(); ++i) {
         const Segment& g = st.segs[i];
@@ -34,17 +39,18 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             const int pos = g.start + (s - g.row0);
             pos_of[size_t(s)] = pos;
             seg_of[size_t(s)] = int(i);
+            rope_.table(pos, cs.data());
             for (int h = 0; h < nh; ++h) {
-                float* qh = q.data() + (size_t(s) * nh + h) * hd;
-                rope_.apply(qh, pos, inter);
+                float* qh = q + (size_t(s) * nh + h) * hd;
+                rope_.apply(qh, cs.data(), inter);
                 kernels::hadamard128(qh);
             }
             float* ks = k.data() + size_t(s) * hd;
-            rope_.apply(ks, pos, inter);
+            rope_.apply(ks, cs.data(), inter);
             kernels::hadamard128(ks);
             if (fp8_ && hd % 128 == 0) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
-                bf16(q.data() + size_t(s) * nh * hd, size_t(nh) * hd);
-                kernels::act_quant_roundtrip(q.data() + size_t(s) * nh * hd, nh, hd, true);
+                bf16(q + size_t(s) * nh * hd, size_t(nh) * hd);
+                kernels::act_quant_roundtrip(q + size_t(s) * nh * hd, nh, hd, true);
                 bf16(ks, size_t(hd));
                 kernels::act_quant_roundtrip(ks, 1, hd, true);
             }
@@ -54,18 +60,31 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     }
     rank_barrier();  // every rank reads the keys from here
 
-    // Scores I(s, t) of every row against its own entry's keys 0..pos (causal), for rows with more keys than top-k.
-    // Rows go in groups of at most ~4M scores (bounded memory for long prefill chunks); within a group the work is
-    // split into (row, 256-key chunk) items so that a single decode row uses every thread too. Each score is
-    // computed the same way whatever the split.
+    // Scores I(s, t) of every row against its own entry's keys 0..pos (causal), for rows with more keys than top-k
+    // (kernels::index_scores). Rows go in groups of at most ~4M scores (bounded memory for long prefill chunks); within
+    // a group the work is split into (entry, 256-key chunk, up to 16 rows) items, so that a single decode row uses
+    // every thread and a prefill chunk reads each key once per 16 rows. Each score is computed the same way whatever
+    // the split.
     selected->assign(size_t(S), {});
     // DEBUG_DENSE_ATTENTION: every row keeps all its causal keys (no scores computed), i.e. dense MLA attention (§7
     // with top-k >= context); identical to DSA while nkeys <= index_topk.
     const int topk = (debug_flags_ & DEBUG_DENSE_ATTENTION) ? std::numeric_limits<int>::max() : cfg_.index_topk;
-    constexpr int CHUNK = 256;
+    constexpr int CHUNK = 256, ROWS = 16;
     constexpr size_t GROUP_SCORES = size_t(1) << 22;
     std::vector<std::vector<float>> score(static_cast<size_t>(S));
-    std::vector<std::pair<int, int>> items;  // (row, first key)
+    // Each entry's key rows (pointers into its paged cache), for the keys any of its scored rows reads.
+    std::vector<std::vector<const float*>> keys(st.segs.size());
+    for (int s = 0; s < S; ++s) {
+        const int nkeys = pos_of[size_t(s)] + 1;
+        std::vector<const float*>& kp = keys[size_t(seg_of[size_t(s)])];
+        if (nkeys <= topk || int(kp.size()) >= nkeys) continue;
+        const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
+        for (int t = int(kp.size()); t < nkeys; ++t) kp.push_back(cv.idx_k(t));
+    }
+    struct Item {
+        int r0, r1, t0;  // rows [r0, r1) (one entry, consecutive positions), keys [t0, t0 + CHUNK)
+    };
+    std::vector<Item> items;
     for (int s0 = 0; s0 < S;) {
         int s1 = s0;
         size_t group = 0;
@@ -75,19 +94,40 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             if (nkeys <= topk) continue;
             group += size_t(nkeys);
             score[size_t(s1)].resize(size_t(nkeys));
-            for (int t0 = 0; t0 < nkeys; t0 += CHUNK) items.emplace_back(s1, t0);
+        }
+        // Items: runs of up to ROWS scored rows of one entry, times the key chunks the run's last (longest) row needs.
+        for (int r0 = s0; r0 < s1;) {
+            if (int(score[size_t(r0)].size()) == 0) {
+                ++r0;
+                continue;
+            }
+            int r1 = r0 + 1;
+            while (r1 < s1 && r1 - r0 < ROWS && seg_of[size_t(r1)] == seg_of[size_t(r0)] && !score[size_t(r1)].empty()) ++r1;
+            int maxkeys = 0;
+            for (int r = r0; r < r1; ++r) maxkeys = std::max(maxkeys, pos_of[size_t(r)] + 1);
+            for (int t0 = 0; t0 < maxkeys; t0 += CHUNK) items.push_back({r0, r1, t0});
+            r0 = r1;
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (items.size() > 1)
 #endif
         for (size_t it = 0; it < items.size(); ++it) {
-            const int s = items[it].first, t0 = items[it].second;
-            const int nkeys = pos_of[size_t(s)] + 1, t1 = std::min(nkeys, t0 + CHUNK);
-            const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
-            const float* qs = q.data() + size_t(s) * nh * hd;
-            const float* ws = wts.data() + size_t(s) * nh;
-            float* sc = score[size_t(s)].data();
-            index_scores(qs, ws, cv, t0, t1, nh, hd, sc + t0);
+            const Item& item = items[it];
+            const std::vector<const float*>& kp = keys[size_t(seg_of[size_t(item.r0)])];
+            const float* qs[ROWS];
+            const float* ws[ROWS];
+            float* outs[ROWS];
+            int lim[ROWS];
+            const int nq = item.r1 - item.r0;
+            for (int j = 0; j < nq; ++j) {
+                const int s = item.r0 + j;
+                qs[j] = q + size_t(s) * nh * hd;
+                ws[j] = wts.data() + size_t(s) * nh;
+                outs[j] = score[size_t(s)].data() + item.t0;
+                lim[j] = pos_of[size_t(s)] + 1 - item.t0;
+            }
+            const int nk = std::min(CHUNK, int(kp.size()) - item.t0);
+            kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)
@@ -100,9 +140,8 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
                 continue;
             }
-            std::vector<float>& score_s = score[size_t(s)];
-            select_topk(score_s.data(), nkeys, topk, &sel);
-            std::vector<float>().swap(score_s);  // free the group's scores as it goes
+            select_topk(score[size_t(s)].data(), nkeys, topk, &sel);
+            std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
         }
         s0 = s1;
     }

@@ -5,11 +5,14 @@
 // latent.
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
-#include "model/sparse_kernels.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
 
@@ -32,26 +35,29 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     const float eps = float(cfg_.rms_norm_eps);
     const int S = st.rows;  // all rows of the step: the projections run once over them
 
-    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr), q(size_t(S) * H * dq);
+    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr);
+    float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]: written by the linear below
     linear(L.wq_a, x, S, qa.data());
     kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
     bf16(qr.data(), qr.size());
-    linear(R.wq_b, qr.data(), S, q.data());
+    linear(R.wq_b, qr.data(), S, q);
     std::vector<float> kv(size_t(S) * (kvr + dr));
     linear(L.wkv_a, x, S, kv.data());
     // Per entry: RoPE at its positions, the latent and k_pe written to its cache rows (§6.1). The rows are the same
     // on every rank (wkv_a is replicated): rank 0 writes them.
     std::vector<KvCache::View> c;
+    std::vector<float> cs(static_cast<size_t>(dr));  // RoPE cos / sin of one position (Rope::table)
     for (const Segment& g : st.segs) {
         c.push_back(st.cache->view(g.seq, l));
         for (int s = g.row0; s < g.row0 + g.n; ++s) {
             const int pos = g.start + (s - g.row0);
-            for (int h = 0; h < H; ++h) rope_.apply(q.data() + (size_t(s) * H + h) * dq + dn, pos, true);
+            rope_.table(pos, cs.data());
+            for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs.data(), true);
             if (!writer) continue;
             float* row = kv.data() + size_t(s) * (kvr + dr);
             float* lat = c.back().latent(pos);
             kernels::rmsnorm(row, L.kv_norm.data(), lat, 1, kvr, eps);
-            rope_.apply(row + kvr, pos, true);
+            rope_.apply(row + kvr, cs.data(), true);
             if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
                 bf16(lat, size_t(kvr));
                 if (kvr % 128 == 0) kernels::act_quant_roundtrip(lat, 1, kvr, true);
@@ -81,72 +87,103 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             kv0[size_t(i)] = total;
             total += size_t(st.segs[size_t(i)].start + st.segs[size_t(i)].n);
         }
-        std::vector<float> lat(total * kvr), kvb(total * H * kvw);
+        float* const lat = workspace(WorkSlot::MlaLatent, total * kvr);      // [total, kvr]: every row copied below
+        float* const kvb = workspace(WorkSlot::MlaKvB, total * H * kvw);     // [total, H * kvw]: written by the linear
         for (int i : mha)
             for (int t = 0; t < st.segs[size_t(i)].start + st.segs[size_t(i)].n; ++t)
-                std::copy_n(c[size_t(i)].latent(t), kvr, lat.data() + (kv0[size_t(i)] + size_t(t)) * kvr);
-        linear(R.wkv_b, lat.data(), int(total), kvb.data());
+                std::copy_n(c[size_t(i)].latent(t), kvr, lat + (kv0[size_t(i)] + size_t(t)) * kvr);
+        linear(R.wkv_b, lat, int(total), kvb);
         std::vector<std::pair<int, int>> rows;  // (segment, row) of every query on this path
         for (int i : mha)
             for (int s = 0; s < st.segs[size_t(i)].n; ++s) rows.emplace_back(i, st.segs[size_t(i)].row0 + s);
+        // Work items: (16 consecutive query rows, one head). An item reads only its head's k_nope / v of the keys
+        // (H * kvw floats apart per key), so they stay in L2 across its rows instead of every row sweeping all heads.
+        constexpr int RB = 16;
+        const int nblocks = int((rows.size() + RB - 1) / RB), items = nblocks * H;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (rows.size() > 8)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (items > 1 && rows.size() > 8)
 #endif
-        for (size_t r = 0; r < rows.size(); ++r) {
-            const int i = rows[r].first, s = rows[r].second;
-            const KvCache::View& cv = c[size_t(i)];
-            const float* kvbi = kvb.data() + kv0[size_t(i)] * H * kvw;
-            const std::vector<int>& keys = sel[size_t(s)];
-            std::vector<float> p(keys.size());
-            for (int h = 0; h < H; ++h) {
-                const float* qh = q.data() + (size_t(s) * H + h) * dq;
+        for (int it = 0; it < items; ++it) {
+            const int h = it % H;
+            const size_t r0 = size_t(it / H) * RB, r1 = std::min(rows.size(), r0 + RB);
+            std::vector<const float*> kv_rows, pe_rows;
+            std::vector<float> p;
+            for (size_t r = r0; r < r1; ++r) {
+                const int i = rows[r].first, s = rows[r].second;
+                const KvCache::View& cv = c[size_t(i)];
+                const float* kvbi = kvb + kv0[size_t(i)] * H * kvw + size_t(h) * kvw;  // head h of key 0
+                const std::vector<int>& keys = sel[size_t(s)];
+                kv_rows.resize(keys.size());
+                pe_rows.resize(keys.size());
+                p.resize(keys.size());
                 for (size_t j = 0; j < keys.size(); ++j) {
-                    const int t = keys[j];
-                    const float* kn = kvbi + (size_t(t) * H + h) * kvw;
-                    const float* kp = cv.k_pe(t);
-                    p[j] = (kernels::dot(qh, kn, dn) + kernels::dot(qh + dn, kp, dr)) * scale;
+                    kv_rows[j] = kvbi + size_t(keys[j]) * H * kvw;
+                    pe_rows[j] = cv.k_pe(keys[j]);
                 }
-                kernels::softmax(p.data(), int(p.size()));
-                float* oh = o.data() + (size_t(s) * H + h) * dv;
-                for (size_t j = 0; j < keys.size(); ++j) {
-                    kernels::axpy(p[j], kvbi + (size_t(keys[j]) * H + h) * kvw + dn, oh, dv);
-                }
+                kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
+                                 int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
             }
         }
     }
     if (!dec.empty()) {
         // Absorbed form (§6.3): q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t).
-        // Per head, the W_UK / W_UV rows are dequantised once and applied to the decode tokens of every entry.
+        // Work items are groups of heads; per group the W_UK / W_UV rows are dequantised once and applied to the
+        // decode tokens of every entry (kernels::linear_t_rows / linear_rows), and each entry's attention over its
+        // selected latents runs for the whole group at once (kernels::mla_decode: each latent read once per group).
         const kernels::WeightMat wkv_b = R.wkv_b.mat();
-        const size_t nd = dec.size();
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(threads()) if (H > 1 && int64_t(H) * kvw * kvr * int64_t(nd) > 200000)
-#endif
-        for (int h = 0; h < H; ++h) {
-            std::vector<float> qlat(nd * size_t(kvr), 0.0f), olats(nd * size_t(kvr), 0.0f), wr(static_cast<size_t>(kvr)), p;
-            const int wuk = h * kvw;      // rows h*kvw .. +dn of wkv_b
-            const int wuv = wuk + dn;     // rows h*kvw+dn .. +dv
-            for (int d = 0; d < dn; ++d) {
-                kernels::dequant_row(wkv_b, wuk + d, 0, kvr, wr.data());
-                for (size_t i = 0; i < nd; ++i) {
-                    const float qd = q[(size_t(st.segs[size_t(dec[i])].row0) * H + h) * dq + d];
-                    kernels::axpy(qd, wr.data(), qlat.data() + i * kvr, kvr);
-                }
-            }
-            for (size_t i = 0; i < nd; ++i) {
-                const int row = st.segs[size_t(dec[i])].row0;
-                const KvCache::View& cv = c[size_t(dec[i])];
-                const std::vector<int>& keys = sel[size_t(row)];
-                const float* qh = q.data() + (size_t(row) * H + h) * dq;
-                const float* ql = qlat.data() + i * kvr;
-                sparse_decode_head(ql, qh + dn, cv, keys, kvr, dr, scale, &p, olats.data() + i * kvr);
-            }
-            for (int d = 0; d < dv; ++d) {
-                kernels::dequant_row(wkv_b, wuv + d, 0, kvr, wr.data());
-                for (size_t i = 0; i < nd; ++i)
-                    o[(size_t(st.segs[size_t(dec[i])].row0) * H + h) * dv + d] = kernels::dot(wr.data(), olats.data() + i * kvr, kvr);
+        const int nd = int(dec.size());
+        std::vector<std::vector<const float*>> lat_rows(static_cast<size_t>(nd)), pe_rows(static_cast<size_t>(nd));
+        for (int i = 0; i < nd; ++i) {
+            const KvCache::View& cv = c[size_t(dec[size_t(i)])];
+            const std::vector<int>& keys = sel[size_t(st.segs[size_t(dec[size_t(i)])].row0)];
+            for (int t : keys) {
+                lat_rows[size_t(i)].push_back(cv.latent(t));
+                pe_rows[size_t(i)].push_back(cv.k_pe(t));
             }
         }
+        const int nt = std::max(1, threads());
+        const int G = std::max(1, std::min(8, (H + nt - 1) / nt));  // heads per item
+        const int groups = (H + G - 1) / G;
+        bool failed = false;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (groups > 1 && int64_t(H) * kvw * kvr * nd > 200000)
+#endif
+        for (int gi = 0; gi < groups; ++gi) {
+            try {  // no exception may leave an OpenMP region: record it, throw after
+                const int h0 = gi * G, h1 = std::min(H, h0 + G), g = h1 - h0;
+                std::vector<float> xq(size_t(nd) * dn), qlat(size_t(nd) * g * kvr), qpe(size_t(g) * dr),
+                    olat(size_t(nd) * g * kvr), ol(size_t(nd) * kvr), y(size_t(nd) * wkv_b.out), p;
+                for (int h = h0; h < h1; ++h) {  // q_lat of every entry for head h
+                    for (int i = 0; i < nd; ++i)
+                        std::copy_n(q + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dq, dn, xq.data() + size_t(i) * dn);
+                    kernels::linear_t_rows(xq.data(), wkv_b, h * kvw, h * kvw + dn, ol.data(), nd);
+                    for (int i = 0; i < nd; ++i)
+                        std::copy_n(ol.data() + size_t(i) * kvr, kvr, qlat.data() + (size_t(i) * g + (h - h0)) * kvr);
+                }
+                for (int i = 0; i < nd; ++i) {
+                    const int row = st.segs[size_t(dec[size_t(i)])].row0;
+                    for (int h = h0; h < h1; ++h) std::copy_n(q + (size_t(row) * H + h) * dq + dn, dr, qpe.data() + size_t(h - h0) * dr);
+                    const int ns = int(lat_rows[size_t(i)].size());
+                    p.resize(size_t(g) * size_t(ns));
+                    kernels::mla_decode(qlat.data() + size_t(i) * g * kvr, qpe.data(), g, kvr, dr, lat_rows[size_t(i)].data(),
+                                        pe_rows[size_t(i)].data(), ns, scale, olat.data() + size_t(i) * g * kvr, p.data());
+                }
+                for (int h = h0; h < h1; ++h) {  // o = W_UV o_lat for every entry
+                    for (int i = 0; i < nd; ++i)
+                        std::copy_n(olat.data() + (size_t(i) * g + (h - h0)) * kvr, kvr, ol.data() + size_t(i) * kvr);
+                    const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
+                    kernels::linear_rows(ol.data(), wkv_b, y.data(), nd, wuv, wuv + dv);
+                    for (int i = 0; i < nd; ++i)
+                        std::copy_n(y.data() + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dv);
+                }
+            } catch (...) {
+#if defined(_OPENMP)
+#pragma omp atomic write
+#endif
+                failed = true;
+            }
+        }
+        if (failed) throw std::runtime_error("attention: layer " + std::to_string(l) + ": out of memory in the decode attention");
     }
     bf16(o.data(), o.size());
     linear(R.wo, o.data(), S, out);

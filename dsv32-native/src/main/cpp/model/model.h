@@ -140,6 +140,10 @@ struct Rope {
     void init(const Config& cfg, bool yarn);
     // Rotates x[0..dim) at position pos. interleaved: pairs (2i, 2i+1); else pairs (i, i+dim/2).
     void apply(float* x, int pos, bool interleaved) const;
+    // cs[0..dim/2) = cos, cs[dim/2..dim) = sin of position pos's angles: computed once per position, then applied to
+    // every head with apply(x, cs, interleaved) (the same values as apply(x, pos, interleaved)).
+    void table(int pos, float* cs) const;
+    void apply(float* x, const float* cs, bool interleaved) const;
 };
 
 // What a forward pass runs as: its model-parallel rank, that rank's worker threads, the group's collective and the

@@ -1,5 +1,6 @@
 // rope.cpp: the YaRN frequency table and the two RoPE layouts (architecture.md §4).
 #include <cmath>
+#include <vector>
 
 #include "model/model.h"
 
@@ -27,11 +28,25 @@ void Rope::init(const Config& c, bool yarn) {
     }
 }
 
-void Rope::apply(float* x, int pos, bool interleaved) const {
+void Rope::table(int pos, float* cs) const {
     const int half = dim / 2;
     for (int i = 0; i < half; ++i) {
         const float ang = float(pos) * freqs[size_t(i)];  // f32 angle, as the references
-        const float cs = float(std::cos(double(ang))), sn = float(std::sin(double(ang)));
+        cs[i] = float(std::cos(double(ang)));
+        cs[half + i] = float(std::sin(double(ang)));
+    }
+}
+
+void Rope::apply(float* x, int pos, bool interleaved) const {
+    std::vector<float> cs(static_cast<size_t>(dim));
+    table(pos, cs.data());
+    apply(x, cs.data(), interleaved);
+}
+
+void Rope::apply(float* x, const float* cs_table, bool interleaved) const {
+    const int half = dim / 2;
+    for (int i = 0; i < half; ++i) {
+        const float cs = cs_table[i], sn = cs_table[half + i];
         float* a = interleaved ? x + 2 * i : x + i;
         float* b = interleaved ? x + 2 * i + 1 : x + i + half;
         const float x0 = *a, x1 = *b;

@@ -1,0 +1,136 @@
+// attention.cpp: scalar references and dispatchers of the attention kernels (attention.h). The references are plain
+// loops in the documented order (multiply then add: the baseline x86-64 target has no fused multiply-add); the
+// AVX-512 path fuses them, so the paths agree to float rounding, not bitwise (test_kernels checks the tolerance).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/linear_isa.h"
+
+namespace dsv32 {
+namespace kernels {
+
+void index_scores_scalar(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                         int hd, const float* const* keys, int nkeys) {
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        for (int t = 0; t < n; ++t) {
+            const float* k = keys[t];
+            float acc = 0;
+            for (int h = 0; h < nh; ++h) {
+                const float* qh = q[j] + size_t(h) * size_t(hd);
+                float d = 0;
+                for (int i = 0; i < hd; ++i) d += qh[i] * k[i];
+                if (d > 0) acc += w[j][h] * d;
+            }
+            out[j][t] = acc;
+        }
+    }
+}
+
+void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+    for (int h = 0; h < nh; ++h) {
+        const float* ql = q_lat + size_t(h) * size_t(kvr);
+        const float* qp = q_pe + size_t(h) * size_t(dr);
+        float* p = scratch + size_t(h) * size_t(nsel);
+        for (int j = 0; j < nsel; ++j) {
+            float s = 0;
+            for (int i = 0; i < kvr; ++i) s += ql[i] * lat[j][i];
+            for (int i = 0; i < dr; ++i) s += qp[i] * pe[j][i];
+            p[j] = s * scale;
+        }
+        softmax(p, nsel);
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        std::fill(o, o + kvr, 0.0f);
+        for (int j = 0; j < nsel; ++j)
+            for (int i = 0; i < kvr; ++i) o[i] += p[j] * lat[j][i];
+    }
+}
+
+void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch) {
+    const size_t kvw = size_t(dn) + size_t(dv);
+    for (int h = 0; h < nh; ++h) {
+        const float* qh = q + size_t(h) * size_t(dn + dr);
+        for (int j = 0; j < nsel; ++j) {
+            const float* kn = kv[j] + size_t(h) * kvw;
+            float s = 0, sp = 0;
+            for (int i = 0; i < dn; ++i) s += qh[i] * kn[i];
+            for (int i = 0; i < dr; ++i) sp += qh[dn + i] * pe[j][i];
+            scratch[j] = (s + sp) * scale;
+        }
+        softmax(scratch, nsel);
+        float* oh = o + size_t(h) * size_t(dv);
+        std::fill(oh, oh + dv, 0.0f);
+        for (int j = 0; j < nsel; ++j) {
+            const float* v = kv[j] + size_t(h) * kvw + size_t(dn);
+            for (int i = 0; i < dv; ++i) oh[i] += scratch[j] * v[i];
+        }
+    }
+}
+
+void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
+    const int K = w.in, R = r1 - r0;
+    std::fill(y, y + size_t(M) * size_t(K), 0.0f);
+    std::vector<float> row(static_cast<size_t>(K));
+    for (int r = r0; r < r1; ++r) {
+        dequant_row(w, r, 0, K, row.data());
+        for (int m = 0; m < M; ++m) {
+            const float a = x[size_t(m) * size_t(R) + size_t(r - r0)];
+            float* ym = y + size_t(m) * size_t(K);
+            for (int c = 0; c < K; ++c) ym[c] += a * row[size_t(c)];
+        }
+    }
+}
+
+void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
+                  const float* const* keys, int nkeys) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return index_scores_avx512(q, w, out, lim, nq, nh, hd, keys, nkeys);
+#endif
+    index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
+}
+
+void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mla_decode_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
+#endif
+    mla_decode_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
+}
+
+void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
+             float scale, float* o, float* scratch) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mha_row_avx512(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
+#endif
+    mha_row_scalar(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
+}
+
+void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return linear_t_rows_avx512(x, w, r0, r1, y, M);
+#endif
+    linear_t_rows_scalar(x, w, r0, r1, y, M);
+}
+
+void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1) {
+    const KernelPath path = kernel_path();
+    if (path == KernelPath::Scalar) return linear_rows_scalar(x, w, y, M, n0, n1);
+#if defined(DSV32_X86_KERNELS)
+    thread_local std::vector<float> scratch;
+    const size_t need = linear_scratch_floats(w.in) + 16;
+    if (scratch.size() < need) scratch.resize(need);
+    float* sp = scratch.data();
+    while (reinterpret_cast<uintptr_t>(sp) % 64) ++sp;
+    if (path == KernelPath::Avx512) return linear_rows_avx512(x, w, y, M, n0, n1, sp);
+    return linear_rows_avx2(x, w, y, M, n0, n1, sp);
+#else
+    linear_rows_scalar(x, w, y, M, n0, n1);
+#endif
+}
+
+}  // namespace kernels
+}  // namespace dsv32

@@ -1,0 +1,67 @@
+// attention.h: the CPU attention kernels of one query (or a few) over cached rows: the DSA indexer's scores
+// (architecture.md §7) and the absorbed MLA decode attention (§6.3). Each has a scalar reference here
+// (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp) against; the dispatchers follow
+// kernel_path() (the AVX2 path uses the scalar code). All single-threaded: the model splits the work.
+//
+// Summation orders are fixed per path and independent of how many queries or keys a call gets, so a query's result
+// does not depend on how the engine batches or chunks (the batching contract of linear_isa.h).
+#ifndef DSV32_KERNELS_ATTENTION_H
+#define DSV32_KERNELS_ATTENTION_H
+
+#include "kernels/kernels.h"
+
+namespace dsv32 {
+namespace kernels {
+
+// Indexer scores (§7): for query j (0 <= j < nq) and key t (0 <= t < lim[j], lim[j] <= nkeys)
+//   out[j][t] = sum_{h < nh} w[j][h] * ReLU(q[j][h] . k[t])
+// q[j] is nh*hd floats (head h at h*hd), w[j] nh floats (the weights_proj output, already scaled), keys[t] points at
+// hd floats. Entries t >= lim[j] of out[j] are not written. Order: each q.k summed over i = 0..hd-1 in sequence (one
+// fused multiply-add each), the heads accumulated h = 0..nh-1 by fused multiply-add -- the same on every path.
+void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
+                  const float* const* keys, int nkeys);
+void index_scores_scalar(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                         int hd, const float* const* keys, int nkeys);
+
+// Absorbed MLA decode attention (§6.3) of heads [0, nh) of one query over nsel selected cache rows:
+//   s[h][j] = (q_lat[h] . lat[j] + q_pe[h] . pe[j]) * scale,  p[h] = softmax(s[h]),  o_lat[h] = sum_j p[h][j] lat[j]
+// q_lat [nh][kvr], q_pe [nh][dr], o_lat [nh][kvr]; lat[j] / pe[j] point at kvr / dr floats; scratch holds nh * nsel
+// floats. nsel >= 1.
+void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
+void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
+
+// MLA prefill attention in the MHA form (§6.2) of one query row, heads [0, nh), over nsel keys:
+//   s[h][j] = (q[h][0:dn] . kv[j][h*(dn+dv) : +dn] + q[h][dn:dn+dr] . pe[j]) * scale,  p[h] = softmax(s[h]),
+//   o[h] = sum_j p[h][j] kv[j][h*(dn+dv)+dn : +dv]
+// q [nh][dn + dr]; kv[j] points at key j's wkv_b output row (nh heads of k_nope then v); pe[j] at its k_pe [dr];
+// o [nh][dv] (overwritten); scratch holds nsel floats. nsel >= 1.
+void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
+             float scale, float* o, float* scratch);
+void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch);
+
+// The transposed product over a band of rows of W: y[m][c] = sum_{r = r0}^{r1-1} x[m][r - r0] * W[r][c], for
+// x [M][r1 - r0] and y [M][w.in] (overwritten), rows dequantised exactly as dequant_row does, accumulated r0..r1-1 in
+// sequence. The absorbed attention's W_UK^T q_nope (§6.3). Single-threaded.
+void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
+void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
+
+// Rows [n0, n1) of linear (y [M][w.out]: only those columns written) on the active path, single-threaded.
+void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1);
+
+#if defined(DSV32_X86_KERNELS)
+void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                         int hd, const float* const* keys, int nkeys);
+void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
+void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
+void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch);
+#endif
+
+}  // namespace kernels
+}  // namespace dsv32
+
+#endif

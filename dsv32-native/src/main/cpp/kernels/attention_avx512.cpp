@@ -1,0 +1,257 @@
+// attention_avx512.cpp: AVX-512 paths of the attention kernels (attention.h). Compiled with -mavx512f -mavx512bw
+// -mavx512vl -mavx2 -mfma -mf16c (CMakeLists.txt); called only when the CPU has them. References: the *_scalar
+// functions of attention.cpp.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/convert_avx512.h"
+
+namespace dsv32 {
+namespace kernels {
+
+namespace {
+
+#define DSV32_UNROLL _Pragma("GCC unroll 8")
+
+inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
+
+inline __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
+
+// 64-byte aligned thread-local scratch of at least n floats.
+float* scratch_floats(size_t n) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < n + 16) buf.resize(n + 16);
+    float* p = buf.data();
+    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
+    return p;
+}
+
+// Indexer scores of one query over keys [t, t + 2), heads vectorised: qT [hd][HV*16] (head h in lane h % 16 of vector
+// h / 16, padded heads zero), wv [HV*16] (padded zero). NV head vectors per pass (at most 4): 2 * NV accumulators.
+template <int NV>
+inline void index_pass(const float* qT, const float* wv, int HVL, int hd, const float* k0, const float* k1, __m512* tot0,
+                       __m512* tot1) {
+    __m512 a0[NV], a1[NV];
+    DSV32_UNROLL
+    for (int v = 0; v < NV; ++v) a0[v] = a1[v] = _mm512_setzero_ps();
+    for (int i = 0; i < hd; ++i) {
+        const __m512 b0 = _mm512_set1_ps(k0[i]), b1 = _mm512_set1_ps(k1[i]);
+        const float* qi = qT + size_t(i) * size_t(HVL);
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) {
+            const __m512 qv = _mm512_load_ps(qi + 16 * v);
+            a0[v] = _mm512_fmadd_ps(qv, b0, a0[v]);
+            a1[v] = _mm512_fmadd_ps(qv, b1, a1[v]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    DSV32_UNROLL
+    for (int v = 0; v < NV; ++v) {
+        const __m512 w = _mm512_load_ps(wv + 16 * v);
+        *tot0 = _mm512_fmadd_ps(_mm512_max_ps(a0[v], zero), w, *tot0);
+        *tot1 = _mm512_fmadd_ps(_mm512_max_ps(a1[v], zero), w, *tot1);
+    }
+}
+
+}  // namespace
+
+void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                         int hd, const float* const* keys, int nkeys) {
+    const int HV = (nh + 15) / 16, HVL = HV * 16;
+    float* qT = scratch_floats(size_t(hd) * size_t(HVL) + size_t(HVL));
+    float* wv = qT + size_t(hd) * size_t(HVL);
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        if (n <= 0) continue;
+        // The query transposed: heads along the lanes (the padded heads stay zero: ReLU(0) * 0 adds nothing).
+        std::fill(qT, qT + size_t(hd) * size_t(HVL) + size_t(HVL), 0.0f);
+        for (int h = 0; h < nh; ++h) {
+            const float* qh = q[j] + size_t(h) * size_t(hd);
+            for (int i = 0; i < hd; ++i) qT[size_t(i) * size_t(HVL) + size_t(h)] = qh[i];
+            wv[h] = w[j][h];
+        }
+        float* o = out[j];
+        for (int t = 0; t < n; t += 2) {
+            const float* k0 = keys[t];
+            const float* k1 = t + 1 < n ? keys[t + 1] : k0;
+            __m512 tot0 = _mm512_setzero_ps(), tot1 = _mm512_setzero_ps();
+            for (int v0 = 0; v0 < HV; v0 += 4) {
+                const float* qv = qT + 16 * v0;
+                const float* wvv = wv + 16 * v0;
+                switch (std::min(4, HV - v0)) {
+                    case 4: index_pass<4>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
+                    case 3: index_pass<3>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
+                    case 2: index_pass<2>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
+                    default: index_pass<1>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
+                }
+            }
+            o[t] = _mm512_reduce_add_ps(tot0);
+            if (t + 1 < n) o[t + 1] = _mm512_reduce_add_ps(tot1);
+        }
+    }
+}
+
+namespace {
+
+// Scores of G heads against key j: dot over kvr latent dims then dr rope dims, 16 lanes each, one chain per head.
+template <int G>
+inline void mla_scores(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* p) {
+    for (int j = 0; j < nsel; ++j) {
+        __m512 a[G];
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) a[g] = _mm512_setzero_ps();
+        const float* l = lat[j];
+        for (int c = 0; c < kvr; c += 16) {
+            const __mmask16 m = tail_mask(kvr - c);
+            const __m512 lv = _mm512_maskz_loadu_ps(m, l + c);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q_lat + size_t(g) * kvr + c), lv, a[g]);
+        }
+        const float* e = pe[j];
+        for (int c = 0; c < dr; c += 16) {
+            const __mmask16 m = tail_mask(dr - c);
+            const __m512 ev = _mm512_maskz_loadu_ps(m, e + c);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q_pe + size_t(g) * dr + c), ev, a[g]);
+        }
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) p[size_t(g) * size_t(nsel) + size_t(j)] = _mm512_reduce_add_ps(a[g]) * scale;
+    }
+}
+
+// o_lat[g] = sum_j p[g][j] lat[j] for G heads, 16 latent dims at a time (each latent line read once per group).
+template <int G>
+inline void mla_values(const float* p, int kvr, const float* const* lat, int nsel, float* o_lat) {
+    for (int c = 0; c < kvr; c += 16) {
+        const __mmask16 m = tail_mask(kvr - c);
+        __m512 a[G];
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) a[g] = _mm512_setzero_ps();
+        for (int j = 0; j < nsel; ++j) {
+            const __m512 lv = _mm512_maskz_loadu_ps(m, lat[j] + c);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_set1_ps(p[size_t(g) * size_t(nsel) + size_t(j)]), lv, a[g]);
+        }
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) _mm512_mask_storeu_ps(o_lat + size_t(g) * kvr + c, m, a[g]);
+    }
+}
+
+template <int G>
+void mla_group(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat, const float* const* pe,
+               int nsel, float scale, float* o_lat, float* p) {
+    mla_scores<G>(q_lat, q_pe, kvr, dr, lat, pe, nsel, scale, p);
+    for (int g = 0; g < G; ++g) softmax(p + size_t(g) * size_t(nsel), nsel);
+    mla_values<G>(p, kvr, lat, nsel, o_lat);
+}
+
+}  // namespace
+
+void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+    for (int h = 0; h < nh;) {
+        const int g = std::min(8, nh - h);
+        const float* ql = q_lat + size_t(h) * size_t(kvr);
+        const float* qp = q_pe + size_t(h) * size_t(dr);
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        float* p = scratch + size_t(h) * size_t(nsel);
+        switch (g) {
+            case 8: mla_group<8>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); break;
+            case 4: case 5: case 6: case 7: mla_group<4>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 4; continue;
+            case 2: case 3: mla_group<2>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 2; continue;
+            default: mla_group<1>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 1; continue;
+        }
+        h += 8;
+    }
+}
+
+void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                    int nsel, float scale, float* o, float* scratch) {
+    const size_t kvw = size_t(dn) + size_t(dv);
+    constexpr int KJ = 8;  // keys per pass: 8 independent chains, each q chunk loaded once for all of them
+    for (int h = 0; h < nh; ++h) {
+        const float* qh = q + size_t(h) * size_t(dn + dr);
+        const size_t off = size_t(h) * kvw;
+        for (int j0 = 0; j0 < nsel; j0 += KJ) {
+            const int nj = std::min(KJ, nsel - j0);
+            const float* kn[KJ];
+            const float* kp[KJ];
+            for (int u = 0; u < KJ; ++u) {  // a short last pass repeats its last key (results unused)
+                const int j = j0 + std::min(u, nj - 1);
+                kn[u] = kv[j] + off;
+                kp[u] = pe[j];
+            }
+            __m512 a[KJ];
+            DSV32_UNROLL
+            for (int u = 0; u < KJ; ++u) a[u] = _mm512_setzero_ps();
+            for (int c = 0; c < dn; c += 16) {
+                const __mmask16 m = tail_mask(dn - c);
+                const __m512 qv = _mm512_maskz_loadu_ps(m, qh + c);
+                DSV32_UNROLL
+                for (int u = 0; u < KJ; ++u) a[u] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kn[u] + c), a[u]);
+            }
+            for (int c = 0; c < dr; c += 16) {
+                const __mmask16 m = tail_mask(dr - c);
+                const __m512 qv = _mm512_maskz_loadu_ps(m, qh + dn + c);
+                DSV32_UNROLL
+                for (int u = 0; u < KJ; ++u) a[u] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, kp[u] + c), a[u]);
+            }
+            for (int u = 0; u < nj; ++u) scratch[j0 + u] = _mm512_reduce_add_ps(a[u]) * scale;
+        }
+        softmax(scratch, nsel);
+        float* oh = o + size_t(h) * size_t(dv);
+        for (int c = 0; c < dv; c += 64) {  // 4 accumulators of 16 value dims, all keys
+            const int w = std::min(64, dv - c);
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int j = 0; j < nsel; ++j) {
+                const float* v = kv[j] + off + size_t(dn) + size_t(c);
+                const __m512 p = _mm512_set1_ps(scratch[j]);
+                DSV32_UNROLL
+                for (int u = 0; u < 4; ++u)
+                    if (16 * u < w) acc[u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(tail_mask(w - 16 * u), v + 16 * u), acc[u]);
+            }
+            for (int u = 0; u < 4; ++u)
+                if (16 * u < w) _mm512_mask_storeu_ps(oh + c + 16 * u, tail_mask(w - 16 * u), acc[u]);
+        }
+    }
+}
+
+void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
+    const int K = w.in, R = r1 - r0, K16 = K & ~15;
+    std::fill(y, y + size_t(M) * size_t(K), 0.0f);
+    float* row = scratch_floats(size_t(K));
+    for (int r = r0; r < r1; ++r) {
+        // Row r dequantised exactly (dequant_row's values).
+        int k = 0;
+        if (w.type == WType::FP8) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(r) * row_stride(w);
+            const float* srow = w.scale + size_t(r / 128) * size_t(w.scale_cols);
+            for (; k + 32 <= K && (k % 128) + 32 <= 128; k += 32) {
+                __m512 lo, hi;
+                fp8x32(p + k, &lo, &hi);
+                const __m512 s = _mm512_set1_ps(srow[k / 128] * 256.0f);
+                _mm512_store_ps(row + k, _mm512_mul_ps(lo, s));
+                _mm512_store_ps(row + k + 16, _mm512_mul_ps(hi, s));
+            }
+        } else if (w.type == WType::BF16) {
+            const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(r) * row_stride(w);
+            for (; k + 16 <= K; k += 16) _mm512_store_ps(row + k, bf16x16(p + 2 * size_t(k)));
+        }
+        if (k < K) dequant_row(w, r, k, K - k, row + k);
+        for (int m = 0; m < M; ++m) {
+            const __m512 a = _mm512_set1_ps(x[size_t(m) * size_t(R) + size_t(r - r0)]);
+            float* ym = y + size_t(m) * size_t(K);
+            int c = 0;
+            for (; c < K16; c += 16) _mm512_storeu_ps(ym + c, _mm512_fmadd_ps(a, _mm512_load_ps(row + c), _mm512_loadu_ps(ym + c)));
+            for (; c < K; ++c) ym[c] += x[size_t(m) * size_t(R) + size_t(r - r0)] * row[c];
+        }
+    }
+}
+
+}  // namespace kernels
+}  // namespace dsv32

@@ -1,0 +1,41 @@
+// workspace.h: per-thread reusable buffers for the forward pass's large activations. Allocating (and value-
+// initialising) a fresh std::vector for every layer cost a long prefill about a sixth of its time in page faults and
+// memset (a 2048-token chunk: the indexer's queries alone are 64 MB per layer). A slot keeps its memory between
+// calls on the same thread, so after the first layer the buffers are reused; contents are NOT initialised. A slot
+// holds at most one live buffer: each call site owns its slot, and a forward pass never re-enters one. The memory
+// stays with the thread (the largest chunk it has run), like the KV cache's high-water mark.
+#ifndef DSV32_MODEL_WORKSPACE_H
+#define DSV32_MODEL_WORKSPACE_H
+
+#include <cstddef>
+#include <memory>
+
+namespace dsv32 {
+
+enum class WorkSlot : int {
+    IndexerQ,   // indexer.cpp: the index queries of every row [S, nh * hd]
+    MlaQ,       // mla.cpp: the attention queries [S, H * dq]
+    MlaLatent,  // mla.cpp: the stacked cached latents of the prefill chunks [total, kvr]
+    MlaKvB,     // mla.cpp: wkv_b of those latents [total, H * (dn + dv)]
+    Count
+};
+
+// A buffer of at least n floats in this thread's slot (grown when too small; old contents dropped).
+inline float* workspace(WorkSlot slot, size_t n) {
+    struct Buf {
+        std::unique_ptr<float[]> p;
+        size_t n = 0;
+    };
+    thread_local Buf bufs[static_cast<int>(WorkSlot::Count)];
+    Buf& b = bufs[static_cast<int>(slot)];
+    if (b.n < n) {
+        b.p.reset();  // free first: the old and the new buffer need not coexist
+        b.p.reset(new float[n]);
+        b.n = n;
+    }
+    return b.p.get();
+}
+
+}  // namespace dsv32
+
+#endif
