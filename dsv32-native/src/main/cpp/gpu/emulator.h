@@ -25,6 +25,17 @@
 #include <memory>
 #include <vector>
 
+// Fiber switches jump between stacks. With _FORTIFY_SOURCE (on by default in some distributions' compilers, e.g.
+// Ubuntu's, the CUDA image's) glibc's <setjmp.h> turns _longjmp into __longjmp_chk, which aborts such a jump
+// ("longjmp causes uninitialized stack frame"). The emulator calls glibc's plain _longjmp through a declaration of
+// its own (the symbol, not the header's redirected name).
+#if defined(__GLIBC__)
+extern "C" [[noreturn]] void dsv32_emu_longjmp(jmp_buf env, int val) noexcept __asm__("_longjmp");
+#define DSV32_EMU_LONGJMP dsv32_emu_longjmp
+#else
+#define DSV32_EMU_LONGJMP _longjmp
+#endif
+
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
     constexpr dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {}
@@ -58,14 +69,14 @@ inline State& st() {
 
 inline void yield() {
     State& s = st();
-    if (_setjmp(s.cur->jb) == 0) _longjmp(s.sched, 1);
+    if (_setjmp(s.cur->jb) == 0) DSV32_EMU_LONGJMP(s.sched, 1);
 }
 
 inline void trampoline() {
     State& s = st();
     s.body();
     s.cur->done = true;
-    _longjmp(s.sched, 1);
+    DSV32_EMU_LONGJMP(s.sched, 1);
 }
 
 constexpr size_t kStackBytes = 256 * 1024;
@@ -99,7 +110,7 @@ inline void run_block() {
                     makecontext(&f.uc, trampoline, 0);
                     setcontext(&f.uc);
                 } else {
-                    _longjmp(f.jb, 1);
+                    DSV32_EMU_LONGJMP(f.jb, 1);
                 }
             }
         }
