@@ -106,6 +106,43 @@ static void test_norms_softmax_matmul() {
     CHECK(std::fabs(kernels::silu(1.0f) - 0.7310586f) < 1e-6f);
 }
 
+// Random weights [n, k] in the three stored types (F32, BF16 bytes, FP8 codes without the NaN codes, power-of-two
+// block scales 2^0 .. 2^-11) and the WeightMat view of each.
+struct RandomWeights {
+    int n, k;
+    std::vector<float> f32, scale;
+    std::vector<uint8_t> fp8, bf16;
+    RandomWeights(int n_, int k_, std::mt19937& rng) : n(n_), k(k_) {
+        std::normal_distribution<float> nd;
+        std::uniform_int_distribution<int> code(0, 255);
+        f32.resize(size_t(n) * k);
+        fp8.resize(size_t(n) * k);
+        bf16.resize(size_t(n) * k * 2);
+        scale.resize(size_t((n + 127) / 128) * ((k + 127) / 128));
+        for (auto& c : fp8) {
+            c = uint8_t(code(rng));
+            if ((c & 0x7F) == 0x7F) c ^= 1;
+        }
+        for (auto& v : scale) v = std::ldexp(1.0f, -(int(code(rng)) % 12));
+        for (size_t i = 0; i < f32.size(); ++i) {
+            f32[i] = nd(rng);
+            const uint16_t b = kernels::f32_to_bf16(nd(rng));
+            bf16[2 * i] = uint8_t(b & 0xFF);
+            bf16[2 * i + 1] = uint8_t(b >> 8);
+        }
+    }
+    kernels::WeightMat mat(int type) const {  // 0 F32, 1 BF16, 2 FP8 (kernels::WType)
+        kernels::WeightMat W;
+        W.type = kernels::WType(type);
+        W.out = n;
+        W.in = k;
+        W.data = type == 0 ? static_cast<const void*>(f32.data()) : type == 1 ? static_cast<const void*>(bf16.data()) : fp8.data();
+        W.scale = scale.data();
+        W.scale_cols = (k + 127) / 128;
+        return W;
+    }
+};
+
 // kernels::linear on FP8 block-scaled, BF16 and F32 weights: the scalar reference against a double-precision oracle
 // built from e4m3_to_f32 / bf16_to_f32, then every kernel path this CPU supports against the scalar reference.
 // Batching does not change answers: on every kernel path, row m of linear over M rows is bitwise the row computed
@@ -113,36 +150,18 @@ static void test_norms_softmax_matmul() {
 static void test_linear_batch_invariance() {
     std::mt19937 rng(23);
     std::normal_distribution<float> nd;
-    std::uniform_int_distribution<int> code(0, 255);
     const int shapes[][2] = {{37, 384}, {130, 256}, {9, 300}, {5, 7}, {260, 1024}, {6, 40}};  // N, K
     const int batch_sizes[] = {2, 3, 4, 5, 17, 32, 33, 64, 70};
     const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
     const kernels::KernelPath saved = kernels::kernel_path();
     int compared = 0;
     for (const auto& sh : shapes) {
-        const int N = sh[0], K = sh[1], sc = (K + 127) / 128, Mmax = 70;
-        std::vector<float> x(size_t(Mmax) * K), wf(size_t(N) * K), scale(size_t((N + 127) / 128) * sc);
-        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
+        const int N = sh[0], K = sh[1], Mmax = 70;
+        std::vector<float> x(size_t(Mmax) * K);
         for (auto& v : x) v = nd(rng);
-        for (auto& c : w8) {
-            c = uint8_t(code(rng));
-            if ((c & 0x7F) == 0x7F) c ^= 1;
-        }
-        for (auto& v : scale) v = std::ldexp(1.0f, -(int(code(rng)) % 12));
-        for (size_t i = 0; i < wf.size(); ++i) {
-            wf[i] = nd(rng);
-            const uint16_t b = kernels::f32_to_bf16(nd(rng));
-            wb[2 * i] = uint8_t(b & 0xFF);
-            wb[2 * i + 1] = uint8_t(b >> 8);
-        }
+        const RandomWeights rw(N, K, rng);
         for (int type = 0; type < 3; ++type) {
-            kernels::WeightMat W;
-            W.type = kernels::WType(type);
-            W.out = N;
-            W.in = K;
-            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
-            W.scale = scale.data();
-            W.scale_cols = sc;
+            const kernels::WeightMat W = rw.mat(type);
             for (kernels::KernelPath p : paths) {
                 if (!kernels::set_kernel_path(p)) continue;
                 std::vector<float> alone(size_t(Mmax) * N);
@@ -167,7 +186,6 @@ static void test_linear_batch_invariance() {
 static void test_linear_paths() {
     std::mt19937 rng(11);
     std::normal_distribution<float> nd;
-    std::uniform_int_distribution<int> code(0, 255);
     // M, N, K: the M == 1 GEMV and the batched M > 1 kernels (small M as in batched decode, and more than the 32 rows
     // of x one FP8 pass holds), N with partial 4-row tiles, K with and without tails.
     const int shapes[][3] = {{1, 37, 300}, {3, 130, 256}, {5, 16, 128}, {1, 5, 7}, {2, 260, 1000}, {4, 39, 384},
@@ -175,39 +193,22 @@ static void test_linear_paths() {
     const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
     const kernels::KernelPath saved = kernels::kernel_path();
     for (const auto& sh : shapes) {
-        const int M = sh[0], N = sh[1], K = sh[2], sc = (K + 127) / 128;
+        const int M = sh[0], N = sh[1], K = sh[2];
         std::vector<float> x(size_t(M) * K);
         for (auto& v : x) v = nd(rng);
-        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
-        std::vector<float> wf(size_t(N) * K), scale(size_t((N + 127) / 128) * sc);
-        for (auto& c : w8) {
-            c = uint8_t(code(rng));
-            if ((c & 0x7F) == 0x7F) c ^= 1;  // no NaN codes
-        }
-        for (auto& v : scale) v = std::ldexp(1.0f, -(int(code(rng)) % 12));  // ue8m0-style scales
-        for (size_t i = 0; i < wf.size(); ++i) {
-            wf[i] = nd(rng);
-            const uint16_t b = kernels::f32_to_bf16(nd(rng));
-            wb[2 * i] = uint8_t(b & 0xFF);
-            wb[2 * i + 1] = uint8_t(b >> 8);
-        }
+        const RandomWeights rw(N, K, rng);
         for (int type = 0; type < 3; ++type) {
-            kernels::WeightMat W;
-            W.type = kernels::WType(type);
-            W.out = N;
-            W.in = K;
-            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
-            W.scale = scale.data();
-            W.scale_cols = sc;
+            const kernels::WeightMat W = rw.mat(type);
             // oracle
             std::vector<double> ref(size_t(M) * N);
             std::vector<float> row(static_cast<size_t>(K));
             for (int n = 0; n < N; ++n) {
                 for (int k = 0; k < K; ++k) {
                     double v;
-                    if (type == 0) v = wf[size_t(n) * K + k];
-                    else if (type == 1) v = kernels::bf16_to_f32(uint16_t(wb[2 * (size_t(n) * K + k)] | (wb[2 * (size_t(n) * K + k) + 1] << 8)));
-                    else v = double(kernels::e4m3_to_f32(w8[size_t(n) * K + k])) * scale[size_t(n / 128) * sc + k / 128];
+                    const size_t i = size_t(n) * K + k;
+                    if (type == 0) v = rw.f32[i];
+                    else if (type == 1) v = kernels::bf16_to_f32(uint16_t(rw.bf16[2 * i] | (rw.bf16[2 * i + 1] << 8)));
+                    else v = double(kernels::e4m3_to_f32(rw.fp8[i])) * rw.scale[size_t(n / 128) * ((K + 127) / 128) + k / 128];
                     row[size_t(k)] = float(v);
                 }
                 std::vector<float> dq(static_cast<size_t>(K));
@@ -532,7 +533,6 @@ static void test_strided_views() {
 static void test_attention_kernels() {
     std::mt19937 rng(31);
     std::normal_distribution<float> nd;
-    std::uniform_int_distribution<int> code(0, 255);
     const kernels::KernelPath paths[] = {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512};
     const kernels::KernelPath saved = kernels::kernel_path();
     int paths_run = 0;
@@ -656,24 +656,9 @@ static void test_attention_kernels() {
         }
         // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32 ----
         const int N = 300, K = 256, r0 = 128, r1 = 256, M = 3;
-        std::vector<uint8_t> w8(size_t(N) * K), wb(size_t(N) * K * 2);
-        std::vector<float> wf(size_t(N) * K), scale(size_t((N + 127) / 128) * (K / 128));
-        for (auto& c : w8) c = uint8_t(code(rng) & 0x7E);
-        for (auto& v : scale) v = std::ldexp(1.0f, -(code(rng) % 8));
-        for (size_t i = 0; i < wf.size(); ++i) {
-            wf[i] = nd(rng);
-            const uint16_t b = kernels::f32_to_bf16(nd(rng));
-            wb[2 * i] = uint8_t(b & 0xFF);
-            wb[2 * i + 1] = uint8_t(b >> 8);
-        }
+        const RandomWeights rw(N, K, rng);
         for (int type = 0; type < 3; ++type) {
-            kernels::WeightMat W;
-            W.type = kernels::WType(type);
-            W.out = N;
-            W.in = K;
-            W.data = type == 0 ? static_cast<const void*>(wf.data()) : type == 1 ? static_cast<const void*>(wb.data()) : w8.data();
-            W.scale = scale.data();
-            W.scale_cols = K / 128;
+            const kernels::WeightMat W = rw.mat(type);
             std::vector<float> xt(size_t(M) * (r1 - r0)), y(size_t(M) * K, NAN), row(K);
             for (auto& v : xt) v = nd(rng);
             kernels::linear_t_rows(xt.data(), W, r0, r1, y.data(), M);
