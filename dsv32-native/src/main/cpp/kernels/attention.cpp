@@ -1,6 +1,7 @@
 // attention.cpp: scalar references and dispatchers of the attention kernels (attention.h). The references are plain
 // loops in the documented order (multiply then add: the baseline x86-64 target has no fused multiply-add); the
-// AVX-512 path fuses them, so the paths agree to float rounding, not bitwise (test_kernels checks the tolerance).
+// AVX-512 path fuses them and the AVX2 path runs the loops through dot / axpy, so the paths agree to float rounding,
+// not bitwise (test_kernels checks the tolerance on every path).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -85,11 +86,60 @@ void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, fl
     }
 }
 
+namespace {
+
+// The AVX2 path: the references' loops with their inner products and updates through dot / axpy (which take the
+// AVX2 + FMA kernels), so a CPU without AVX-512 keeps vector speed.
+void index_scores_dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                      int hd, const float* const* keys, int nkeys) {
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        for (int t = 0; t < n; ++t) {
+            float acc = 0;
+            for (int h = 0; h < nh; ++h) {
+                const float d = dot(q[j] + size_t(h) * size_t(hd), keys[t], hd);
+                if (d > 0) acc += w[j][h] * d;
+            }
+            out[j][t] = acc;
+        }
+    }
+}
+
+void mla_decode_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                    const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+    for (int h = 0; h < nh; ++h) {
+        float* p = scratch + size_t(h) * size_t(nsel);
+        for (int j = 0; j < nsel; ++j)
+            p[j] = (dot(q_lat + size_t(h) * size_t(kvr), lat[j], kvr) + dot(q_pe + size_t(h) * size_t(dr), pe[j], dr)) * scale;
+        softmax(p, nsel);
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        std::fill(o, o + kvr, 0.0f);
+        for (int j = 0; j < nsel; ++j) axpy(p[j], lat[j], o, kvr);
+    }
+}
+
+void mha_row_dot(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
+                 float scale, float* o, float* scratch) {
+    const size_t kvw = size_t(dn) + size_t(dv);
+    for (int h = 0; h < nh; ++h) {
+        const float* qh = q + size_t(h) * size_t(dn + dr);
+        for (int j = 0; j < nsel; ++j)
+            scratch[j] = (dot(qh, kv[j] + size_t(h) * kvw, dn) + dot(qh + dn, pe[j], dr)) * scale;
+        softmax(scratch, nsel);
+        float* oh = o + size_t(h) * size_t(dv);
+        std::fill(oh, oh + dv, 0.0f);
+        for (int j = 0; j < nsel; ++j) axpy(scratch[j], kv[j] + size_t(h) * kvw + size_t(dn), oh, dv);
+    }
+}
+
+}  // namespace
+
 void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
                   const float* const* keys, int nkeys) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return index_scores_avx512(q, w, out, lim, nq, nh, hd, keys, nkeys);
 #endif
+    if (kernel_path() == KernelPath::Avx2) return index_scores_dot(q, w, out, lim, nq, nh, hd, keys, nkeys);
     index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
@@ -98,6 +148,7 @@ void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_decode_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
 #endif
+    if (kernel_path() == KernelPath::Avx2) return mla_decode_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
     mla_decode_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
 }
 
@@ -106,6 +157,7 @@ void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const*
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mha_row_avx512(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
 #endif
+    if (kernel_path() == KernelPath::Avx2) return mha_row_dot(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
     mha_row_scalar(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
 }
 

@@ -1,7 +1,8 @@
 // attention.h: the CPU attention kernels of one query (or a few) over cached rows: the DSA indexer's scores
 // (architecture.md §7) and the absorbed MLA decode attention (§6.3). Each has a scalar reference here
-// (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp) against; the dispatchers follow
-// kernel_path() (the AVX2 path uses the scalar code). All single-threaded: the model splits the work.
+// (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp) and the AVX2 path (the reference
+// loops through dot / axpy) against; the dispatchers follow kernel_path(). All single-threaded: the model splits the
+// work.
 //
 // Summation orders are fixed per path and independent of how many queries or keys a call gets, so a query's result
 // does not depend on how the engine batches or chunks (the batching contract of linear_isa.h).

@@ -168,6 +168,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) 
         }
     }
     (void)par;
+    (void)xpk;  // used only by the x86 kernel paths
 }
 
 }  // namespace kernels
