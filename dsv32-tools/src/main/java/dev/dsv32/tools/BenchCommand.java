@@ -8,8 +8,6 @@ import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
 import dev.dsv32.nativ.NativeSequence;
 import dev.dsv32.nativ.Numerics;
-import dev.dsv32.nativ.synth.SynthConfig;
-import dev.dsv32.nativ.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -121,33 +119,10 @@ final class BenchCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         int nThreads = threads > 0 ? threads : cores;
 
-        Path dir;
-        String modelName;
-        if (model != null) {
-            if (config != null) throw new CliException("give --model or --config, not both");
-            dir = Path.of(model);
-            if (!Files.isDirectory(dir)) throw new CliException(model + ": no such model directory");
-            modelName = dir.getFileName().toString();
-        } else {
-            SynthConfig c = SynthConfig.of(config != null ? config : quick ? "tiny" : "mini");
-            long t0 = System.nanoTime();
-            Path cached = SyntheticCheckpoint.cacheRoot().resolve("models").resolve(c.id + "-seed" + seed);
-            boolean existed = Files.isRegularFile(cached.resolve(SyntheticCheckpoint.WEIGHTS_FILE));
-            LoadProgressBar gen = existed ? null : LoadProgressBar.forTerminal(err, "generating " + c.id);
-            try {
-                dir = SyntheticCheckpoint.cached(c, seed, gen);
-            } finally {
-                if (gen != null) gen.finish();
-            }
-            if (!existed) {
-                spec.commandLine().getErr().printf(Locale.ROOT, "dsv32 bench: generated %s in %.1f s%n", dir, (System.nanoTime() - t0) / 1e9);
-                spec.commandLine().getErr().flush();
-            }
-            modelName = c.id + " (seed " + seed + ")";
-        }
-        Path cfgFile = dir.resolve("config.json");
-        if (!Files.isRegularFile(cfgFile)) throw new CliException(dir + ": no config.json");
-        JsonNode cfg = Json.MAPPER.readTree(cfgFile.toFile());
+        BenchModel bm = BenchModel.resolve(model, config, quick, seed, err, "dsv32 bench");
+        Path dir = bm.dir();
+        String modelName = bm.name();
+        JsonNode cfg = bm.config();
         DecodeRoofline roof = new DecodeRoofline(cfg);
 
         int maxBatch = Arrays.stream(bs).max().getAsInt();

@@ -8,8 +8,6 @@ import dev.dsv32.nativ.NativeModel;
 import dev.dsv32.nativ.NativeOptions;
 import dev.dsv32.nativ.NativeSequence;
 import dev.dsv32.nativ.Numerics;
-import dev.dsv32.nativ.synth.SynthConfig;
-import dev.dsv32.nativ.synth.SyntheticCheckpoint;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -112,21 +110,11 @@ final class BenchReportCommand implements Callable<Integer> {
         int nThreads = threads > 0 ? threads : cores;
         long tStart = System.nanoTime();
 
-        Path dir;
-        String modelName;
-        if (model != null) {
-            if (config != null) throw new CliException("give --model or --config, not both");
-            dir = Path.of(model);
-            if (!Files.isDirectory(dir)) throw new CliException(model + ": no such model directory");
-            modelName = dir.getFileName().toString();
-        } else {
-            SynthConfig c = SynthConfig.of(config != null ? config : quick ? "tiny" : "mini");
-            progress(err, "model " + c.id + " (generated into the cache on first use)");
-            dir = SyntheticCheckpoint.cached(c, 1);
-            modelName = c.id + " (seed 1)";
-        }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) throw new CliException(dir + ": no config.json");
-        JsonNode cfg = Json.MAPPER.readTree(dir.resolve("config.json").toFile());
+        if (model == null) progress(err, "model " + (config != null ? config : quick ? "tiny" : "mini") + " (generated into the cache on first use)");
+        BenchModel bm = BenchModel.resolve(model, config, quick, 1, err, "dsv32 bench report");
+        Path dir = bm.dir();
+        String modelName = bm.name();
+        JsonNode cfg = bm.config();
         DecodeRoofline roof = new DecodeRoofline(cfg);
         boolean isMini = cfg.get("hidden_size").asInt() == 1024 && cfg.get("num_hidden_layers").asInt() == 8
                 && cfg.get("vocab_size").asInt() == 129280;
