@@ -1,5 +1,5 @@
 // bench_decode: decode speed and memory of a checkpoint through the C API.
-//   bench_decode DIR [decode_steps=32] [prompt_len=16] [threads=0] [weight_bytes_per_token=0]
+//   bench_decode DIR [decode_steps=32] [prompt_len=16] [threads=0] [weight_bytes_per_token=0] [numerics=f32|fp8]
 // Prints open time, peak RSS after open and at the end (getrusage), prefill and decode tokens/s, and with
 // weight_bytes_per_token (make_synthetic.py prints it) the weight GB/s a decode step reads.
 #include <sys/resource.h>
@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "dsv32/dsv32.h"
@@ -22,13 +23,13 @@ static double peak_rss_mb() {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_decode DIR [decode_steps] [prompt_len] [threads] [weight_bytes_per_token]\n");
+        std::fprintf(stderr, "usage: bench_decode DIR [decode_steps] [prompt_len] [threads] [weight_bytes_per_token] [f32|fp8]\n");
         return 2;
     }
     const int steps = argc > 2 ? std::atoi(argv[2]) : 32;
     const int prompt = argc > 3 ? std::atoi(argv[3]) : 16;
     dsv32_open_options o{};
-    o.numerics = DSV32_NUMERICS_F32;
+    o.numerics = argc > 6 && std::string(argv[6]) == "fp8" ? DSV32_NUMERICS_FP8 : DSV32_NUMERICS_F32;
     o.n_threads = argc > 4 ? std::atoi(argv[4]) : 0;
     o.max_seq_len = prompt + steps + 1;
     const double wbytes = argc > 5 ? std::atof(argv[5]) : 0;
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
     std::vector<float> logits(size_t(prompt) * size_t(info.vocab_size));
     dsv32_batch_entry e{seq, 0, prompt, toks.data()};
     double t = now();
-    if (dsv32_forward(m, &e, 1, logits.data(), logits.size()) != DSV32_OK) {
+    if (dsv32_forward_last(m, &e, 1, logits.data(), logits.size()) != DSV32_OK) {
         std::fprintf(stderr, "bench_decode: %s\n", dsv32_last_error());
         return 1;
     }

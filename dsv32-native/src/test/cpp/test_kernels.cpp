@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "dsv32/config.h"
@@ -181,6 +182,139 @@ static void test_linear_batch_invariance() {
     }
     kernels::set_kernel_path(saved);
     CHECK(compared >= 6 * 3 * 9 * 2);  // the scalar path at least
+}
+
+// The AVX512-BF16 kernels (linear with XValues::Bf16, the fp8 numerics' linear): on x of bf16 values against the
+// double-precision oracle; row m bitwise the same for every M and thread count; a non-bf16 x, a K that is not a
+// multiple of 128 and the kernels turned off all give exactly the f32 kernels' answer.
+static void test_linear_bf16_dot() {
+    if (!kernels::bf16_dot_supported()) {
+        std::printf("bf16 dot kernels: not supported here (AVX512-BF16 + VBMI), skipped\n");
+        return;
+    }
+    const kernels::KernelPath saved = kernels::kernel_path();
+    CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+    std::mt19937 rng(41);
+    std::normal_distribution<float> nd;
+    const int shapes[][2] = {{37, 384}, {130, 256}, {260, 1024}, {5, 128}, {9, 300}};  // N, K (300: not the layout)
+    const int batch_sizes[] = {1, 2, 3, 5, 8, 9, 16, 17, 33, 70};
+    for (const auto& sh : shapes) {
+        const int N = sh[0], K = sh[1], Mmax = 70;
+        std::vector<float> x(size_t(Mmax) * K);
+        for (auto& v : x) v = nd(rng);
+        if (K % 128 == 0) kernels::act_quant_roundtrip(x.data(), Mmax, K, true);  // e4m3 * 2^e: what fp8 numerics feeds
+        else kernels::round_bf16(x.data(), x.size());
+        const RandomWeights rw(N, K, rng);
+        const kernels::WeightMat W = rw.mat(2);
+        std::vector<float> alone(size_t(Mmax) * N), f32(size_t(Mmax) * N);
+        for (int m = 0; m < Mmax; ++m)
+            kernels::linear(x.data() + size_t(m) * K, W, alone.data() + size_t(m) * N, 1, 1, kernels::XValues::Bf16);
+        kernels::linear(x.data(), W, f32.data(), Mmax, 1);
+        double max_err = 0, max_ref = 1e-30;
+        std::vector<float> dq(static_cast<size_t>(K));
+        for (int n = 0; n < N; ++n) {
+            kernels::dequant_row(W, n, 0, K, dq.data());
+            for (int m = 0; m < Mmax; ++m) {
+                double ref = 0;
+                for (int k = 0; k < K; ++k) ref += double(x[size_t(m) * K + k]) * dq[size_t(k)];
+                max_err = std::max(max_err, std::fabs(double(alone[size_t(m) * N + n]) - ref));
+                max_ref = std::max(max_ref, std::fabs(ref));
+            }
+        }
+        CHECK_MSG(max_err <= 1e-5 * max_ref * std::sqrt(double(K)), "bf16 dot N%d K%d: err %g (max %g)", N, K, max_err, max_ref);
+        size_t same_as_f32 = 0;
+        for (size_t i = 0; i < f32.size(); ++i) same_as_f32 += std::memcmp(&f32[i], &alone[i], 4) == 0;
+        if (K % 128) CHECK_MSG(same_as_f32 == f32.size(), "K %d: not the f32 kernels' answer", K);
+        else CHECK_MSG(same_as_f32 < f32.size(), "K %d: the bf16 dot kernels did not run (every value as f32)", K);
+        for (int M : batch_sizes)
+            for (int threads : {1, 2}) {
+                std::vector<float> y(size_t(M) * N, NAN);
+                kernels::linear(x.data(), W, y.data(), M, threads, kernels::XValues::Bf16);
+                size_t diff = 0;
+                for (size_t i = 0; i < y.size(); ++i) diff += std::memcmp(&y[i], &alone[i], 4) != 0;
+                CHECK_MSG(diff == 0, "bf16 dot N%d K%d: M = %d, %d threads differs from M = 1 in %zu of %zu", N, K, M,
+                          threads, diff, y.size());
+            }
+        // One value that is not a bf16: the whole call goes to the f32 kernels (their exact answer).
+        std::vector<float> xb(x.begin(), x.begin() + 4 * K), y(size_t(4) * N), yf(size_t(4) * N);
+        xb[size_t(K) + 5] = std::nextafter(xb[size_t(K) + 5], 1e30f);
+        kernels::linear(xb.data(), W, y.data(), 4, 2, kernels::XValues::Bf16);
+        kernels::linear(xb.data(), W, yf.data(), 4, 2);
+        CHECK(std::memcmp(y.data(), yf.data(), 4 * y.size()) == 0);
+        // Turned off: the f32 kernels.
+        CHECK(kernels::set_bf16_dot_enabled(false) && !kernels::bf16_dot_enabled());
+        kernels::linear(x.data(), W, y.data(), 4, 2, kernels::XValues::Bf16);
+        CHECK(std::memcmp(y.data(), f32.data(), 4 * y.size()) == 0);
+        CHECK(kernels::set_bf16_dot_enabled(true));
+    }
+    // A strided view (columns [128, 384) of a wider FP8 matrix): the kernel follows ld and the scale columns.
+    {
+        const RandomWeights wide(40, 512, rng);
+        kernels::WeightMat V = wide.mat(2);
+        V.in = 256;
+        V.ld = 512;
+        V.data = wide.fp8.data() + 128;
+        V.scale = wide.scale.data() + 1;
+        std::vector<float> x(size_t(3) * 256);
+        for (auto& v : x) v = nd(rng);
+        kernels::round_bf16(x.data(), x.size());
+        std::vector<float> y(size_t(3) * 40), dq(256);
+        kernels::linear(x.data(), V, y.data(), 3, 1, kernels::XValues::Bf16);
+        for (int n = 0; n < 40; ++n) {
+            kernels::dequant_row(V, n, 0, 256, dq.data());
+            for (int m = 0; m < 3; ++m) {
+                double ref = 0, mag = 0;
+                for (int k = 0; k < 256; ++k) {
+                    ref += double(x[size_t(m) * 256 + k]) * dq[size_t(k)];
+                    mag += std::fabs(double(x[size_t(m) * 256 + k]) * dq[size_t(k)]);
+                }
+                CHECK_MSG(std::fabs(y[size_t(m) * 40 + n] - ref) <= 1e-6 * mag + 1e-30, "strided bf16 dot (%d, %d)", m, n);
+            }
+        }
+    }
+    kernels::set_kernel_path(saved);
+}
+
+// The AVX-512 act_quant round trip and bf16 rounding are bitwise the scalar ones, edge values included.
+static void test_fp8_numerics_paths() {
+    if (!kernels::kernel_path_supported(kernels::KernelPath::Avx512)) {
+        std::printf("fp8 numerics AVX-512 paths: not supported here, skipped\n");
+        return;
+    }
+    const kernels::KernelPath saved = kernels::kernel_path();
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd;
+    std::uniform_int_distribution<int> ex(-40, 12);
+    const int rows = 9, n = 384;
+    std::vector<float> x(size_t(rows) * n);
+    for (auto& v : x) v = std::ldexp(nd(rng), ex(rng));
+    // Edge values: zeros of both signs, an f32 denormal, ties of the e4m3 and bf16 roundings, the largest values.
+    const float edges[] = {0.0f, -0.0f, 1e-40f, -1e-40f, 1.0625f, 1.1875f, 3.0f * std::ldexp(1.0f, -10), 448.0f, -448.0f,
+                           464.0f, 1.00390625f, 1.01171875f, std::ldexp(1.0f, -6), std::ldexp(1.0f, -7), 3e38f, -3e38f};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); ++i) x[i * 7] = edges[i];
+    for (int r = 0; r < 2; ++r)  // blocks of tiny values only: the 1e-4 floor of the scale
+        for (int i = 0; i < 128; ++i) x[size_t(r + 3) * n + size_t(i)] = 1e-7f * nd(rng);
+    for (int ue8m0 : {1, 0}) {
+        std::vector<float> a = x, b = x;
+        CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
+        kernels::act_quant_roundtrip(a.data(), rows, n, ue8m0 != 0);
+        CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+        kernels::act_quant_roundtrip(b.data(), rows, n, ue8m0 != 0);
+        size_t diff = 0;
+        for (size_t i = 0; i < a.size(); ++i) diff += std::memcmp(&a[i], &b[i], 4) != 0;
+        CHECK_MSG(diff == 0, "act_quant_roundtrip ue8m0=%d: avx512 differs from scalar in %zu of %zu", ue8m0, diff, a.size());
+    }
+    std::vector<float> a = x, b = x;
+    a.push_back(std::numeric_limits<float>::quiet_NaN());
+    a.push_back(-std::numeric_limits<float>::infinity());
+    a.push_back(3.4e38f);
+    b = a;
+    CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
+    kernels::round_bf16(a.data(), a.size());
+    CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+    kernels::round_bf16(b.data(), b.size());
+    CHECK(std::memcmp(a.data(), b.data(), 4 * a.size()) == 0);
+    kernels::set_kernel_path(saved);
 }
 
 static void test_linear_paths() {
@@ -697,6 +831,8 @@ int main() {
     test_rope();
     test_linear_paths();
     test_linear_batch_invariance();
+    test_linear_bf16_dot();
+    test_fp8_numerics_paths();
     test_fp8_primitives();
     test_dot_axpy_paths();
     test_strided_views();

@@ -97,31 +97,67 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
 
 namespace {
 
-// Scores of G heads against key j: dot over kvr latent dims then dr rope dims, 16 lanes each, one chain per head.
+// Prefetch of a selected key's latent and k_pe rows: the selection is scattered over the cache, which a decode step
+// reads once, mostly from memory.
+inline void prefetch_key(const float* lat, int kvr, const float* pe, int dr) {
+    const char* l = reinterpret_cast<const char*>(lat);
+    for (int c = 0; c < kvr * 4; c += 64) _mm_prefetch(l + c, _MM_HINT_T0);
+    const char* e = reinterpret_cast<const char*>(pe);
+    for (int c = 0; c < dr * 4; c += 64) _mm_prefetch(e + c, _MM_HINT_T0);
+}
+
+// Scores of G heads against NK keys (1 or 2) from j: dot over kvr latent dims then dr rope dims, 16 lanes each, one
+// chain per (head, key); each q chunk loaded once for the NK keys. Every score is the same whatever NK.
+template <int G, int NK>
+inline void mla_scores_keys(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* l,
+                            const float* const* e, float scale, float* p, size_t pstride) {
+    __m512 a[NK][G];
+    DSV32_UNROLL
+    for (int u = 0; u < NK; ++u)
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) a[u][g] = _mm512_setzero_ps();
+    for (int c = 0; c < kvr; c += 16) {
+        const __mmask16 m = tail_mask(kvr - c);
+        __m512 lv[NK];
+        DSV32_UNROLL
+        for (int u = 0; u < NK; ++u) lv[u] = _mm512_maskz_loadu_ps(m, l[u] + c);
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            const __m512 qv = _mm512_maskz_loadu_ps(m, q_lat + size_t(g) * kvr + c);
+            DSV32_UNROLL
+            for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, lv[u], a[u][g]);
+        }
+    }
+    for (int c = 0; c < dr; c += 16) {
+        const __mmask16 m = tail_mask(dr - c);
+        __m512 ev[NK];
+        DSV32_UNROLL
+        for (int u = 0; u < NK; ++u) ev[u] = _mm512_maskz_loadu_ps(m, e[u] + c);
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            const __m512 qv = _mm512_maskz_loadu_ps(m, q_pe + size_t(g) * dr + c);
+            DSV32_UNROLL
+            for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, ev[u], a[u][g]);
+        }
+    }
+    DSV32_UNROLL
+    for (int u = 0; u < NK; ++u)
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) p[size_t(g) * pstride + size_t(u)] = _mm512_reduce_add_ps(a[u][g]) * scale;
+}
+
+// Scores of G heads against the nsel selected keys, two keys per pass, the rows of later keys prefetched.
 template <int G>
 inline void mla_scores(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nsel, float scale, float* p) {
-    for (int j = 0; j < nsel; ++j) {
-        __m512 a[G];
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) a[g] = _mm512_setzero_ps();
-        const float* l = lat[j];
-        for (int c = 0; c < kvr; c += 16) {
-            const __mmask16 m = tail_mask(kvr - c);
-            const __m512 lv = _mm512_maskz_loadu_ps(m, l + c);
-            DSV32_UNROLL
-            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q_lat + size_t(g) * kvr + c), lv, a[g]);
-        }
-        const float* e = pe[j];
-        for (int c = 0; c < dr; c += 16) {
-            const __mmask16 m = tail_mask(dr - c);
-            const __m512 ev = _mm512_maskz_loadu_ps(m, e + c);
-            DSV32_UNROLL
-            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q_pe + size_t(g) * dr + c), ev, a[g]);
-        }
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) p[size_t(g) * size_t(nsel) + size_t(j)] = _mm512_reduce_add_ps(a[g]) * scale;
+    constexpr int AHEAD = 4;  // keys ahead: about a microsecond of work, several memory latencies
+    for (int j = 0; j < std::min(AHEAD, nsel); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
+    int j = 0;
+    for (; j + 2 <= nsel; j += 2) {
+        for (int t = j + AHEAD; t < std::min(j + AHEAD + 2, nsel); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
+        mla_scores_keys<G, 2>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, size_t(nsel));
     }
+    if (j < nsel) mla_scores_keys<G, 1>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, size_t(nsel));
 }
 
 // o_lat[g] = sum_j p[g][j] lat[j] for G heads, 16 latent dims at a time (each latent line read once per group).

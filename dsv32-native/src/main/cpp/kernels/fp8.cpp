@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
+#include "kernels/linear_isa.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -31,6 +32,9 @@ uint8_t f32_to_e4m3(float v) {
 }
 
 void round_bf16(float* x, size_t n) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return round_bf16_avx512(x, n);
+#endif
     for (size_t i = 0; i < n; ++i) x[i] = bf16_to_f32(f32_to_bf16(x[i]));
 }
 
@@ -70,6 +74,9 @@ void act_quant(const float* x, int rows, int n, bool ue8m0, uint8_t* codes, floa
 }
 
 void act_quant_roundtrip(float* x, int rows, int n, bool ue8m0) {
+#if defined(DSV32_X86_KERNELS)
+    if (ue8m0 && kernel_path() == KernelPath::Avx512) return act_quant_roundtrip_avx512(x, rows, n);
+#endif
     const float* tab = e4m3_table();
     for (int r = 0; r < rows; ++r)
         for (int b = 0; b < n / 128; ++b) {
@@ -96,10 +103,12 @@ void fp8_gemm_ref(const uint8_t* a8, const float* a_s, const WeightMat& b, float
 }
 
 void linear_fp8(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
-    std::vector<float> xq(x, x + size_t(M) * size_t(w.in));
+    thread_local std::vector<float> xq;
+    xq.assign(x, x + size_t(M) * size_t(w.in));
     if (w.type == WType::FP8 && w.in % 128 == 0) act_quant_roundtrip(xq.data(), M, w.in, true);
     else round_bf16(xq.data(), xq.size());
-    linear(xq.data(), w, y, M, n_threads);
+    // x now holds bf16 values (e4m3 * 2^e, or bf16): the bf16 dot kernels compute its products exactly.
+    linear(xq.data(), w, y, M, n_threads, XValues::Bf16);
     round_bf16(y, size_t(M) * size_t(w.out));
 }
 

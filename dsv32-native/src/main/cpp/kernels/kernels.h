@@ -37,9 +37,15 @@ struct WeightMat {
 };
 // out[0..len) = dequantised W[n, k0 .. k0+len).
 void dequant_row(const WeightMat& w, int n, int k0, int len, float* out);
+// What the caller knows of linear's x. Bf16: every value is a bf16 (its low 16 bits are zero), as in the fp8
+// numerics; FP8 weights (K % 128 == 0) may then take the AVX512-BF16 dot-product kernels (exact products, f32
+// sums), when the CPU has them and bf16_dot_enabled(). The claim is checked as x is packed: a value that is not a bf16 sends the
+// call to the f32 kernels.
+enum class XValues : int { F32 = 0, Bf16 = 1 };
 // y[m, n] = sum_k x[m, k] * W[n, k]  (x [M, in], y [M, out]), dequantising on the fly; parallel over rows of W
-// with n_threads OpenMP threads. Dispatches to the kernel path selected by kernel_path().
-void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads);
+// with n_threads OpenMP threads. Dispatches to the kernel path selected by kernel_path() (and for XValues::Bf16 to
+// the bf16 dot kernels). Row m of y never depends on M or n_threads.
+void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, XValues xv = XValues::F32);
 // The scalar reference of linear (rows [n0, n1) of W only; single thread).
 void linear_rows_scalar(const float* x, const WeightMat& w, float* y, int M, int n0, int n1);
 
@@ -50,6 +56,12 @@ KernelPath kernel_path();                  // the active path
 // Forces a path (tests); returns false (and changes nothing) when unsupported.
 bool set_kernel_path(KernelPath p);
 const char* kernel_path_name(KernelPath p);
+// The AVX512-BF16 dot kernels (linear with XValues::Bf16): compiled in and supported (AVX-512 F/BW/VL + BF16 + VBMI),
+// and whether linear uses them (default: when supported and the active path is avx512, unless DSV32_BF16_DOT=0).
+bool bf16_dot_supported();
+bool bf16_dot_enabled();
+// Turns the bf16 dot kernels on or off (tests, benchmarks); returns false when asked to turn on unsupported ones.
+bool set_bf16_dot_enabled(bool on);
 
 // y[m, n] = sum_k x[m, k] * w[n, k]  (x [M,K], w [N,K], y [M,N]); parallel over rows of w.
 void matmul(const float* x, const float* w, float* y, int M, int N, int K, int n_threads);

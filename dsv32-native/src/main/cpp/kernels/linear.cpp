@@ -103,7 +103,32 @@ KernelPath& active() {
     return p;
 }
 
+bool bf16_dot_cpu() {
+#if defined(DSV32_X86_KERNELS)
+    __builtin_cpu_init();
+    return cpu_has(KernelPath::Avx512) && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vbmi");
+#else
+    return false;
+#endif
+}
+
+bool& bf16_dot_on() {
+    static bool on = [] {
+        const char* env = std::getenv("DSV32_BF16_DOT");
+        return bf16_dot_cpu() && !(env && std::string(env) == "0");
+    }();
+    return on;
+}
+
 }  // namespace
+
+bool bf16_dot_supported() { return bf16_dot_cpu(); }
+bool bf16_dot_enabled() { return bf16_dot_on(); }
+bool set_bf16_dot_enabled(bool on) {
+    if (on && !bf16_dot_cpu()) return false;
+    bf16_dot_on() = on;
+    return true;
+}
 
 bool kernel_path_supported(KernelPath p) { return cpu_has(p); }
 KernelPath kernel_path() { return active(); }
@@ -121,16 +146,48 @@ const char* kernel_path_name(KernelPath p) {
     return "?";
 }
 
-void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
+namespace {
+
+// The tasks of one linear call: rows of W per task a multiple of 16 (the SIMD kernels take 4-row tiles), about 16
+// tasks per thread so the dynamic schedule balances without a task per 16 rows (the 129280-row head would be 8080
+// tasks); threads only when the call has work for them. Every output row is computed the same way whatever the tiling.
+struct RowTiles {
+    int tile, tiles;
+    bool parallel;
+    RowTiles(int M, int N, int K, int n_threads) {
+        const int per = (N + 16 * std::max(1, n_threads) - 1) / (16 * std::max(1, n_threads));
+        tile = std::max(16, (per + 15) / 16 * 16);
+        tiles = (N + tile - 1) / tile;
+        parallel = n_threads > 1 && int64_t(M) * N * K > 100000;
+    }
+};
+
+}  // namespace
+
+void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, XValues xv) {
     const int N = w.out, K = w.in;
     const KernelPath path = kernel_path();
-    // Rows of W per task: a multiple of 16 (the SIMD kernels take 4-row tiles), about 16 tasks per thread so the
-    // dynamic schedule balances without a task per 16 rows (the 129280-row head would be 8080 tasks). Every output
-    // row is computed the same way whatever the tiling.
-    const int per = (N + 16 * std::max(1, n_threads) - 1) / (16 * std::max(1, n_threads));
-    const int TILE = std::max(16, (per + 15) / 16 * 16);
-    const int tiles = (N + TILE - 1) / TILE;
-    const bool par = n_threads > 1 && int64_t(M) * N * K > 100000;
+#if defined(DSV32_X86_KERNELS)
+    // x of bf16 values on a CPU with AVX512-BF16: the dot-product kernels on x packed as bf16 (linear_isa.h).
+    if (xv == XValues::Bf16 && path == KernelPath::Avx512 && bf16_dot_on() && bf16_dot_layout_ok(w)) {
+        thread_local std::vector<uint16_t> xb;
+        xb.resize(size_t(M) * size_t(K) + 32);
+        uint16_t* xp = xb.data();
+        while (reinterpret_cast<uintptr_t>(xp) % 64) ++xp;
+        if (pack_x_bf16(x, M, K, xp)) {
+            const RowTiles rt(M, N, K, n_threads);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads > 0 ? n_threads : 1) if (rt.parallel)
+#endif
+            for (int t = 0; t < rt.tiles; ++t) linear_rows_bf16dot(xp, w, y, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile));
+            return;
+        }
+    }
+#endif
+    (void)xv;
+    const RowTiles rt(M, N, K, n_threads);
+    const int TILE = rt.tile, tiles = rt.tiles;
+    const bool par = rt.parallel;
     // FP8 batched on AVX-512: x packed in 128-column blocks once, shared by the threads (linear_isa.h).
     const float* xpk = nullptr;
 #if defined(DSV32_X86_KERNELS)

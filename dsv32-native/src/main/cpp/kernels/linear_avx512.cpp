@@ -61,7 +61,10 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
             const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
             __m512 tot = _mm512_setzero_ps();
+            const uint8_t* ahead = p + 8 * row_stride(w);  // 8 rows on: more lines in flight than one core's stream has
             for (; k + 128 <= K; k += 128) {
+                _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(ahead + k + 64), _MM_HINT_T0);
                 __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
                 DSV32_UNROLL
                 for (int j = 0; j < 128; j += 32) {
@@ -75,8 +78,10 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             s = _mm512_reduce_add_ps(tot);
         } else if (w.type == WType::BF16) {
             const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
+            const uint8_t* ahead = p + 2 * 8 * row_stride(w);
             __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
             for (; k + 32 <= K; k += 32) {
+                _mm_prefetch(reinterpret_cast<const char*>(ahead + 2 * size_t(k)), _MM_HINT_T0);
                 a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k), bf16x16(p + 2 * size_t(k)), a0);
                 a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + k + 16), bf16x16(p + 2 * size_t(k) + 32), a1);
             }
@@ -235,10 +240,12 @@ template <int MG>
 void bf16_rows(const float* x, const WeightMat& w, float* y, int m0, int n) {
     const int K = w.in, N = w.out, K32 = K & ~31;
     const uint8_t* p = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
+    const uint8_t* ahead = p + 2 * 8 * row_stride(w);  // as gemv_rows
     __m512 a0[MG], a1[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
     for (int k = 0; k < K32; k += 32) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + 2 * size_t(k)), _MM_HINT_T0);
         const __m512 wa = bf16x16(p + 2 * size_t(k)), wb = bf16x16(p + 2 * size_t(k) + 32);
         DSV32_UNROLL
         for (int m = 0; m < MG; ++m) {
@@ -262,11 +269,14 @@ template <int MG>
 void fp8_rows_small(const float* x, const WeightMat& w, float* y, int m0, int n) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
     const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+    const uint8_t* ahead = p + 8 * row_stride(w);  // as gemv_rows
     const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
     __m512 tot[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) tot[m] = _mm512_setzero_ps();
     for (int k = 0; k < KB; k += 128) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + k + 64), _MM_HINT_T0);
         __m512 a0[MG], a1[MG];
         DSV32_UNROLL
         for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();

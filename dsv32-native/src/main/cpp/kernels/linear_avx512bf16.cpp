@@ -1,0 +1,269 @@
+// linear_avx512bf16.cpp: the AVX512-BF16 row kernels of kernels::linear for FP8 weights and an x that holds bf16
+// values (XValues::Bf16: the fp8 numerics, where every FP8 linear's input is act_quant's e4m3 * 2^e). Compiled
+// with -mavx512f -mavx512bw -mavx512vl -mavx512bf16 -mavx512vbmi -mfma (CMakeLists.txt); called only when the CPU has
+// them (bf16_dot_supported()). Reference: linear_rows_scalar in linear.cpp (test_kernels compares against it).
+//
+// Why it is exact: an e4m3 code and a bf16 activation are both bf16 values, so VDPBF16PS forms each product exactly in
+// f32 and only the f32 sums round, as in the f32 kernels (the order of the sums differs; the FP8 block scale is applied
+// to each 128-block's sum, as fp8_gemm_ref does). Denormal bf16 inputs count as zero in VDPBF16PS; no e4m3 code is one
+// (the smallest, 2^-9, is a normal bf16) and an activation under 2^-126 contributes nothing an f32 sum would keep.
+//
+// e4m3 -> bf16: two VPERMI2B lookups of the 7 magnitude bits (128-entry tables of the bf16's high and low bytes),
+// the sign OR-ed into the high byte, then the bytes interleaved into words with VPUNPCK{L,H}BW. The interleave works
+// within 128-bit lanes, so a 64-code chunk becomes two vectors: w0 = codes {0..7, 16..23, 32..39, 48..55} and w1 = the
+// other 32; pack_x_bf16 lays x out in the same order, so each product pairs the right column.
+//
+// The arithmetic of one output y[m][n] (the contract that makes every M and every tiling give the same bits):
+//   tot = 0; per 128-block b: blk = 0, then blk = dp(blk, w, x) over its four 32-pair vectors in order (w0, w1 of
+//   columns 0..63, then of 64..127); tot = fma(blk, scale[b], tot). y = reduce_add(tot).
+// FP8 weights only: BF16 weights (the head) stay on the f32 kernels, where bf16 -> f32 is one shift and VDPBF16PS
+// (one per cycle here, half the f32 FMA rate) measured slower.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kernels/linear_isa.h"
+
+namespace dsv32 {
+namespace kernels {
+
+namespace {
+
+#define DSV32_UNROLL _Pragma("GCC unroll 8")
+
+inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
+
+// The four 64-byte lookup tables: high / low byte of bf16(e4m3 magnitude code c), c = 0..127 (c & 64 picks the table).
+struct Lut {
+    __m512i hi0, hi1, lo0, lo1;
+};
+
+Lut make_lut() {
+    alignas(64) static uint8_t hi[128], lo[128];
+    static const bool filled = [] {
+        const float* tab = e4m3_table();
+        for (int c = 0; c < 128; ++c) {
+            const uint16_t b = f32_to_bf16(tab[c]);  // exact: e4m3 has 3 mantissa bits (0x7F, NaN, stays NaN)
+            hi[c] = uint8_t(b >> 8);
+            lo[c] = uint8_t(b & 0xFF);
+        }
+        return true;
+    }();
+    (void)filled;
+    return {_mm512_load_si512(hi), _mm512_load_si512(hi + 64), _mm512_load_si512(lo), _mm512_load_si512(lo + 64)};
+}
+
+// 64 e4m3 codes -> w0, w1 (32 bf16 each, in the lane order described above).
+inline void fp8x64(const uint8_t* p, const Lut& L, __m512bh* w0, __m512bh* w1) {
+    const __m512i c = _mm512_loadu_si512(p);
+    __m512i hi = _mm512_permutex2var_epi8(L.hi0, c, L.hi1);  // bits 0..5 index a table, bit 6 picks it, bit 7 ignored
+    const __m512i lo = _mm512_permutex2var_epi8(L.lo0, c, L.lo1);
+    hi = _mm512_ternarylogic_epi32(hi, c, _mm512_set1_epi8(char(0x80)), 0xF8);  // hi | (c & 0x80): the sign
+    *w0 = (__m512bh)_mm512_unpacklo_epi8(lo, hi);
+    *w1 = (__m512bh)_mm512_unpackhi_epi8(lo, hi);
+}
+
+inline __m512bh ldbh(const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); }
+
+// ---- FP8 weights ----
+
+// M == 1: R rows of W at once (R independent chains), converted in registers.
+template <int R>
+void fp8_gemv(const uint16_t* xb, const WeightMat& w, float* y, int n, const Lut& L) {
+    const int K = w.in;
+    const uint8_t* p[R];
+    const float* srow[R];
+    __m512 tot[R];
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) {
+        p[r] = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
+        srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
+        tot[r] = _mm512_setzero_ps();
+    }
+    const size_t pf = 8 * row_stride(w);
+    for (int k = 0; k < K; k += 128) {
+        const __m512bh x0 = ldbh(xb + k), x1 = ldbh(xb + k + 32), x2 = ldbh(xb + k + 64), x3 = ldbh(xb + k + 96);
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            // The same columns 8 rows on: more lines in flight than the hardware prefetcher keeps for one core, which
+            // it needs to read at memory speed (measured: 14 -> 17-19 GB/s per core from DRAM).
+            _mm_prefetch(reinterpret_cast<const char*>(p[r] + pf + k), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(p[r] + pf + k + 64), _MM_HINT_T0);
+            __m512bh w0, w1, w2, w3;
+            fp8x64(p[r] + k, L, &w0, &w1);
+            fp8x64(p[r] + k + 64, L, &w2, &w3);
+            __m512 blk = _mm512_dpbf16_ps(_mm512_setzero_ps(), w0, x0);
+            blk = _mm512_dpbf16_ps(blk, w1, x1);
+            blk = _mm512_dpbf16_ps(blk, w2, x2);
+            blk = _mm512_dpbf16_ps(blk, w3, x3);
+            tot[r] = _mm512_fmadd_ps(blk, _mm512_set1_ps(srow[r][k / 128]), tot[r]);
+        }
+    }
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) y[n + r] = _mm512_reduce_add_ps(tot[r]);
+}
+
+// Small M (decode batches): row n's codes converted once in registers and applied to MG rows of x [m0, m0 + MG).
+template <int MG>
+void fp8_small(const uint16_t* xb, const WeightMat& w, float* y, int m0, int n, const Lut& L) {
+    const int K = w.in, N = w.out;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+    const uint8_t* ahead = p + 8 * row_stride(w);  // as fp8_gemv
+    const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+    __m512 tot[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) tot[m] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k += 128) {
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(ahead + k + 64), _MM_HINT_T0);
+        __m512bh w0, w1, w2, w3;
+        fp8x64(p + k, L, &w0, &w1);
+        fp8x64(p + k + 64, L, &w2, &w3);
+        const __m512 s = _mm512_set1_ps(srow[k / 128]);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) {
+            const uint16_t* xr = xb + size_t(m0 + m) * size_t(K) + k;
+            __m512 blk = _mm512_dpbf16_ps(_mm512_setzero_ps(), w0, ldbh(xr));
+            blk = _mm512_dpbf16_ps(blk, w1, ldbh(xr + 32));
+            blk = _mm512_dpbf16_ps(blk, w2, ldbh(xr + 64));
+            blk = _mm512_dpbf16_ps(blk, w3, ldbh(xr + 96));
+            tot[m] = _mm512_fmadd_ps(blk, s, tot[m]);
+        }
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) y[size_t(m0 + m) * size_t(N) + size_t(n)] = _mm512_reduce_add_ps(tot[m]);
+}
+
+// Large M (prefill): the tile's R rows of W converted once into scratch (bf16, the same lane order), then applied to
+// the rows of x two at a time: 2R block chains and 2R totals in registers, the converted rows read from L1.
+template <int R>
+void fp8_gemm(const uint16_t* xb, const WeightMat& w, float* y, int M, int n, const Lut& L, uint16_t* wt) {
+    const int K = w.in, N = w.out;
+    const float* srow[R];
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) {
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
+        srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
+        for (int k = 0; k < K; k += 64) {
+            __m512bh w0, w1;
+            fp8x64(p + k, L, &w0, &w1);
+            _mm512_store_si512(wt + size_t(r) * size_t(K) + k, (__m512i)w0);
+            _mm512_store_si512(wt + size_t(r) * size_t(K) + k + 32, (__m512i)w1);
+        }
+    }
+    int m = 0;
+    for (; m + 2 <= M; m += 2) {
+        const uint16_t* xa = xb + size_t(m) * size_t(K);
+        const uint16_t* xc = xa + size_t(K);
+        __m512 ta[R], tc[R];
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) ta[r] = tc[r] = _mm512_setzero_ps();
+        for (int k = 0; k < K; k += 128) {
+            __m512 ba[R], bc[R];
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) ba[r] = bc[r] = _mm512_setzero_ps();
+            DSV32_UNROLL
+            for (int j = 0; j < 128; j += 32) {
+                const __m512bh va = ldbh(xa + k + j), vc = ldbh(xc + k + j);
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    const __m512bh wv = (__m512bh)_mm512_load_si512(wt + size_t(r) * size_t(K) + k + j);
+                    ba[r] = _mm512_dpbf16_ps(ba[r], wv, va);
+                    bc[r] = _mm512_dpbf16_ps(bc[r], wv, vc);
+                }
+            }
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) {
+                const __m512 s = _mm512_set1_ps(srow[r][k / 128]);
+                ta[r] = _mm512_fmadd_ps(ba[r], s, ta[r]);
+                tc[r] = _mm512_fmadd_ps(bc[r], s, tc[r]);
+            }
+        }
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            y[size_t(m) * size_t(N) + size_t(n + r)] = _mm512_reduce_add_ps(ta[r]);
+            y[size_t(m + 1) * size_t(N) + size_t(n + r)] = _mm512_reduce_add_ps(tc[r]);
+        }
+    }
+    for (; m < M; ++m) {
+        const uint16_t* xa = xb + size_t(m) * size_t(K);
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            const uint16_t* wr = wt + size_t(r) * size_t(K);
+            __m512 t = _mm512_setzero_ps();
+            for (int k = 0; k < K; k += 128) {
+                __m512 b = _mm512_setzero_ps();
+                DSV32_UNROLL
+                for (int j = 0; j < 128; j += 32)
+                    b = _mm512_dpbf16_ps(b, (__m512bh)_mm512_load_si512(wr + k + j), ldbh(xa + k + j));
+                t = _mm512_fmadd_ps(b, _mm512_set1_ps(srow[r][k / 128]), t);
+            }
+            y[size_t(m) * size_t(N) + size_t(n + r)] = _mm512_reduce_add_ps(t);
+        }
+    }
+}
+
+// Up to this many rows of x the FP8 kernel converts in registers per row of W (fp8_small), above it per tile (fp8_gemm).
+constexpr int SMALL_M = 16;
+
+}  // namespace
+
+bool bf16_dot_layout_ok(const WeightMat& w) { return w.type == WType::FP8 && w.in % 128 == 0 && w.scale != nullptr; }
+
+bool pack_x_bf16(const float* x, int M, int K, uint16_t* out) {
+    const __m512i low = _mm512_set1_epi32(0xFFFF);
+    __m512i bad = _mm512_setzero_si512();
+    for (int m = 0; m < M; ++m) {
+        const float* xr = x + size_t(m) * size_t(K);
+        uint16_t* o = out + size_t(m) * size_t(K);
+        for (int k = 0; k < K; k += 16) {
+            const __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xr + k));
+            bad = _mm512_or_si512(bad, _mm512_and_si512(v, low));
+            const __m256i h = _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16));
+            // Column k + i (k a multiple of 16, i < 16) of a 64-column chunk c0: i < 8 goes to w0's half, i >= 8 to
+            // w1's; within a half, lane (k % 64) / 16 holds 8 consecutive columns.
+            const int c0 = k & ~63, lane = (k & 63) / 16;
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c0 + 8 * lane), _mm256_castsi256_si128(h));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c0 + 32 + 8 * lane), _mm256_extracti128_si256(h, 1));
+        }
+    }
+    return _mm512_test_epi32_mask(bad, bad) == 0;
+}
+
+void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1) {
+    const Lut L = make_lut();
+    if (M == 1) {
+        int n = n0;
+        for (; n + 4 <= n1; n += 4) fp8_gemv<4>(xb, w, y, n, L);
+        for (; n < n1; ++n) fp8_gemv<1>(xb, w, y, n, L);
+        return;
+    }
+    if (M <= SMALL_M) {
+        for (int n = n0; n < n1; ++n)
+            for (int m0 = 0; m0 < M; m0 += 8) {
+                switch (M - m0 < 8 ? M - m0 : 8) {
+                    case 8: fp8_small<8>(xb, w, y, m0, n, L); break;
+                    case 7: fp8_small<7>(xb, w, y, m0, n, L); break;
+                    case 6: fp8_small<6>(xb, w, y, m0, n, L); break;
+                    case 5: fp8_small<5>(xb, w, y, m0, n, L); break;
+                    case 4: fp8_small<4>(xb, w, y, m0, n, L); break;
+                    case 3: fp8_small<3>(xb, w, y, m0, n, L); break;
+                    case 2: fp8_small<2>(xb, w, y, m0, n, L); break;
+                    default: fp8_small<1>(xb, w, y, m0, n, L); break;
+                }
+            }
+        return;
+    }
+    thread_local std::vector<uint16_t> scratch;
+    const size_t need = 4 * size_t(w.in) + 32;
+    if (scratch.size() < need) scratch.resize(need);
+    uint16_t* wt = scratch.data();
+    while (reinterpret_cast<uintptr_t>(wt) % 64) ++wt;
+    int n = n0;
+    for (; n + 4 <= n1; n += 4) fp8_gemm<4>(xb, w, y, M, n, L, wt);
+    for (; n < n1; ++n) fp8_gemm<1>(xb, w, y, M, n, L, wt);
+}
+
+}  // namespace kernels
+}  // namespace dsv32
