@@ -44,6 +44,14 @@ int main(int argc, char** argv) {
     dsv32_model_info info{};
     dsv32_model_get_info(m, &info);
     int32_t seq = 0;
+    if (std::getenv("BENCH_WARM_PREFILL")) {  // one untimed prefill first (allocator and page warm-up, as in a server)
+        dsv32_seq_open(m, &seq);
+        std::vector<int32_t> w(size_t(prompt), 7);
+        std::vector<float> lw(size_t(info.vocab_size));
+        dsv32_batch_entry we{seq, 0, prompt, w.data()};
+        dsv32_forward_last(m, &we, 1, lw.data(), lw.size());
+        dsv32_seq_close(m, seq);
+    }
     dsv32_seq_open(m, &seq);
     std::vector<int32_t> toks(size_t(prompt + steps));
     for (size_t i = 0; i < toks.size(); ++i) toks[i] = int32_t((i * 7919 + 13) % size_t(info.vocab_size));

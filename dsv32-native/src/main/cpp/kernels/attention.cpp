@@ -30,24 +30,35 @@ void index_scores_scalar(const float* const* q, const float* const* w, float* co
     }
 }
 
-void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
     for (int h = 0; h < nh; ++h) {
         const float* ql = q_lat + size_t(h) * size_t(kvr);
         const float* qp = q_pe + size_t(h) * size_t(dr);
-        float* p = scratch + size_t(h) * size_t(nsel);
-        for (int j = 0; j < nsel; ++j) {
+        for (int j = 0; j < nkeys; ++j) {
             float s = 0;
             for (int i = 0; i < kvr; ++i) s += ql[i] * lat[j][i];
             for (int i = 0; i < dr; ++i) s += qp[i] * pe[j][i];
-            p[j] = s * scale;
+            p[size_t(h) * pstride + size_t(j)] = s * scale;
         }
-        softmax(p, nsel);
-        float* o = o_lat + size_t(h) * size_t(kvr);
-        std::fill(o, o + kvr, 0.0f);
-        for (int j = 0; j < nsel; ++j)
-            for (int i = 0; i < kvr; ++i) o[i] += p[j] * lat[j][i];
     }
+}
+
+void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
+                       int c1, float* o_lat) {
+    for (int h = 0; h < nh; ++h) {
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        std::fill(o + c0, o + c1, 0.0f);
+        for (int j = 0; j < nkeys; ++j)
+            for (int i = c0; i < c1; ++i) o[i] += p[size_t(h) * pstride + size_t(j)] * lat[j][i];
+    }
+}
+
+void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+    mla_scores_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, scratch, size_t(nsel));
+    for (int h = 0; h < nh; ++h) softmax(scratch + size_t(h) * size_t(nsel), nsel);
+    mla_values_scalar(scratch, size_t(nsel), nh, kvr, lat, nsel, 0, kvr, o_lat);
 }
 
 void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
@@ -105,16 +116,20 @@ void index_scores_dot(const float* const* q, const float* const* w, float* const
     }
 }
 
-void mla_decode_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                    const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                    const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    for (int h = 0; h < nh; ++h)
+        for (int j = 0; j < nkeys; ++j)
+            p[size_t(h) * pstride + size_t(j)] =
+                (dot(q_lat + size_t(h) * size_t(kvr), lat[j], kvr) + dot(q_pe + size_t(h) * size_t(dr), pe[j], dr)) * scale;
+}
+
+void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                    float* o_lat) {
     for (int h = 0; h < nh; ++h) {
-        float* p = scratch + size_t(h) * size_t(nsel);
-        for (int j = 0; j < nsel; ++j)
-            p[j] = (dot(q_lat + size_t(h) * size_t(kvr), lat[j], kvr) + dot(q_pe + size_t(h) * size_t(dr), pe[j], dr)) * scale;
-        softmax(p, nsel);
         float* o = o_lat + size_t(h) * size_t(kvr);
-        std::fill(o, o + kvr, 0.0f);
-        for (int j = 0; j < nsel; ++j) axpy(p[j], lat[j], o, kvr);
+        std::fill(o + c0, o + c1, 0.0f);
+        for (int j = 0; j < nkeys; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, o + c0, c1 - c0);
     }
 }
 
@@ -143,13 +158,29 @@ void index_scores(const float* const* q, const float* const* w, float* const* ou
     index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
+void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mla_scores_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+#endif
+    if (kernel_path() == KernelPath::Avx2) return mla_scores_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    mla_scores_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+}
+
+void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                float* o_lat) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mla_values_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+#endif
+    if (kernel_path() == KernelPath::Avx2) return mla_values_dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+    mla_values_scalar(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+}
+
 void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                 const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
-#if defined(DSV32_X86_KERNELS)
-    if (kernel_path() == KernelPath::Avx512) return mla_decode_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
-#endif
-    if (kernel_path() == KernelPath::Avx2) return mla_decode_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
-    mla_decode_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, o_lat, scratch);
+    mla_scores(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, scratch, size_t(nsel));
+    for (int h = 0; h < nh; ++h) softmax(scratch + size_t(h) * size_t(nsel), nsel);
+    mla_values(scratch, size_t(nsel), nh, kvr, lat, nsel, 0, kvr, o_lat);
 }
 
 void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,

@@ -33,6 +33,20 @@ void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
 
+// The two halves of mla_decode, for splitting one query's attention over threads by keys and by columns; each element
+// is computed exactly as mla_decode computes it, whatever the split:
+//   mla_scores: p[h * pstride + j] = s[h][j] for heads [0, nh), keys j in [0, nkeys) (lat / pe: those keys' rows);
+//   mla_values: o_lat[h * kvr + c] = sum_j p[h * pstride + j] lat[j][c], j = 0..nkeys-1 in sequence, for columns
+//   c in [c0, c1) (only those written).
+void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                float* o_lat);
+void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
+                       int c1, float* o_lat);
+
 // MLA prefill attention in the MHA form (§6.2) of one query row, heads [0, nh), over nsel keys:
 //   s[h][j] = (q[h][0:dn] . kv[j][h*(dn+dv) : +dn] + q[h][dn:dn+dr] . pe[j]) * scale,  p[h] = softmax(s[h]),
 //   o[h] = sum_j p[h][j] kv[j][h*(dn+dv)+dn : +dv]
@@ -55,8 +69,10 @@ void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, in
 #if defined(DSV32_X86_KERNELS)
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
-void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
+void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                       float* o_lat);
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
 void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
                     int nsel, float scale, float* o, float* scratch);

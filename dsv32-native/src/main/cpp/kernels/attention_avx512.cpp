@@ -146,63 +146,89 @@ inline void mla_scores_keys(const float* q_lat, const float* q_pe, int kvr, int 
         for (int g = 0; g < G; ++g) p[size_t(g) * pstride + size_t(u)] = _mm512_reduce_add_ps(a[u][g]) * scale;
 }
 
-// Scores of G heads against the nsel selected keys, two keys per pass, the rows of later keys prefetched.
+// Scores of G heads against the nkeys keys, two keys per pass, the rows of later keys prefetched.
 template <int G>
-inline void mla_scores(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat,
-                       const float* const* pe, int nsel, float scale, float* p) {
+inline void mla_scores_group(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat,
+                             const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
     constexpr int AHEAD = 4;  // keys ahead: about a microsecond of work, several memory latencies
-    for (int j = 0; j < std::min(AHEAD, nsel); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
+    for (int j = 0; j < std::min(AHEAD, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
     int j = 0;
-    for (; j + 2 <= nsel; j += 2) {
-        for (int t = j + AHEAD; t < std::min(j + AHEAD + 2, nsel); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
-        mla_scores_keys<G, 2>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, size_t(nsel));
+    for (; j + 2 <= nkeys; j += 2) {
+        for (int t = j + AHEAD; t < std::min(j + AHEAD + 2, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
+        mla_scores_keys<G, 2>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, pstride);
     }
-    if (j < nsel) mla_scores_keys<G, 1>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, size_t(nsel));
+    if (j < nkeys) mla_scores_keys<G, 1>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, pstride);
 }
 
-// o_lat[g] = sum_j p[g][j] lat[j] for G heads, 16 latent dims at a time (each latent line read once per group).
-template <int G>
-inline void mla_values(const float* p, int kvr, const float* const* lat, int nsel, float* o_lat) {
-    for (int c = 0; c < kvr; c += 16) {
-        const __mmask16 m = tail_mask(kvr - c);
-        __m512 a[G];
+// o_lat[g][c0..c1) = sum_j p[g][j] lat[j][c0..c1) for G heads, NC 16-column chunks per pass over the keys (2 * 8
+// accumulators at most), the keys in sequence.
+template <int G, int NC>
+inline void mla_values_group(const float* p, size_t pstride, int kvr, const float* const* lat, int nkeys, int c,
+                             int c1, float* o_lat) {
+    __m512 a[G][NC];
+    __mmask16 m[NC];
+    DSV32_UNROLL
+    for (int u = 0; u < NC; ++u) m[u] = tail_mask(c1 - (c + 16 * u));
+    DSV32_UNROLL
+    for (int g = 0; g < G; ++g)
         DSV32_UNROLL
-        for (int g = 0; g < G; ++g) a[g] = _mm512_setzero_ps();
-        for (int j = 0; j < nsel; ++j) {
-            const __m512 lv = _mm512_maskz_loadu_ps(m, lat[j] + c);
+        for (int u = 0; u < NC; ++u) a[g][u] = _mm512_setzero_ps();
+    for (int j = 0; j < nkeys; ++j) {
+        __m512 lv[NC];
+        DSV32_UNROLL
+        for (int u = 0; u < NC; ++u) lv[u] = _mm512_maskz_loadu_ps(m[u], lat[j] + c + 16 * u);
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            const __m512 pv = _mm512_set1_ps(p[size_t(g) * pstride + size_t(j)]);
             DSV32_UNROLL
-            for (int g = 0; g < G; ++g) a[g] = _mm512_fmadd_ps(_mm512_set1_ps(p[size_t(g) * size_t(nsel) + size_t(j)]), lv, a[g]);
+            for (int u = 0; u < NC; ++u) a[g][u] = _mm512_fmadd_ps(pv, lv[u], a[g][u]);
         }
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) _mm512_mask_storeu_ps(o_lat + size_t(g) * kvr + c, m, a[g]);
     }
-}
-
-template <int G>
-void mla_group(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat, const float* const* pe,
-               int nsel, float scale, float* o_lat, float* p) {
-    mla_scores<G>(q_lat, q_pe, kvr, dr, lat, pe, nsel, scale, p);
-    for (int g = 0; g < G; ++g) softmax(p + size_t(g) * size_t(nsel), nsel);
-    mla_values<G>(p, kvr, lat, nsel, o_lat);
+    DSV32_UNROLL
+    for (int g = 0; g < G; ++g)
+        DSV32_UNROLL
+        for (int u = 0; u < NC; ++u) _mm512_mask_storeu_ps(o_lat + size_t(g) * kvr + c + 16 * u, m[u], a[g][u]);
 }
 
 }  // namespace
 
-void mla_decode_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                       const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
+void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
     for (int h = 0; h < nh;) {
-        const int g = std::min(8, nh - h);
         const float* ql = q_lat + size_t(h) * size_t(kvr);
         const float* qp = q_pe + size_t(h) * size_t(dr);
-        float* o = o_lat + size_t(h) * size_t(kvr);
-        float* p = scratch + size_t(h) * size_t(nsel);
+        float* ph = p + size_t(h) * pstride;
+        const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
         switch (g) {
-            case 8: mla_group<8>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); break;
-            case 4: case 5: case 6: case 7: mla_group<4>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 4; continue;
-            case 2: case 3: mla_group<2>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 2; continue;
-            default: mla_group<1>(ql, qp, kvr, dr, lat, pe, nsel, scale, o, p); h += 1; continue;
+            case 8: mla_scores_group<8>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
+            case 4: mla_scores_group<4>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
+            case 2: mla_scores_group<2>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
+            default: mla_scores_group<1>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
         }
-        h += 8;
+        h += g;
+    }
+}
+
+void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                       float* o_lat) {
+    for (int h = 0; h < nh;) {
+        const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
+        const float* ph = p + size_t(h) * pstride;
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        for (int c = c0; c < c1; c += 32) {
+            const bool two = c1 - c > 16;
+            switch (g * 2 + (two ? 1 : 0)) {
+                case 17: mla_values_group<8, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 16: mla_values_group<8, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 9: mla_values_group<4, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 8: mla_values_group<4, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 5: mla_values_group<2, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 4: mla_values_group<2, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 3: mla_values_group<1, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                default: mla_values_group<1, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+            }
+        }
+        h += g;
     }
 }
 
@@ -241,18 +267,26 @@ void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float*
         }
         softmax(scratch, nsel);
         float* oh = o + size_t(h) * size_t(dv);
-        for (int c = 0; c < dv; c += 64) {  // 4 accumulators of 16 value dims, all keys
-            const int w = std::min(64, dv - c);
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        int c = 0;
+        for (; c + 128 <= dv; c += 128) {  // 8 accumulators of 16 value dims (8 independent chains), all keys
+            __m512 acc[8];
+            DSV32_UNROLL
+            for (int u = 0; u < 8; ++u) acc[u] = _mm512_setzero_ps();
             for (int j = 0; j < nsel; ++j) {
                 const float* v = kv[j] + off + size_t(dn) + size_t(c);
                 const __m512 p = _mm512_set1_ps(scratch[j]);
                 DSV32_UNROLL
-                for (int u = 0; u < 4; ++u)
-                    if (16 * u < w) acc[u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(tail_mask(w - 16 * u), v + 16 * u), acc[u]);
+                for (int u = 0; u < 8; ++u) acc[u] = _mm512_fmadd_ps(p, _mm512_loadu_ps(v + 16 * u), acc[u]);
             }
-            for (int u = 0; u < 4; ++u)
-                if (16 * u < w) _mm512_mask_storeu_ps(oh + c + 16 * u, tail_mask(w - 16 * u), acc[u]);
+            DSV32_UNROLL
+            for (int u = 0; u < 8; ++u) _mm512_storeu_ps(oh + c + 16 * u, acc[u]);
+        }
+        for (; c < dv; c += 16) {  // the rest (dv not a multiple of 128), 16 at a time: the same chain per element
+            const __mmask16 m = tail_mask(dv - c);
+            __m512 acc = _mm512_setzero_ps();
+            for (int j = 0; j < nsel; ++j)
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(scratch[j]), _mm512_maskz_loadu_ps(m, kv[j] + off + size_t(dn) + size_t(c)), acc);
+            _mm512_mask_storeu_ps(oh + c, m, acc);
         }
     }
 }

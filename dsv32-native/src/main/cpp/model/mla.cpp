@@ -14,7 +14,21 @@
 #include "model/model.h"
 #include "model/workspace.h"
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 namespace dsv32 {
+
+namespace {
+int thread_index() {
+#if defined(_OPENMP)
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+}  // namespace
 
 void Model::linear(const Linear& L, const float* x, int S, float* y) const { linear(L, x, S, y, threads()); }
 
@@ -93,11 +107,20 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (int t = 0; t < st.segs[size_t(i)].start + st.segs[size_t(i)].n; ++t)
                 std::copy_n(c[size_t(i)].latent(t), kvr, lat + (kv0[size_t(i)] + size_t(t)) * kvr);
         linear(R.wkv_b, lat, int(total), kvb);
+        // By head: an item below reads one head's k_nope / v of many keys; in kvb those lie H * kvw floats apart (16 KB
+        // on mini), all in the same few cache sets, which thrashed L1 / L2. kvh [H][total][kvw] makes them contiguous.
+        float* const kvh = workspace(WorkSlot::MlaKvHead, total * H * kvw);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads()) if (total * H * kvw > (1u << 16))
+#endif
+        for (long t = 0; t < long(total); ++t)
+            for (int h = 0; h < H; ++h)
+                std::copy_n(kvb + (size_t(t) * H + h) * kvw, kvw, kvh + (size_t(h) * total + size_t(t)) * kvw);
         std::vector<std::pair<int, int>> rows;  // (segment, row) of every query on this path
         for (int i : mha)
             for (int s = 0; s < st.segs[size_t(i)].n; ++s) rows.emplace_back(i, st.segs[size_t(i)].row0 + s);
         // Work items: (16 consecutive query rows, one head). An item reads only its head's k_nope / v of the keys
-        // (H * kvw floats apart per key), so they stay in L2 across its rows instead of every row sweeping all heads.
+        // (contiguous in kvh), so they stay in L2 across its rows instead of every row sweeping all heads.
         constexpr int RB = 16;
         const int nblocks = int((rows.size() + RB - 1) / RB), items = nblocks * H;
 #if defined(_OPENMP)
@@ -111,13 +134,13 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (size_t r = r0; r < r1; ++r) {
                 const int i = rows[r].first, s = rows[r].second;
                 const KvCache::View& cv = c[size_t(i)];
-                const float* kvbi = kvb + kv0[size_t(i)] * H * kvw + size_t(h) * kvw;  // head h of key 0
+                const float* kvbi = kvh + (size_t(h) * total + kv0[size_t(i)]) * kvw;  // head h of key 0
                 const std::vector<int>& keys = sel[size_t(s)];
                 kv_rows.resize(keys.size());
                 pe_rows.resize(keys.size());
                 p.resize(keys.size());
                 for (size_t j = 0; j < keys.size(); ++j) {
-                    kv_rows[j] = kvbi + size_t(keys[j]) * H * kvw;
+                    kv_rows[j] = kvbi + size_t(keys[j]) * kvw;
                     pe_rows[j] = cv.k_pe(keys[j]);
                 }
                 kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
@@ -126,13 +149,19 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         }
     }
     if (!dec.empty()) {
-        // Absorbed form (§6.3): q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t).
-        // Work items are groups of heads; per group the W_UK / W_UV rows are dequantised once and applied to the
-        // decode tokens of every entry (kernels::linear_t_rows / linear_rows), and each entry's attention over its
-        // selected latents runs for the whole group at once (kernels::mla_decode: each latent read once per group).
+        // Absorbed form (§6.3): q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t),
+        // in one parallel region of five steps (each a worksharing loop; the barriers between them order the steps):
+        //   1. per group of heads, q_lat of every entry (W_UK rows dequantised once per group: kernels::linear_t_rows);
+        //   2. per (entry, chunk of selected keys), the scores of all heads (kernels::mla_scores): each selected latent
+        //      is read once, by one thread;
+        //   3. per (entry, head), the softmax;
+        //   4. per (entry, block of latent columns), o_lat of all heads (kernels::mla_values);
+        //   5. per group of heads, o = W_UV o_lat for every entry (kernels::linear_rows).
+        // Every value is computed the same way whatever the split or thread count (attention.h).
         const kernels::WeightMat wkv_b = R.wkv_b.mat();
         const int nd = int(dec.size());
         std::vector<std::vector<const float*>> lat_rows(static_cast<size_t>(nd)), pe_rows(static_cast<size_t>(nd));
+        std::vector<size_t> p0(static_cast<size_t>(nd) + 1, 0);  // entry i's scores: pbuf[p0[i] ..], [H][ns_i]
         for (int i = 0; i < nd; ++i) {
             const KvCache::View& cv = c[size_t(dec[size_t(i)])];
             const std::vector<int>& keys = sel[size_t(st.segs[size_t(dec[size_t(i)])].row0)];
@@ -140,47 +169,96 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 lat_rows[size_t(i)].push_back(cv.latent(t));
                 pe_rows[size_t(i)].push_back(cv.k_pe(t));
             }
+            p0[size_t(i) + 1] = p0[size_t(i)] + size_t(H) * keys.size();
         }
+        auto ns = [&](int i) { return int(lat_rows[size_t(i)].size()); };
+        auto row_of = [&](int i) { return st.segs[size_t(dec[size_t(i)])].row0; };
         const int nt = std::max(1, threads());
-        const int G = std::max(1, std::min(8, (H + nt - 1) / nt));  // heads per item
+        const int G = std::max(1, std::min(8, (H + nt - 1) / nt));  // heads per item of steps 1 and 5
         const int groups = (H + G - 1) / G;
+        constexpr int KEYS = 64, COLS = 64;  // keys per item of step 2, latent columns per item of step 4
+        std::vector<std::pair<int, int>> score_items, value_items;  // (entry, first key) / (entry, first column)
+        for (int i = 0; i < nd; ++i) {
+            for (int t0 = 0; t0 < ns(i); t0 += KEYS) score_items.emplace_back(i, t0);
+            for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(i, c0);
+        }
+        std::vector<float> qlat(size_t(nd) * H * kvr), qpe(size_t(nd) * H * dr), olat(size_t(nd) * H * kvr), pbuf(p0.back());
+        // Per thread (steps 1 and 5): one head's q_nope / o_lat rows of every entry, and the W_UV outputs.
+        std::vector<float> xq(size_t(nt) * nd * dn), ol(size_t(nt) * nd * kvr), y(size_t(nt) * nd * wkv_b.out);
         bool failed = false;
+        for (int i = 0; i < nd; ++i)
+            for (int h = 0; h < H; ++h)
+                std::copy_n(q + (size_t(row_of(i)) * H + h) * dq + dn, dr, qpe.data() + (size_t(i) * H + h) * dr);
+        const bool par = nt > 1 && int64_t(H) * kvw * kvr * nd > 200000;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (groups > 1 && int64_t(H) * kvw * kvr * nd > 200000)
+#pragma omp parallel num_threads(nt) if (par)
 #endif
-        for (int gi = 0; gi < groups; ++gi) {
-            try {  // no exception may leave an OpenMP region: record it, throw after
-                const int h0 = gi * G, h1 = std::min(H, h0 + G), g = h1 - h0;
-                std::vector<float> xq(size_t(nd) * dn), qlat(size_t(nd) * g * kvr), qpe(size_t(g) * dr),
-                    olat(size_t(nd) * g * kvr), ol(size_t(nd) * kvr), y(size_t(nd) * wkv_b.out), p;
-                for (int h = h0; h < h1; ++h) {  // q_lat of every entry for head h
-                    for (int i = 0; i < nd; ++i)
-                        std::copy_n(q + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dq, dn, xq.data() + size_t(i) * dn);
-                    kernels::linear_t_rows(xq.data(), wkv_b, h * kvw, h * kvw + dn, ol.data(), nd);
-                    for (int i = 0; i < nd; ++i)
-                        std::copy_n(ol.data() + size_t(i) * kvr, kvr, qlat.data() + (size_t(i) * g + (h - h0)) * kvr);
-                }
-                for (int i = 0; i < nd; ++i) {
-                    const int row = st.segs[size_t(dec[size_t(i)])].row0;
-                    for (int h = h0; h < h1; ++h) std::copy_n(q + (size_t(row) * H + h) * dq + dn, dr, qpe.data() + size_t(h - h0) * dr);
-                    const int ns = int(lat_rows[size_t(i)].size());
-                    p.resize(size_t(g) * size_t(ns));
-                    kernels::mla_decode(qlat.data() + size_t(i) * g * kvr, qpe.data(), g, kvr, dr, lat_rows[size_t(i)].data(),
-                                        pe_rows[size_t(i)].data(), ns, scale, olat.data() + size_t(i) * g * kvr, p.data());
-                }
-                for (int h = h0; h < h1; ++h) {  // o = W_UV o_lat for every entry
-                    for (int i = 0; i < nd; ++i)
-                        std::copy_n(olat.data() + (size_t(i) * g + (h - h0)) * kvr, kvr, ol.data() + size_t(i) * kvr);
-                    const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
-                    kernels::linear_rows(ol.data(), wkv_b, y.data(), nd, wuv, wuv + dv);
-                    for (int i = 0; i < nd; ++i)
-                        std::copy_n(y.data() + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(st.segs[size_t(dec[size_t(i)])].row0) * H + h) * dv);
-                }
-            } catch (...) {
+        {
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (int gi = 0; gi < groups; ++gi) {
+                const size_t me = size_t(thread_index());
+                float* xg = xq.data() + me * nd * dn;
+                float* og = ol.data() + me * nd * kvr;
+                try {  // no exception may leave an OpenMP region (the kernels' thread-local scratch): record it
+                    for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
+                        for (int i = 0; i < nd; ++i) std::copy_n(q + (size_t(row_of(i)) * H + h) * dq, dn, xg + size_t(i) * dn);
+                        kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
+                        for (int i = 0; i < nd; ++i) std::copy_n(og + size_t(i) * kvr, kvr, qlat.data() + (size_t(i) * H + h) * kvr);
+                    }
+                } catch (...) {
 #if defined(_OPENMP)
 #pragma omp atomic write
 #endif
-                failed = true;
+                    failed = true;
+                }
+            }
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t it = 0; it < score_items.size(); ++it) {
+                const int i = score_items[it].first, t0 = score_items[it].second, n = std::min(KEYS, ns(i) - t0);
+                kernels::mla_scores(qlat.data() + size_t(i) * H * kvr, qpe.data() + size_t(i) * H * dr, H, kvr, dr,
+                                    lat_rows[size_t(i)].data() + t0, pe_rows[size_t(i)].data() + t0, n, scale,
+                                    pbuf.data() + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
+            }
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 4)
+#endif
+            for (int ih = 0; ih < nd * H; ++ih) {
+                const int i = ih / H, h = ih % H;
+                kernels::softmax(pbuf.data() + p0[size_t(i)] + size_t(h) * size_t(ns(i)), ns(i));
+            }
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t it = 0; it < value_items.size(); ++it) {
+                const int i = value_items[it].first, c0 = value_items[it].second;
+                kernels::mla_values(pbuf.data() + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
+                                    std::min(kvr, c0 + COLS), olat.data() + size_t(i) * H * kvr);
+            }
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (int gi = 0; gi < groups; ++gi) {
+                const size_t me = size_t(thread_index());
+                float* og = ol.data() + me * nd * kvr;
+                float* yg = y.data() + me * nd * wkv_b.out;
+                try {
+                    for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
+                        for (int i = 0; i < nd; ++i) std::copy_n(olat.data() + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
+                        const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
+                        kernels::linear_rows(og, wkv_b, yg, nd, wuv, wuv + dv);
+                        for (int i = 0; i < nd; ++i)
+                            std::copy_n(yg + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(row_of(i)) * H + h) * dv);
+                    }
+                } catch (...) {
+#if defined(_OPENMP)
+#pragma omp atomic write
+#endif
+                    failed = true;
+                }
             }
         }
         if (failed) throw std::runtime_error("attention: layer " + std::to_string(l) + ": out of memory in the decode attention");

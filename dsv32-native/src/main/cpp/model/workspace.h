@@ -17,6 +17,7 @@ enum class WorkSlot : int {
     MlaQ,       // mla.cpp: the attention queries [S, H * dq]
     MlaLatent,  // mla.cpp: the stacked cached latents of the prefill chunks [total, kvr]
     MlaKvB,     // mla.cpp: wkv_b of those latents [total, H * (dn + dv)]
+    MlaKvHead,  // mla.cpp: the same by head [H, total, dn + dv]
     Count
 };
 
