@@ -752,6 +752,16 @@ static void test_attention_kernels() {
                 }
             }
             CHECK_MSG(max_err < 1e-4, "%s mla_decode nh %d kvr %d dr %d: max error %g", pn, nh, kvr, dr, max_err);
+            // Split as the engine splits it (scores by chunks of keys, values by blocks of columns): the same bits.
+            std::vector<float> ps(size_t(nh) * nsel), os(size_t(nh) * kvr, NAN);
+            for (int t0 = 0; t0 < nsel; t0 += 7)
+                kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lr.data() + t0, pr.data() + t0, std::min(7, nsel - t0),
+                                    scale, ps.data() + t0, size_t(nsel));
+            for (int h = 0; h < nh; ++h) kernels::softmax(ps.data() + size_t(h) * nsel, nsel);
+            CHECK_MSG(std::memcmp(ps.data(), scratch.data(), 4 * ps.size()) == 0, "%s mla_scores split: not mla_decode's", pn);
+            for (int c0 = 0; c0 < kvr; c0 += 48)
+                kernels::mla_values(ps.data(), size_t(nsel), nh, kvr, lr.data(), nsel, c0, std::min(kvr, c0 + 48), os.data());
+            CHECK_MSG(std::memcmp(os.data(), o.data(), 4 * os.size()) == 0, "%s mla_values split: not mla_decode's", pn);
         }
         // ---- mha_row: mini's heads (16 x (128 + 64), v 128) and odd widths with tails (3 x (40 + 20), v 24) ----
         for (const auto& sh : {std::array<int, 5>{16, 128, 64, 128, 45}, std::array<int, 5>{3, 40, 20, 24, 11}}) {
