@@ -1,9 +1,11 @@
 // bench_decode: decode speed and memory of a checkpoint through the C API.
 //   bench_decode DIR [decode_steps=32] [prompt_len=16] [threads=0] [weight_bytes_per_token=0] [numerics=f32|fp8]
-// Prints open time, peak RSS after open and at the end (getrusage), prefill and decode tokens/s, and with
+// Environment: BENCH_BATCH=B decodes B sequences together (aggregate tokens/s), BENCH_WARM_PREFILL=1 runs one untimed
+// prefill first. Prints open time, peak RSS after open and at the end (getrusage), prefill and decode tokens/s, and with
 // weight_bytes_per_token (make_synthetic.py prints it) the weight GB/s a decode step reads.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -52,29 +54,36 @@ int main(int argc, char** argv) {
         dsv32_forward_last(m, &we, 1, lw.data(), lw.size());
         dsv32_seq_close(m, seq);
     }
-    dsv32_seq_open(m, &seq);
-    std::vector<int32_t> toks(size_t(prompt + steps));
+    // BENCH_BATCH=B: B sequences with the same prompt length decode together (one entry each per step).
+    const int batch = std::getenv("BENCH_BATCH") ? std::max(1, std::atoi(std::getenv("BENCH_BATCH"))) : 1;
+    std::vector<int32_t> seqs(static_cast<size_t>(batch));
+    for (auto& sq : seqs) dsv32_seq_open(m, &sq);
+    std::vector<int32_t> toks(size_t(prompt + steps) * size_t(batch));
     for (size_t i = 0; i < toks.size(); ++i) toks[i] = int32_t((i * 7919 + 13) % size_t(info.vocab_size));
-    std::vector<float> logits(size_t(prompt) * size_t(info.vocab_size));
-    dsv32_batch_entry e{seq, 0, prompt, toks.data()};
+    std::vector<float> logits(size_t(batch) * size_t(info.vocab_size));
     double t = now();
-    if (dsv32_forward_last(m, &e, 1, logits.data(), logits.size()) != DSV32_OK) {
-        std::fprintf(stderr, "bench_decode: %s\n", dsv32_last_error());
-        return 1;
+    for (int b = 0; b < batch; ++b) {
+        dsv32_batch_entry e{seqs[size_t(b)], 0, prompt, toks.data() + size_t(b) * size_t(prompt + steps)};
+        if (dsv32_forward_last(m, &e, 1, logits.data(), logits.size()) != DSV32_OK) {
+            std::fprintf(stderr, "bench_decode: %s\n", dsv32_last_error());
+            return 1;
+        }
     }
-    const double t_prefill = now() - t;
+    const double t_prefill = (now() - t) / batch;
     t = now();
+    std::vector<dsv32_batch_entry> d(static_cast<size_t>(batch));
     for (int s = 0; s < steps; ++s) {
-        dsv32_batch_entry d{seq, prompt + s, 1, toks.data() + prompt + s};
-        if (dsv32_forward(m, &d, 1, logits.data(), logits.size()) != DSV32_OK) {
+        for (int b = 0; b < batch; ++b)
+            d[size_t(b)] = {seqs[size_t(b)], prompt + s, 1, toks.data() + size_t(b) * size_t(prompt + steps) + prompt + s};
+        if (dsv32_forward(m, d.data(), batch, logits.data(), logits.size()) != DSV32_OK) {
             std::fprintf(stderr, "bench_decode: %s\n", dsv32_last_error());
             return 1;
         }
     }
     const double t_decode = now() - t;
-    const double tps = steps / t_decode;
-    std::printf("open %.2f s (peak RSS %.0f MB) | prefill %d tok: %.1f tok/s | decode %d tok: %.2f tok/s, %.1f ms/tok",
-                t_open, rss_open, prompt, prompt / t_prefill, steps, tps, 1000.0 / tps);
+    const double tps = double(steps) * batch / t_decode;
+    std::printf("open %.2f s (peak RSS %.0f MB) | prefill %d tok: %.1f tok/s | decode %d x %d tok: %.2f tok/s, %.1f ms/step",
+                t_open, rss_open, prompt, prompt / t_prefill, batch, steps, tps, 1000.0 * batch / tps);
     if (wbytes > 0) std::printf(", %.2f GB/s of weights", wbytes * tps / 1e9);
     std::printf(" | peak RSS %.0f MB\n", peak_rss_mb());
     dsv32_model_close(m);

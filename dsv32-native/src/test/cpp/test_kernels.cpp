@@ -85,6 +85,22 @@ static void test_hadamard() {
     kernels::hadamard128(x.data());
     kernels::hadamard128(y.data());
     CHECK(std::fabs(kernels::dot(x.data(), y.data(), 128) - d0) < 1e-4);
+    // Every kernel path gives the scalar butterflies' bits.
+    const kernels::KernelPath saved = kernels::kernel_path();
+    for (int t = 0; t < 20; ++t) {
+        std::vector<float> a(128);
+        for (auto& v : a) v = std::ldexp(nd(rng), t % 9 - 4);
+        std::vector<float> ref = a;
+        CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
+        kernels::hadamard128(ref.data());
+        for (kernels::KernelPath p : {kernels::KernelPath::Avx2, kernels::KernelPath::Avx512}) {
+            if (!kernels::set_kernel_path(p)) continue;
+            std::vector<float> b = a;
+            kernels::hadamard128(b.data());
+            CHECK_MSG(std::memcmp(b.data(), ref.data(), 4 * 128) == 0, "hadamard128 on %s: not the scalar bits", kernels::kernel_path_name(p));
+        }
+    }
+    kernels::set_kernel_path(saved);
 }
 
 static void test_norms_softmax_matmul() {

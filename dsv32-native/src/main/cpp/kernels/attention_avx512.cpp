@@ -232,6 +232,35 @@ void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const fl
     }
 }
 
+void hadamard128_avx512(float* x) {
+    // The scalar butterflies (kernels.cpp) on 8 vectors: stages h = 16, 32, 64 pair whole vectors; h = 1, 2, 4, 8 pair
+    // lanes of one vector (p = the partner lanes; lower lane a + b, upper lane a - b, the same operations).
+    __m512 v[8];
+    DSV32_UNROLL
+    for (int i = 0; i < 8; ++i) v[i] = _mm512_loadu_ps(x + 16 * i);
+    auto lane_stage = [&](__mmask16 upper, auto partner) {
+        DSV32_UNROLL
+        for (int i = 0; i < 8; ++i) {
+            const __m512 p = partner(v[i]);
+            v[i] = _mm512_mask_blend_ps(upper, _mm512_add_ps(v[i], p), _mm512_sub_ps(p, v[i]));
+        }
+    };
+    lane_stage(0xAAAA, [](__m512 a) { return _mm512_permute_ps(a, 0xB1); });           // h = 1
+    lane_stage(0xCCCC, [](__m512 a) { return _mm512_permute_ps(a, 0x4E); });           // h = 2
+    lane_stage(0xF0F0, [](__m512 a) { return _mm512_shuffle_f32x4(a, a, 0xB1); });     // h = 4
+    lane_stage(0xFF00, [](__m512 a) { return _mm512_shuffle_f32x4(a, a, 0x4E); });     // h = 8
+    for (int h = 1; h < 8; h <<= 1)  // h = 16, 32, 64: vectors i and i + h / 16
+        for (int i = 0; i < 8; i += 2 * h)
+            for (int j = i; j < i + h; ++j) {
+                const __m512 a = v[j], b = v[j + h];
+                v[j] = _mm512_add_ps(a, b);
+                v[j + h] = _mm512_sub_ps(a, b);
+            }
+    const __m512 s = _mm512_set1_ps(1.0f / 11.313708498984761f);  // 1 / sqrt(128), as the scalar 1.0f / std::sqrt(128.0f)
+    DSV32_UNROLL
+    for (int i = 0; i < 8; ++i) _mm512_storeu_ps(x + 16 * i, _mm512_mul_ps(v[i], s));
+}
+
 void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
                     int nsel, float scale, float* o, float* scratch) {
     const size_t kvw = size_t(dn) + size_t(dv);

@@ -1,3 +1,4 @@
+#include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "kernels/linear_isa.h"
 
@@ -148,6 +149,9 @@ void softmax(float* x, int n) {
 }
 
 void hadamard128(float* x) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return hadamard128_avx512(x);
+#endif
     for (int h = 1; h < 128; h <<= 1)
         for (int i = 0; i < 128; i += 2 * h)
             for (int j = i; j < i + h; ++j) {
