@@ -290,13 +290,18 @@ final class BenchReportCommand implements Callable<Integer> {
             }
         }
 
+        /** Seconds of an n-token prefill: the best of BenchCommand.PREFILL_RUNS fresh sequences (as bench). */
         double prefill(int n) {
-            try (NativeSequence s = m.openSequence()) {
-                int[] t = ids(n);
-                long a = System.nanoTime();
-                forward(List.of(BatchEntry.of(s, t)));
-                return secsSince(a);
+            double best = Double.POSITIVE_INFINITY;
+            for (int run = 0; run < BenchCommand.PREFILL_RUNS; run++) {
+                try (NativeSequence s = m.openSequence()) {
+                    int[] t = ids(n);
+                    long a = System.nanoTime();
+                    forward(List.of(BatchEntry.of(s, t)));
+                    best = Math.min(best, secsSince(a));
+                }
             }
+            return best;
         }
 
         void grow(NativeSequence s, int ctx) {

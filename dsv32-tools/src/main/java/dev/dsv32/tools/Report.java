@@ -46,7 +46,8 @@ final class Report {
                 c.get("num_hidden_layers").asInt(), in.roof.indexTopk);
         f(b, "- machine: %s, %d cores, %s; %s %s; kernel path %s%n", cpuModel(), in.cores, memTotal(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"), kernelPathOrUnknown());
-        f(b, "- engine: numerics %s, %d threads; decode cells: %d timed steps after one untimed step; forwardLast%n",
+        f(b, "- engine: numerics %s, %d threads; decode cells: %d timed steps after one untimed step; prefill cells: the best of "
+                + BenchCommand.PREFILL_RUNS + " runs; forwardLast%n",
                 in.numerics, in.threads, in.steps);
         f(b, "- measured peaks: **%.1f GFLOP/s** f32 FMA (register-resident FMA chains, %d threads), **%.1f GB/s** triad "
                 + "(3 x %d MiB)%n", in.peakGflops, in.threads, in.bandwidthGBs, in.bandwidthElements * 8 >> 20);
