@@ -135,24 +135,30 @@ void fp8_small(const uint16_t* xb, const WeightMat& w, float* y, int m0, int n, 
     for (int m = 0; m < MG; ++m) y[size_t(m0 + m) * size_t(N) + size_t(n)] = _mm512_reduce_add_ps(tot[m]);
 }
 
-// Large M (prefill): the tile's R rows of W converted once into scratch (bf16, the same lane order), then applied to
-// the rows of x two at a time: 2R block chains and 2R totals in registers, the converted rows read from L1.
-template <int R>
-void fp8_gemm(const uint16_t* xb, const WeightMat& w, float* y, int M, int n, const Lut& L, uint16_t* wt) {
-    const int K = w.in, N = w.out;
-    const float* srow[R];
-    DSV32_UNROLL
-    for (int r = 0; r < R; ++r) {
-        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
-        srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
+// Large M (prefill): the rows of W the call computes are converted once into scratch (bf16, the same lane order:
+// convert_rows); fp8_gemm then applies R of them (wt, R consecutive rows of K) to the rows [m0, m1) of x two at a time:
+// 2R block chains and 2R totals in registers, the converted rows read from L1 / L2.
+void convert_rows(const WeightMat& w, int n0, int n1, const Lut& L, uint16_t* wt) {
+    const int K = w.in;
+    for (int n = n0; n < n1; ++n) {
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+        uint16_t* o = wt + size_t(n - n0) * size_t(K);
         for (int k = 0; k < K; k += 64) {
             __m512bh w0, w1;
             fp8x64(p + k, L, &w0, &w1);
-            _mm512_store_si512(wt + size_t(r) * size_t(K) + k, (__m512i)w0);
-            _mm512_store_si512(wt + size_t(r) * size_t(K) + k + 32, (__m512i)w1);
+            _mm512_store_si512(o + k, (__m512i)w0);
+            _mm512_store_si512(o + k + 32, (__m512i)w1);
         }
     }
-    int m = 0;
+}
+
+template <int R>
+void fp8_gemm(const uint16_t* xb, const WeightMat& w, float* y, int m0, int M, int n, const uint16_t* wt) {
+    const int K = w.in, N = w.out;
+    const float* srow[R];
+    DSV32_UNROLL
+    for (int r = 0; r < R; ++r) srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
+    int m = m0;
     for (; m + 2 <= M; m += 2) {
         const uint16_t* xa = xb + size_t(m) * size_t(K);
         const uint16_t* xc = xa + size_t(K);
@@ -255,14 +261,21 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
             }
         return;
     }
+    // The call's rows of W converted once (a task is N / (16 threads) rows: ~100-200 KB of bf16 on mini), then x in
+    // blocks of MB rows, each block applied to every row of W while it is in L2.
     thread_local std::vector<uint16_t> scratch;
-    const size_t need = 4 * size_t(w.in) + 32;
+    const size_t need = size_t(n1 - n0) * size_t(w.in) + 32;
     if (scratch.size() < need) scratch.resize(need);
     uint16_t* wt = scratch.data();
     while (reinterpret_cast<uintptr_t>(wt) % 64) ++wt;
-    int n = n0;
-    for (; n + 4 <= n1; n += 4) fp8_gemm<4>(xb, w, y, M, n, L, wt);
-    for (; n < n1; ++n) fp8_gemm<1>(xb, w, y, M, n, L, wt);
+    convert_rows(w, n0, n1, L, wt);
+    constexpr int MB = 64;
+    for (int m0 = 0; m0 < M; m0 += MB) {
+        const int m1 = M - m0 < MB ? M : m0 + MB;
+        int n = n0;
+        for (; n + 4 <= n1; n += 4) fp8_gemm<4>(xb, w, y, m0, m1, n, wt + size_t(n - n0) * size_t(w.in));
+        for (; n < n1; ++n) fp8_gemm<1>(xb, w, y, m0, m1, n, wt + size_t(n - n0) * size_t(w.in));
+    }
 }
 
 }  // namespace kernels
