@@ -162,7 +162,7 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
                                   double* seconds_per_call) {
     const std::string where = "dsv32_bench_linear: ";
     if (!seconds_per_call) return fail(where + "seconds_per_call is NULL");
-    if (dtype != DSV32_BENCH_F32 && dtype != DSV32_BENCH_FP8 && dtype != DSV32_BENCH_BF16)
+    if (dtype != DSV32_BENCH_F32 && dtype != DSV32_BENCH_FP8 && dtype != DSV32_BENCH_BF16 && dtype != DSV32_BENCH_FP8_BF16X)
         return fail(where + "unknown dtype " + std::to_string(dtype));
     const std::string shape = dsv32::bench::linear_shape_error(where, m, n, k);  // n up to 2^20: a vocab head fits
     if (!shape.empty()) return fail(shape);
@@ -182,6 +182,7 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
         f->x.resize(size_t(m) * k);
         f->y.resize(size_t(m) * n);
         for (float& v : f->x) v = u(rng);
+        if (dtype == DSV32_BENCH_FP8_BF16X) dsv32::kernels::round_bf16(f->x.data(), f->x.size());
         dsv32::kernels::WeightMat& w = f->w;
         w.out = n;
         w.in = k;
@@ -203,7 +204,8 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
     });
     Fixture& d = *fx;
     // The first call on new data warms up caches, threads and page faults.
-    const double best = dsv32::bench::best_seconds(iters, [&] { dsv32::kernels::linear(d.x.data(), d.w, d.y.data(), m, t); }, fresh);
+    const dsv32::kernels::XValues xv = dtype == DSV32_BENCH_FP8_BF16X ? dsv32::kernels::XValues::Bf16 : dsv32::kernels::XValues::F32;
+    const double best = dsv32::bench::best_seconds(iters, [&] { dsv32::kernels::linear(d.x.data(), d.w, d.y.data(), m, t, xv); }, fresh);
     volatile float keep = d.y[0];
     (void)keep;
     *seconds_per_call = best;

@@ -20,6 +20,8 @@ extern "C" {
 #define DSV32_BENCH_F32 0 /* f32 weights: the engine's dense (sgemm-like) path */
 #define DSV32_BENCH_FP8 1 /* e4m3 weights + f32 128x128 block scales, dequantised on the fly (the checkpoint format) */
 #define DSV32_BENCH_BF16 2
+#define DSV32_BENCH_FP8_BF16X 3 /* the FP8 weights with x of bf16 values: the fp8 numerics' linear (AVX512-BF16 dot
+                                 * products where the CPU has them, else the FP8 kernels) */
 
 /* y[m, n] = x[m, k] W[n, k]^T through the engine's linear kernel (the active kernel path) on random data: the best
  * seconds per call over iters calls. 1 <= m <= 4096, 1 <= n <= 2^20, 1 <= k <= 65536, n * k <= 2^30, iters >= 1,

@@ -131,6 +131,7 @@ void entry_points_validate_and_time() {
     CHECK(dsv32_bench_moe(0, 128, 16, 4, 2, 4, 64, 1, 1, &s) == DSV32_ERR_INVALID_ARGUMENT && contains(last(), "m must be"));
 
     CHECK(dsv32_bench_blas_linear(DSV32_BENCH_FP8, 1, 8, 8, 1, 1, &s) == DSV32_ERR_INVALID_ARGUMENT && contains(last(), "no FP8"));
+    CHECK(dsv32_bench_blas_linear(DSV32_BENCH_FP8_BF16X, 1, 8, 8, 1, 1, &s) == DSV32_ERR_INVALID_ARGUMENT && contains(last(), "no FP8"));
     CHECK(dsv32_bench_blas_linear(DSV32_BENCH_F32, 1, 8, 70000, 1, 1, &s) == DSV32_ERR_INVALID_ARGUMENT && contains(last(), "k must be"));
     CHECK(dsv32_bench_blas_linear(7, 1, 8, 8, 1, 1, &s) == DSV32_ERR_INVALID_ARGUMENT && contains(last(), "unknown dtype 7"));
     CHECK(dsv32_bench_blas_available(DSV32_BENCH_FP8) == 0);
@@ -212,6 +213,7 @@ void baseline_absent() {
     CHECK(dsv32_bench_blas_linear(DSV32_BENCH_F32, 1, 64, 64, 1, 1, &s) == DSV32_ERR_UNAVAILABLE);
     CHECK_MSG(contains(last(), "not available") && contains(last(), env), "%s", last().c_str());
     CHECK(dsv32_bench_linear(DSV32_BENCH_FP8, 1, 64, 64, 1, 1, &s) == DSV32_OK && s > 0);  // ours still runs
+    CHECK(dsv32_bench_linear(DSV32_BENCH_FP8_BF16X, 20, 64, 256, 2, 1, &s) == DSV32_OK && s > 0);  // fp8 numerics' linear
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ extern "C" int dsv32_bench_blas_linear(int32_t dtype, int32_t m, int32_t n, int3
     using namespace dsv32::bench;
     const std::string where = "dsv32_bench_blas_linear: ";
     if (!seconds_per_call) return fail(where + "seconds_per_call is NULL");
-    if (dtype == DSV32_BENCH_FP8)
+    if (dtype == DSV32_BENCH_FP8 || dtype == DSV32_BENCH_FP8_BF16X)
         return fail(where + "BLAS has no FP8 GEMM: benchmark DSV32_BENCH_F32 (the dequantised weights) or DSV32_BENCH_BF16");
     if (dtype != DSV32_BENCH_F32 && dtype != DSV32_BENCH_BF16) return fail(where + "unknown dtype " + std::to_string(dtype));
     const std::string shape = linear_shape_error(where, m, n, k);

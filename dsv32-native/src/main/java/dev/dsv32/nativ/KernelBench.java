@@ -16,7 +16,12 @@ public final class KernelBench {
         /** e4m3 bytes with f32 128x128 block scales, dequantised on the fly (the checkpoint format). */
         FP8(Dsv32Native.DSV32_BENCH_FP8),
         /** bf16 weights (embedding, head, gates). */
-        BF16(Dsv32Native.DSV32_BENCH_BF16);
+        BF16(Dsv32Native.DSV32_BENCH_BF16),
+        /**
+         * {@link #FP8} weights with activations of bf16 values: the fp8 numerics' linear (AVX512-BF16 dot products where
+         * the CPU has them). Only for {@link #linearSeconds}.
+         */
+        FP8_BF16X(Dsv32Native.DSV32_BENCH_FP8_BF16X);
 
         private final int code;
 
@@ -29,7 +34,7 @@ public final class KernelBench {
             return switch (this) {
                 case F32 -> 4L * n * k;
                 case BF16 -> 2L * n * k;
-                case FP8 -> (long) n * k + 4L * ((n + 127) / 128) * ((k + 127) / 128);
+                case FP8, FP8_BF16X -> (long) n * k + 4L * ((n + 127) / 128) * ((k + 127) / 128);
             };
         }
     }
@@ -55,7 +60,7 @@ public final class KernelBench {
      * sgemv for m = 1, else sgemm) or bf16 copies ({@link WeightFormat#BF16}: sbgemm). Best seconds per call.
      *
      * @throws NativeException UNAVAILABLE when no library (or no bf16 GEMM) is there ({@link #blasAvailable}); an
-     *     argument error for FP8 (no BLAS multiplies FP8) and for shapes out of {@link #linearSeconds}' range
+     *     argument error for FP8 and FP8_BF16X (no BLAS multiplies FP8) and for shapes out of {@link #linearSeconds}' range
      */
     public static double blasLinearSeconds(WeightFormat format, int m, int n, int k, int threads, int iters) {
         double[] out = new double[1];

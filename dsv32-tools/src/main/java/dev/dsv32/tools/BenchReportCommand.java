@@ -239,6 +239,9 @@ final class BenchReportCommand implements Callable<Integer> {
                 new Shape("attn wo", WeightFormat.FP8, h, nh * dv),
                 new Shape("expert w1", WeightFormat.FP8, moe, h),
                 new Shape("expert w2", WeightFormat.FP8, h, moe),
+                new Shape("attn wq_b", WeightFormat.FP8_BF16X, nh * (dn + dr), qr),
+                new Shape("attn wo", WeightFormat.FP8_BF16X, h, nh * dv),
+                new Shape("expert w1", WeightFormat.FP8_BF16X, moe, h),
                 new Shape("attn wq_b", WeightFormat.F32, nh * (dn + dr), qr),
                 new Shape("attn wo", WeightFormat.F32, h, nh * dv),
                 new Shape("head", WeightFormat.BF16, quick ? Math.min(v, 4096) : v, h));

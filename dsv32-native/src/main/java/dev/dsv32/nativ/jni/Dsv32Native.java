@@ -393,6 +393,7 @@ public class Dsv32Native {
     public static final int DSV32_BENCH_F32 = 0;
     public static final int DSV32_BENCH_FP8 = 1;
     public static final int DSV32_BENCH_BF16 = 2;
+    public static final int DSV32_BENCH_FP8_BF16X = 3;
 
     public static native int dsv32_bench_linear(int dtype, int m, int n, int k, int nThreads, int iters, double[] secondsPerCall);
 
