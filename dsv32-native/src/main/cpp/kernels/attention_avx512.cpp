@@ -131,30 +131,23 @@ inline void mla_scores_keys(const float* q_lat, const float* q_pe, int kvr, int 
     for (int u = 0; u < NK; ++u)
         DSV32_UNROLL
         for (int g = 0; g < G; ++g) a[u][g] = _mm512_setzero_ps();
-    for (int c = 0; c < kvr; c += 16) {
-        const __mmask16 m = tail_mask(kvr - c);
-        __m512 lv[NK];
-        DSV32_UNROLL
-        for (int u = 0; u < NK; ++u) lv[u] = _mm512_maskz_loadu_ps(m, l[u] + c);
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) {
-            const __m512 qv = _mm512_maskz_loadu_ps(m, q_lat + size_t(g) * kvr + c);
+    // a[u][g] += q[g] . rows[u] over width columns (q rows qstride apart): the latent part, then the rope part.
+    auto dot_part = [&](const float* q, int qstride, const float* const* rows, int width) {
+        for (int c = 0; c < width; c += 16) {
+            const __mmask16 m = tail_mask(width - c);
+            __m512 rv[NK];
             DSV32_UNROLL
-            for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, lv[u], a[u][g]);
-        }
-    }
-    for (int c = 0; c < dr; c += 16) {
-        const __mmask16 m = tail_mask(dr - c);
-        __m512 ev[NK];
-        DSV32_UNROLL
-        for (int u = 0; u < NK; ++u) ev[u] = _mm512_maskz_loadu_ps(m, e[u] + c);
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) {
-            const __m512 qv = _mm512_maskz_loadu_ps(m, q_pe + size_t(g) * dr + c);
+            for (int u = 0; u < NK; ++u) rv[u] = _mm512_maskz_loadu_ps(m, rows[u] + c);
             DSV32_UNROLL
-            for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, ev[u], a[u][g]);
+            for (int g = 0; g < G; ++g) {
+                const __m512 qv = _mm512_maskz_loadu_ps(m, q + size_t(g) * qstride + c);
+                DSV32_UNROLL
+                for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, rv[u], a[u][g]);
+            }
         }
-    }
+    };
+    dot_part(q_lat, kvr, l, kvr);
+    dot_part(q_pe, dr, e, dr);
     DSV32_UNROLL
     for (int u = 0; u < NK; ++u)
         DSV32_UNROLL
