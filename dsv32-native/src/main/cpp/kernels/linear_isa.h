@@ -35,7 +35,8 @@ void pack_x_blocks(const float* x, int M, int K, float* out);
 bool bf16_dot_layout_ok(const WeightMat& w);
 bool pack_x_bf16(const float* x, int M, int K, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
-// fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones.
+// fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones
+// for finite x (with a NaN in a block the two may differ; no finite activation makes one).
 void act_quant_roundtrip_avx512(float* x, int rows, int n);
 void round_bf16_avx512(float* x, size_t n);
 // dot / axpy of kernels.h on each path (attention's inner loops).
