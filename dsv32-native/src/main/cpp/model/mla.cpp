@@ -14,21 +14,7 @@
 #include "model/model.h"
 #include "model/workspace.h"
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 namespace dsv32 {
-
-namespace {
-int thread_index() {
-#if defined(_OPENMP)
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-}  // namespace
 
 void Model::linear(const Linear& L, const float* x, int S, float* y) const { linear(L, x, S, y, threads()); }
 
@@ -183,8 +169,6 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(i, c0);
         }
         std::vector<float> qlat(size_t(nd) * H * kvr), qpe(size_t(nd) * H * dr), olat(size_t(nd) * H * kvr), pbuf(p0.back());
-        // Per thread (steps 1 and 5): one head's q_nope / o_lat rows of every entry, and the W_UV outputs.
-        std::vector<float> xq(size_t(nt) * nd * dn), ol(size_t(nt) * nd * kvr), y(size_t(nt) * nd * wkv_b.out);
         bool failed = false;
         for (int i = 0; i < nd; ++i)
             for (int h = 0; h < H; ++h)
@@ -198,10 +182,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (int gi = 0; gi < groups; ++gi) {
-                const size_t me = size_t(thread_index());
-                float* xg = xq.data() + me * nd * dn;
-                float* og = ol.data() + me * nd * kvr;
-                try {  // no exception may leave an OpenMP region (the kernels' thread-local scratch): record it
+                try {  // no exception may leave an OpenMP region (buffers, the kernels' scratch): record it
+                    float* xg = workspace(WorkSlot::MlaDecQNope, size_t(nd) * dn);  // this thread's
+                    float* og = workspace(WorkSlot::MlaDecQLat, size_t(nd) * kvr);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(q + (size_t(row_of(i)) * H + h) * dq, dn, xg + size_t(i) * dn);
                         kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
@@ -242,10 +225,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (int gi = 0; gi < groups; ++gi) {
-                const size_t me = size_t(thread_index());
-                float* og = ol.data() + me * nd * kvr;
-                float* yg = y.data() + me * nd * wkv_b.out;
                 try {
+                    float* og = workspace(WorkSlot::MlaDecOLat, size_t(nd) * kvr);  // this thread's
+                    float* yg = workspace(WorkSlot::MlaDecOut, size_t(nd) * wkv_b.out);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(olat.data() + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
                         const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b

@@ -18,6 +18,10 @@ enum class WorkSlot : int {
     MlaLatent,  // mla.cpp: the stacked cached latents of the prefill chunks [total, kvr]
     MlaKvB,     // mla.cpp: wkv_b of those latents [total, H * (dn + dv)]
     MlaKvHead,  // mla.cpp: the same by head [H, total, dn + dv]
+    MlaDecQNope,  // mla.cpp, absorbed decode (per thread): one head's q_nope of every decode entry [nd, dn]
+    MlaDecQLat,   //   ... its W_UK^T q_nope [nd, kvr]
+    MlaDecOLat,   //   ... one head's o_lat of every entry [nd, kvr]
+    MlaDecOut,    //   ... W_UV o_lat, in the columns of wkv_b's output [nd, H * (dn + dv)]
     Count
 };
 
