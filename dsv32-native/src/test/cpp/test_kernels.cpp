@@ -212,7 +212,8 @@ static void test_linear_bf16_dot() {
     CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
     std::mt19937 rng(41);
     std::normal_distribution<float> nd;
-    const int shapes[][2] = {{37, 384}, {130, 256}, {260, 1024}, {5, 128}, {9, 300}};  // N, K (300: not the layout)
+    // N, K (300: not the layout; 1030 x 1024: a task of 80 rows, converted in chunks of 64 by the GEMM)
+    const int shapes[][2] = {{37, 384}, {130, 256}, {260, 1024}, {1030, 1024}, {5, 128}, {9, 300}};
     const int batch_sizes[] = {1, 2, 3, 5, 8, 9, 16, 17, 33, 70};
     for (const auto& sh : shapes) {
         const int N = sh[0], K = sh[1], Mmax = 70;

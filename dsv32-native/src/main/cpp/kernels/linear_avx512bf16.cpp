@@ -20,6 +20,7 @@
 // (one per cycle here, half the f32 FMA rate) measured slower.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -261,20 +262,25 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
             }
         return;
     }
-    // The call's rows of W converted once (a task is N / (16 threads) rows: ~100-200 KB of bf16 on mini), then x in
-    // blocks of MB rows, each block applied to every row of W while it is in L2.
+    // The call's rows of W converted once, in chunks of about 128 KB of bf16 (a task of the real model's wq_b is 768
+    // rows x 1536), and x walked in blocks of MB rows: the chunk and an x block stay in L2 while every pair meets.
+    const int K = w.in;
+    const int chunk = std::max(4, std::min(256, (65536 / K) / 4 * 4));
     thread_local std::vector<uint16_t> scratch;
-    const size_t need = size_t(n1 - n0) * size_t(w.in) + 32;
+    const size_t need = size_t(std::min(chunk, n1 - n0)) * size_t(K) + 32;
     if (scratch.size() < need) scratch.resize(need);
     uint16_t* wt = scratch.data();
     while (reinterpret_cast<uintptr_t>(wt) % 64) ++wt;
-    convert_rows(w, n0, n1, L, wt);
     constexpr int MB = 64;
-    for (int m0 = 0; m0 < M; m0 += MB) {
-        const int m1 = M - m0 < MB ? M : m0 + MB;
-        int n = n0;
-        for (; n + 4 <= n1; n += 4) fp8_gemm<4>(xb, w, y, m0, m1, n, wt + size_t(n - n0) * size_t(w.in));
-        for (; n < n1; ++n) fp8_gemm<1>(xb, w, y, m0, m1, n, wt + size_t(n - n0) * size_t(w.in));
+    for (int c0 = n0; c0 < n1; c0 += chunk) {
+        const int c1 = std::min(n1, c0 + chunk);
+        convert_rows(w, c0, c1, L, wt);
+        for (int m0 = 0; m0 < M; m0 += MB) {
+            const int m1 = M - m0 < MB ? M : m0 + MB;
+            int n = c0;
+            for (; n + 4 <= c1; n += 4) fp8_gemm<4>(xb, w, y, m0, m1, n, wt + size_t(n - c0) * size_t(K));
+            for (; n < c1; ++n) fp8_gemm<1>(xb, w, y, m0, m1, n, wt + size_t(n - c0) * size_t(K));
+        }
     }
 }
 
