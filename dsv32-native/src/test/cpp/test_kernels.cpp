@@ -123,6 +123,52 @@ static void test_norms_softmax_matmul() {
     CHECK(std::fabs(kernels::silu(1.0f) - 0.7310586f) < 1e-6f);
 }
 
+// softmax on every path against the scalar one (std::exp, double sum) and against an independent long double oracle:
+// lengths around the vector width, masked (-inf) entries, spreads beyond exp's range, an all-masked row, a NaN row.
+static void test_softmax_paths() {
+    const kernels::KernelPath saved = kernels::kernel_path();
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    for (kernels::KernelPath p : {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512}) {
+        if (!kernels::set_kernel_path(p)) continue;
+        const char* pn = kernels::kernel_path_name(p);
+        for (int n : {1, 2, 15, 16, 17, 31, 33, 100, 512, 2049}) {
+            for (float spread : {0.1f, 5.0f, 60.0f}) {
+                std::vector<float> x(static_cast<size_t>(n));
+                for (int i = 0; i < n; ++i) x[size_t(i)] = spread * nd(rng);
+                if (n > 3) x[size_t(n / 3)] = -INFINITY;
+                std::vector<float> a = x, ref = x;
+                kernels::softmax(a.data(), n);
+                kernels::softmax_scalar(ref.data(), n);
+                // The oracle takes x - max rounded to float, as both paths do (that rounding alone moves e^(x - max) by
+                // up to |x - max| * 2^-24 relative), then exp and the sum in long double.
+                float mx = -INFINITY;
+                for (float v : x) mx = std::max(mx, v);
+                long double sum = 0;
+                for (float v : x) sum += std::exp((long double)(v - mx));
+                double worst = 0, worst_oracle = 0;
+                for (int i = 0; i < n; ++i) {
+                    const double o = double(std::exp((long double)(x[size_t(i)] - mx)) / sum);
+                    const double tol = 4e-7 * std::fabs(o) + 1e-37;  // a few ulp; entries under 2^-126 may flush
+                    worst = std::max(worst, std::fabs(double(a[size_t(i)]) - double(ref[size_t(i)])) / tol);
+                    worst_oracle = std::max(worst_oracle, std::fabs(double(a[size_t(i)]) - o) / tol);
+                }
+                CHECK_MSG(worst <= 1.0, "%s softmax n %d spread %g: %g x tolerance from the scalar path", pn, n, double(spread), worst);
+                CHECK_MSG(worst_oracle <= 1.0, "%s softmax n %d spread %g: %g x tolerance from the oracle", pn, n, double(spread), worst_oracle);
+                if (n > 3) CHECK_MSG(a[size_t(n / 3)] == 0.0f, "%s softmax: a -inf entry must get 0", pn);
+            }
+        }
+        std::vector<float> masked(37, -INFINITY);
+        kernels::softmax(masked.data(), 37);
+        CHECK_MSG(std::all_of(masked.begin(), masked.end(), [](float v) { return v == 0.0f; }), "%s softmax: all -inf -> zeros", pn);
+        std::vector<float> withnan(40, 1.0f);
+        withnan[21] = std::nanf("");
+        kernels::softmax(withnan.data(), 40);
+        CHECK_MSG(std::isnan(withnan[21]), "%s softmax: a NaN entry must stay NaN", pn);
+    }
+    kernels::set_kernel_path(saved);
+}
+
 // Random weights [n, k] in the three stored types (F32, BF16 bytes, FP8 codes without the NaN codes, power-of-two
 // block scales 2^0 .. 2^-11) and the WeightMat view of each.
 struct RandomWeights {
@@ -855,6 +901,7 @@ int main() {
     test_bf16_f16();
     test_hadamard();
     test_norms_softmax_matmul();
+    test_softmax_paths();
     test_rope();
     test_linear_paths();
     test_linear_batch_invariance();

@@ -75,6 +75,7 @@ void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const fl
                        float* o_lat);
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
 void hadamard128_avx512(float* x);  // kernels::hadamard128, bitwise
+void softmax_avx512(float* x, int n);  // kernels::softmax (kernels.h)
 void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
                     int nsel, float scale, float* o, float* scratch);
 #endif

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "kernels/attention.h"
@@ -99,7 +100,7 @@ namespace {
 
 // The lane sums of 16 vectors as one vector (lane u = sum of a[u]'s lanes): a transposing tree of 15 adds and 30
 // shuffles instead of 16 horizontal reductions. Every a[u] is summed by the same tree, whatever u.
-inline __m512 reduce16(const __m512* a) {
+__attribute__((always_inline)) inline __m512 reduce16(const __m512* a) {
     __m512 b[8], c[4], d[2];
     for (int u = 0; u < 8; ++u)  // halves: [a[2u] lanes 0-7 + 8-15 | a[2u+1] likewise]
         b[u] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0x44), _mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0xEE));
@@ -121,51 +122,42 @@ inline void prefetch_key(const float* lat, int kvr, const float* pe, int dr) {
     for (int c = 0; c < dr * 4; c += 64) _mm_prefetch(e + c, _MM_HINT_T0);
 }
 
-// Scores of G heads against NK keys (1 or 2) from j: dot over kvr latent dims then dr rope dims, 16 lanes each, one
-// chain per (head, key); each q chunk loaded once for the NK keys. Every score is the same whatever NK.
-template <int G, int NK>
-inline void mla_scores_keys(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* l,
-                            const float* const* e, float scale, float* p, size_t pstride) {
-    __m512 a[NK][G];
-    DSV32_UNROLL
-    for (int u = 0; u < NK; ++u)
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) a[u][g] = _mm512_setzero_ps();
-    // a[u][g] += q[g] . rows[u] over width columns (q rows qstride apart): the latent part, then the rope part.
-    auto dot_part = [&](const float* q, int qstride, const float* const* rows, int width) {
-        for (int c = 0; c < width; c += 16) {
+// Scores of 4 keys x 4 heads in one pass: 16 chains a[4g + u] (head g, key u) over the kvr latent columns, then the
+// dr rope columns, 16 lanes each; per 16 columns 4 key and 4 query loads feed 16 fused multiply-adds. The 16 lane
+// sums come out of one transposing reduction (reduce16), so no chain is reduced on its own. Every score is computed
+// the same way whatever block it falls in: short blocks repeat their last key / head (results unused).
+// (16 named accumulators: GCC keeps an array of them in registers but also stores it on every pass.)
+inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int kvr, int dr, const float* const* l,
+                           const float* const* e, __m512* out) {
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
+        const float* const* q = part == 0 ? ql : qp;
+        const float* const* rows = part == 0 ? l : e;
+        const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
+        const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+        const int width = part == 0 ? kvr : dr;
+        for (int c = 0; c < width; c += 16) {  // a last partial chunk: the missing lanes add 0 * 0
             const __mmask16 m = tail_mask(width - c);
-            __m512 rv[NK];
-            DSV32_UNROLL
-            for (int u = 0; u < NK; ++u) rv[u] = _mm512_maskz_loadu_ps(m, rows[u] + c);
-            DSV32_UNROLL
-            for (int g = 0; g < G; ++g) {
-                const __m512 qv = _mm512_maskz_loadu_ps(m, q + size_t(g) * qstride + c);
-                DSV32_UNROLL
-                for (int u = 0; u < NK; ++u) a[u][g] = _mm512_fmadd_ps(qv, rv[u], a[u][g]);
-            }
-        }
-    };
-    dot_part(q_lat, kvr, l, kvr);
-    dot_part(q_pe, dr, e, dr);
-    DSV32_UNROLL
-    for (int u = 0; u < NK; ++u)
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) p[size_t(g) * pstride + size_t(u)] = _mm512_reduce_add_ps(a[u][g]) * scale;
-}
-
-// Scores of G heads against the nkeys keys, two keys per pass, the rows of later keys prefetched.
-template <int G>
-inline void mla_scores_group(const float* q_lat, const float* q_pe, int kvr, int dr, const float* const* lat,
-                             const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    constexpr int AHEAD = 4;  // keys ahead: about a microsecond of work, several memory latencies
-    for (int j = 0; j < std::min(AHEAD, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
-    int j = 0;
-    for (; j + 2 <= nkeys; j += 2) {
-        for (int t = j + AHEAD; t < std::min(j + AHEAD + 2, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
-        mla_scores_keys<G, 2>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, pstride);
+            const __m512 k0 = _mm512_maskz_loadu_ps(m, r0 + c), k1 = _mm512_maskz_loadu_ps(m, r1 + c);
+            const __m512 k2 = _mm512_maskz_loadu_ps(m, r2 + c), k3 = _mm512_maskz_loadu_ps(m, r3 + c);
+#define DSV32_HEAD(g, qg)                                  \
+    {                                                      \
+        const __m512 qv = _mm512_maskz_loadu_ps(m, qg + c); \
+        a##g##0 = _mm512_fmadd_ps(qv, k0, a##g##0);        \
+        a##g##1 = _mm512_fmadd_ps(qv, k1, a##g##1);        \
+        a##g##2 = _mm512_fmadd_ps(qv, k2, a##g##2);        \
+        a##g##3 = _mm512_fmadd_ps(qv, k3, a##g##3);        \
     }
-    if (j < nkeys) mla_scores_keys<G, 1>(q_lat, q_pe, kvr, dr, lat + j, pe + j, scale, p + j, pstride);
+            DSV32_HEAD(0, q0)
+            DSV32_HEAD(1, q1)
+            DSV32_HEAD(2, q2)
+            DSV32_HEAD(3, q3)
+#undef DSV32_HEAD
+        }
+    }
+    const __m512 a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    *out = reduce16(a);
 }
 
 // o_lat[g][c0..c1) = sum_j p[g][j] lat[j][c0..c1) for G heads, NC 16-column chunks per pass over the keys (2 * 8
@@ -181,7 +173,12 @@ inline void mla_values_group(const float* p, size_t pstride, int kvr, const floa
     for (int g = 0; g < G; ++g)
         DSV32_UNROLL
         for (int u = 0; u < NC; ++u) a[g][u] = _mm512_setzero_ps();
+    constexpr int AHEAD = 16;  // keys: the rows are scattered over the cache, NC lines of each read here
     for (int j = 0; j < nkeys; ++j) {
+        if (j + AHEAD < nkeys) {
+            DSV32_UNROLL
+            for (int u = 0; u < NC; ++u) _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c + 16 * u), _MM_HINT_T0);
+        }
         __m512 lv[NC];
         DSV32_UNROLL
         for (int u = 0; u < NC; ++u) lv[u] = _mm512_maskz_loadu_ps(m[u], lat[j] + c + 16 * u);
@@ -202,18 +199,38 @@ inline void mla_values_group(const float* p, size_t pstride, int kvr, const floa
 
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    for (int h = 0; h < nh;) {
-        const float* ql = q_lat + size_t(h) * size_t(kvr);
-        const float* qp = q_pe + size_t(h) * size_t(dr);
-        float* ph = p + size_t(h) * pstride;
-        const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
-        switch (g) {
-            case 8: mla_scores_group<8>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
-            case 4: mla_scores_group<4>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
-            case 2: mla_scores_group<2>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
-            default: mla_scores_group<1>(ql, qp, kvr, dr, lat, pe, nkeys, scale, ph, pstride); break;
+    // Keys in blocks of 4, outermost, so a block's rows (9 KB on mini) are read from memory once and stay in L1 while
+    // every group of 4 heads uses them; the rows of the block AHEAD keys on are prefetched meanwhile.
+    constexpr int AHEAD = 8;
+    for (int j = 0; j < std::min(AHEAD, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (int j0 = 0; j0 < nkeys; j0 += 4) {
+        const int nj = std::min(4, nkeys - j0);
+        for (int t = j0 + AHEAD; t < std::min(j0 + AHEAD + 4, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
+        const float* l[4];
+        const float* e[4];
+        for (int u = 0; u < 4; ++u) {
+            const int j = j0 + std::min(u, nj - 1);
+            l[u] = lat[j];
+            e[u] = pe[j];
         }
-        h += g;
+        for (int h0 = 0; h0 < nh; h0 += 4) {
+            const int ng = std::min(4, nh - h0);
+            const float* ql[4];
+            const float* qp[4];
+            for (int g = 0; g < 4; ++g) {
+                const int h = h0 + std::min(g, ng - 1);
+                ql[g] = q_lat + size_t(h) * size_t(kvr);
+                qp[g] = q_pe + size_t(h) * size_t(dr);
+            }
+            __m512 r;
+            mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
+            r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
+            const __mmask8 km = __mmask8((1u << nj) - 1u);
+            for (int g = 0; g < ng; ++g)
+                _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
+                                   _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+        }
     }
 }
 
@@ -237,6 +254,63 @@ void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const fl
             }
         }
         h += g;
+    }
+}
+
+namespace {
+
+// e^x for x <= 0 (softmax's x - max), 16 lanes: x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 polynomial (the
+// Cephes expf coefficients, within 2 ulp of std::exp), times 2^n built in the exponent field. x below -87.3 gives 0
+// (std::exp gives a subnormal there, under 1.2e-38), -inf gives 0, NaN stays NaN.
+inline __m512 exp_nonpositive(__m512 x) {
+    const __m512 lo = _mm512_set1_ps(-87.33654f);
+    const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+    x = _mm512_max_ps(lo, x);  // NaN stays in x (max returns its second operand when either is NaN)
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    const __m512 r2 = _mm512_mul_ps(r, r);
+    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+    y = _mm512_fmadd_ps(y, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    // 2^n for n in [-126, 0]: (n + 127) << 23 (NaN lanes: any scale, y is NaN).
+    const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_maskz_mul_ps(__mmask16(~under), y, _mm512_castsi512_ps(e));
+}
+
+}  // namespace
+
+void softmax_avx512(float* x, int n) {
+    const float ninf = -std::numeric_limits<float>::infinity();
+    __m512 mv = _mm512_set1_ps(ninf);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(_mm512_loadu_ps(x + i), mv);  // NaN entries ignored, as the scalar
+    float mx = _mm512_reduce_max_ps(mv);
+    for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+    if (mx == ninf) {  // all masked: define as zeros
+        std::fill(x, x + n, 0.0f);
+        return;
+    }
+    const __m512 m = _mm512_set1_ps(mx);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    for (i = 0; i < n; i += 16) {
+        const __mmask16 k = tail_mask(n - i);
+        const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), m));
+        _mm512_mask_storeu_ps(x + i, k, e);
+        const __m512 ek = _mm512_maskz_mov_ps(k, e);
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(ek)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(ek), 1))));
+    }
+    const float inv = float(1.0 / _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)));
+    const __m512 iv = _mm512_set1_ps(inv);
+    for (i = 0; i < n; i += 16) {
+        const __mmask16 k = tail_mask(n - i);
+        _mm512_mask_storeu_ps(x + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), iv));
     }
 }
 

@@ -133,6 +133,13 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int row
 }
 
 void softmax(float* x, int n) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return softmax_avx512(x, n);
+#endif
+    softmax_scalar(x, n);
+}
+
+void softmax_scalar(float* x, int n) {
     float mx = -std::numeric_limits<float>::infinity();
     for (int i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
     if (mx == -std::numeric_limits<float>::infinity()) {  // all masked: define as zeros

@@ -168,11 +168,16 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (int t0 = 0; t0 < ns(i); t0 += KEYS) score_items.emplace_back(i, t0);
             for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(i, c0);
         }
-        std::vector<float> qlat(size_t(nd) * H * kvr), qpe(size_t(nd) * H * dr), olat(size_t(nd) * H * kvr), pbuf(p0.back());
+        // Written in full by steps 1 (qlat), 2 (pbuf), 4 (olat) and the copy below (qpe); 64-byte aligned (workspace.h)
+        // so that every head's row starts on a cache line.
+        float* const qlat = workspace(WorkSlot::MlaDecQLatAll, size_t(nd) * H * kvr);
+        float* const qpe = workspace(WorkSlot::MlaDecQPe, size_t(nd) * H * dr);
+        float* const olat = workspace(WorkSlot::MlaDecOLatAll, size_t(nd) * H * kvr);
+        float* const pbuf = workspace(WorkSlot::MlaDecScores, p0.back());
         bool failed = false;
         for (int i = 0; i < nd; ++i)
             for (int h = 0; h < H; ++h)
-                std::copy_n(q + (size_t(row_of(i)) * H + h) * dq + dn, dr, qpe.data() + (size_t(i) * H + h) * dr);
+                std::copy_n(q + (size_t(row_of(i)) * H + h) * dq + dn, dr, qpe + (size_t(i) * H + h) * dr);
         const bool par = nt > 1 && int64_t(H) * kvw * kvr * nd > 200000;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(nt) if (par)
@@ -188,7 +193,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(q + (size_t(row_of(i)) * H + h) * dq, dn, xg + size_t(i) * dn);
                         kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
-                        for (int i = 0; i < nd; ++i) std::copy_n(og + size_t(i) * kvr, kvr, qlat.data() + (size_t(i) * H + h) * kvr);
+                        for (int i = 0; i < nd; ++i) std::copy_n(og + size_t(i) * kvr, kvr, qlat + (size_t(i) * H + h) * kvr);
                     }
                 } catch (...) {
 #if defined(_OPENMP)
@@ -202,24 +207,24 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #endif
             for (size_t it = 0; it < score_items.size(); ++it) {
                 const int i = score_items[it].first, t0 = score_items[it].second, n = std::min(KEYS, ns(i) - t0);
-                kernels::mla_scores(qlat.data() + size_t(i) * H * kvr, qpe.data() + size_t(i) * H * dr, H, kvr, dr,
+                kernels::mla_scores(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
                                     lat_rows[size_t(i)].data() + t0, pe_rows[size_t(i)].data() + t0, n, scale,
-                                    pbuf.data() + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
+                                    pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 4)
 #endif
             for (int ih = 0; ih < nd * H; ++ih) {
                 const int i = ih / H, h = ih % H;
-                kernels::softmax(pbuf.data() + p0[size_t(i)] + size_t(h) * size_t(ns(i)), ns(i));
+                kernels::softmax(pbuf + p0[size_t(i)] + size_t(h) * size_t(ns(i)), ns(i));
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (size_t it = 0; it < value_items.size(); ++it) {
                 const int i = value_items[it].first, c0 = value_items[it].second;
-                kernels::mla_values(pbuf.data() + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
-                                    std::min(kvr, c0 + COLS), olat.data() + size_t(i) * H * kvr);
+                kernels::mla_values(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
+                                    std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
@@ -229,7 +234,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     float* og = workspace(WorkSlot::MlaDecOLat, size_t(nd) * kvr);  // this thread's
                     float* yg = workspace(WorkSlot::MlaDecOut, size_t(nd) * wkv_b.out);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
-                        for (int i = 0; i < nd; ++i) std::copy_n(olat.data() + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
+                        for (int i = 0; i < nd; ++i) std::copy_n(olat + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
                         const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
                         kernels::linear_rows(og, wkv_b, yg, nd, wuv, wuv + dv);
                         for (int i = 0; i < nd; ++i)

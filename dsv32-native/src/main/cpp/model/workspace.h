@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <new>
 
 namespace dsv32 {
 
@@ -22,20 +23,27 @@ enum class WorkSlot : int {
     MlaDecQLat,   //   ... its W_UK^T q_nope [nd, kvr]
     MlaDecOLat,   //   ... one head's o_lat of every entry [nd, kvr]
     MlaDecOut,    //   ... W_UV o_lat, in the columns of wkv_b's output [nd, H * (dn + dv)]
+    MlaDecQLatAll,  // mla.cpp, absorbed decode (the calling thread's, shared by the region): q_lat [nd, H, kvr]
+    MlaDecQPe,      //   ... q_pe [nd, H, dr]
+    MlaDecOLatAll,  //   ... o_lat [nd, H, kvr]
+    MlaDecScores,   //   ... the scores / probabilities of every entry and head
     Count
 };
 
 // A buffer of at least n floats in this thread's slot (grown when too small; old contents dropped).
 inline float* workspace(WorkSlot slot, size_t n) {
     struct Buf {
-        std::unique_ptr<float[]> p;
+        struct Free {
+            void operator()(float* q) const { ::operator delete[](q, std::align_val_t(64)); }
+        };
+        std::unique_ptr<float[], Free> p;  // on a 64-byte boundary: rows start on whole cache lines for the kernels
         size_t n = 0;
     };
     thread_local Buf bufs[static_cast<int>(WorkSlot::Count)];
     Buf& b = bufs[static_cast<int>(slot)];
     if (b.n < n) {
         b.p.reset();  // free first: the old and the new buffer need not coexist
-        b.p.reset(new float[n]);
+        b.p.reset(new (std::align_val_t(64)) float[n]);
         b.n = n;
     }
     return b.p.get();
