@@ -31,30 +31,37 @@ float* scratch_floats(size_t n) {
     return p;
 }
 
-// Indexer scores of one query over keys [t, t + 2), heads vectorised: qT [hd][HV*16] (head h in lane h % 16 of vector
-// h / 16, padded heads zero), wv [HV*16] (padded zero). NV head vectors per pass (at most 4): 2 * NV accumulators.
+// Indexer scores of one query over keys [t, t + 4), heads vectorised: qT [hd][HV*16] (head h in lane h % 16 of vector
+// h / 16, padded heads zero), wv [HV*16] (padded zero). NV head vectors per pass (at most 4): 4 * NV accumulators; per
+// column 4 key broadcasts and NV query loads feed 4 * NV fused multiply-adds. Each key's arithmetic is the same
+// whatever its place in the block (a short block repeats a key; the results are not stored).
 template <int NV>
-inline void index_pass(const float* qT, const float* wv, int HVL, int hd, const float* k0, const float* k1, __m512* tot0,
-                       __m512* tot1) {
-    __m512 a0[NV], a1[NV];
+inline void index_pass(const float* qT, const float* wv, int HVL, int hd, const float* const* k, __m512* tot) {
+    __m512 a[4][NV];
     DSV32_UNROLL
-    for (int v = 0; v < NV; ++v) a0[v] = a1[v] = _mm512_setzero_ps();
+    for (int u = 0; u < 4; ++u)
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) a[u][v] = _mm512_setzero_ps();
+    const float *k0 = k[0], *k1 = k[1], *k2 = k[2], *k3 = k[3];
     for (int i = 0; i < hd; ++i) {
-        const __m512 b0 = _mm512_set1_ps(k0[i]), b1 = _mm512_set1_ps(k1[i]);
+        const __m512 b0 = _mm512_set1_ps(k0[i]), b1 = _mm512_set1_ps(k1[i]), b2 = _mm512_set1_ps(k2[i]),
+                     b3 = _mm512_set1_ps(k3[i]);
         const float* qi = qT + size_t(i) * size_t(HVL);
         DSV32_UNROLL
         for (int v = 0; v < NV; ++v) {
             const __m512 qv = _mm512_load_ps(qi + 16 * v);
-            a0[v] = _mm512_fmadd_ps(qv, b0, a0[v]);
-            a1[v] = _mm512_fmadd_ps(qv, b1, a1[v]);
+            a[0][v] = _mm512_fmadd_ps(qv, b0, a[0][v]);
+            a[1][v] = _mm512_fmadd_ps(qv, b1, a[1][v]);
+            a[2][v] = _mm512_fmadd_ps(qv, b2, a[2][v]);
+            a[3][v] = _mm512_fmadd_ps(qv, b3, a[3][v]);
         }
     }
     const __m512 zero = _mm512_setzero_ps();
     DSV32_UNROLL
     for (int v = 0; v < NV; ++v) {
         const __m512 w = _mm512_load_ps(wv + 16 * v);
-        *tot0 = _mm512_fmadd_ps(_mm512_max_ps(a0[v], zero), w, *tot0);
-        *tot1 = _mm512_fmadd_ps(_mm512_max_ps(a1[v], zero), w, *tot1);
+        DSV32_UNROLL
+        for (int u = 0; u < 4; ++u) tot[u] = _mm512_fmadd_ps(_mm512_max_ps(a[u][v], zero), w, tot[u]);
     }
 }
 
@@ -76,22 +83,24 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
             wv[h] = w[j][h];
         }
         float* o = out[j];
-        for (int t = 0; t < n; t += 2) {
-            const float* k0 = keys[t];
-            const float* k1 = t + 1 < n ? keys[t + 1] : k0;
-            __m512 tot0 = _mm512_setzero_ps(), tot1 = _mm512_setzero_ps();
+        for (int t = 0; t < n; t += 4) {
+            const int nk = std::min(4, n - t);
+            const float* k[4];
+            for (int u = 0; u < 4; ++u) k[u] = keys[t + std::min(u, nk - 1)];
+            for (int u = t + 8; u < std::min(t + 12, n); ++u)  // the keys two blocks on (a block takes ~1k cycles)
+                for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[u]) + c, _MM_HINT_T0);
+            __m512 tot[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int v0 = 0; v0 < HV; v0 += 4) {
                 const float* qv = qT + 16 * v0;
                 const float* wvv = wv + 16 * v0;
                 switch (std::min(4, HV - v0)) {
-                    case 4: index_pass<4>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
-                    case 3: index_pass<3>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
-                    case 2: index_pass<2>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
-                    default: index_pass<1>(qv, wvv, HVL, hd, k0, k1, &tot0, &tot1); break;
+                    case 4: index_pass<4>(qv, wvv, HVL, hd, k, tot); break;
+                    case 3: index_pass<3>(qv, wvv, HVL, hd, k, tot); break;
+                    case 2: index_pass<2>(qv, wvv, HVL, hd, k, tot); break;
+                    default: index_pass<1>(qv, wvv, HVL, hd, k, tot); break;
                 }
             }
-            o[t] = _mm512_reduce_add_ps(tot0);
-            if (t + 1 < n) o[t + 1] = _mm512_reduce_add_ps(tot1);
+            for (int u = 0; u < nk; ++u) o[t + u] = _mm512_reduce_add_ps(tot[u]);
         }
     }
 }
