@@ -861,35 +861,38 @@ static void test_attention_kernels() {
             }
             CHECK_MSG(max_err < 1e-4, "%s mha_row nh %d dn %d dr %d dv %d: max error %g", pn, nh, dn, dr, dv, max_err);
         }
-        // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32 ----
-        const int N = 300, K = 256, r0 = 128, r1 = 256, M = 3;
-        const RandomWeights rw(N, K, rng);
-        for (int type = 0; type < 3; ++type) {
-            const kernels::WeightMat W = rw.mat(type);
-            std::vector<float> xt(size_t(M) * (r1 - r0)), y(size_t(M) * K, NAN), row(K);
-            for (auto& v : xt) v = nd(rng);
-            kernels::linear_t_rows(xt.data(), W, r0, r1, y.data(), M);
-            std::vector<double> ref(size_t(M) * K, 0.0);
-            for (int r = r0; r < r1; ++r) {
-                kernels::dequant_row(W, r, 0, K, row.data());
-                for (int m = 0; m < M; ++m)
-                    for (int c = 0; c < K; ++c) ref[size_t(m) * K + c] += double(xt[size_t(m) * (r1 - r0) + (r - r0)]) * row[size_t(c)];
-            }
-            double err = 0;
-            for (size_t i = 0; i < ref.size(); ++i) err = std::max(err, std::fabs(ref[i] - y[i]) / (1 + std::fabs(ref[i])));
-            CHECK_MSG(err < 1e-4, "%s linear_t_rows type %d: max error %g", pn, type, err);
-            // linear_rows writes only columns [n0, n1) and equals linear on them.
-            std::vector<float> x(size_t(M) * K), yr(size_t(M) * N, -7.0f), yl(size_t(M) * N);
-            for (auto& v : x) v = nd(rng);
-            kernels::linear_rows(x.data(), W, yr.data(), M, 130, 200);
-            kernels::linear(x.data(), W, yl.data(), M, 1);
-            size_t bad = 0;
-            for (int m = 0; m < M; ++m)
-                for (int n = 0; n < N; ++n) {
-                    const float v = yr[size_t(m) * N + n];
-                    bad += (n >= 130 && n < 200) ? v != yl[size_t(m) * N + n] : v != -7.0f;
+        // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32; K: 256-column register blocks only,
+        // with a 32-column tail, and not a multiple of 32 (the general loop) ----
+        for (const int K : {256, 288, 272}) {
+            const int N = 300, r0 = 128, r1 = 256, M = 3;
+            const RandomWeights rw(N, K, rng);
+            for (int type = 0; type < 3; ++type) {
+                const kernels::WeightMat W = rw.mat(type);
+                std::vector<float> xt(size_t(M) * (r1 - r0)), y(size_t(M) * K, NAN), row(K);
+                for (auto& v : xt) v = nd(rng);
+                kernels::linear_t_rows(xt.data(), W, r0, r1, y.data(), M);
+                std::vector<double> ref(size_t(M) * K, 0.0);
+                for (int r = r0; r < r1; ++r) {
+                    kernels::dequant_row(W, r, 0, K, row.data());
+                    for (int m = 0; m < M; ++m)
+                        for (int c = 0; c < K; ++c) ref[size_t(m) * K + c] += double(xt[size_t(m) * (r1 - r0) + (r - r0)]) * row[size_t(c)];
                 }
-            CHECK_MSG(bad == 0, "%s linear_rows type %d: %zu values wrong", pn, type, bad);
+                double err = 0;
+                for (size_t i = 0; i < ref.size(); ++i) err = std::max(err, std::fabs(ref[i] - y[i]) / (1 + std::fabs(ref[i])));
+                CHECK_MSG(err < 1e-4, "%s linear_t_rows type %d K %d: max error %g", pn, type, K, err);
+                // linear_rows writes only columns [n0, n1) and equals linear on them.
+                std::vector<float> x(size_t(M) * K), yr(size_t(M) * N, -7.0f), yl(size_t(M) * N);
+                for (auto& v : x) v = nd(rng);
+                kernels::linear_rows(x.data(), W, yr.data(), M, 130, 200);
+                kernels::linear(x.data(), W, yl.data(), M, 1);
+                size_t bad = 0;
+                for (int m = 0; m < M; ++m)
+                    for (int n = 0; n < N; ++n) {
+                        const float v = yr[size_t(m) * N + n];
+                        bad += (n >= 130 && n < 200) ? v != yl[size_t(m) * N + n] : v != -7.0f;
+                    }
+                CHECK_MSG(bad == 0, "%s linear_rows type %d: %zu values wrong", pn, type, bad);
+            }
         }
     }
     kernels::set_kernel_path(saved);

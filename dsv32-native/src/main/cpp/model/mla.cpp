@@ -160,7 +160,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         auto ns = [&](int i) { return int(lat_rows[size_t(i)].size()); };
         auto row_of = [&](int i) { return st.segs[size_t(dec[size_t(i)])].row0; };
         const int nt = std::max(1, threads());
-        const int G = std::max(1, std::min(8, (H + nt - 1) / nt));  // heads per item of steps 1 and 5
+        const int G = std::max(1, std::min(8, H / (4 * nt)));  // heads per item of steps 1 and 5 (~4 items a thread)
         const int groups = (H + G - 1) / G;
         constexpr int KEYS = 64, COLS = 64;  // keys per item of step 2, latent columns per item of step 4
         std::vector<std::pair<int, int>> score_items, value_items;  // (entry, first key) / (entry, first column)
