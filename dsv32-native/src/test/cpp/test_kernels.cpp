@@ -779,6 +779,54 @@ static void test_attention_kernels() {
             float* ao2 = alone.data() + 31;
             kernels::index_scores(&qs[1], &ws[1], &ao2, &l2, 1, nh, hd, keys.data() + 31, nkeys - 31);
             CHECK_MSG(std::memcmp(alone.data(), out[1].data(), 40 * sizeof(float)) == 0, "%s index_scores depends on batching", pn);
+
+            // XValues::Bf16 (the fp8 numerics): q and keys rounded to bf16 values. Against the oracle, independent of
+            // the chunking, and a key that is not a bf16 value sends the call to the f32 kernels (their bits).
+            auto round_bf16 = [](std::vector<float>& v) {
+                for (auto& x : v) x = kernels::bf16_to_f32(kernels::f32_to_bf16(x));
+            };
+            round_bf16(q);
+            round_bf16(kbuf);
+            std::vector<std::vector<float>> ob(nq, std::vector<float>(nkeys + 1, -12345.0f));
+            std::vector<float*> obs(nq);
+            for (int j = 0; j < nq; ++j) obs[size_t(j)] = ob[size_t(j)].data();
+            kernels::index_scores(qs.data(), ws.data(), obs.data(), lim, nq, nh, hd, keys.data(), nkeys, kernels::XValues::Bf16);
+            for (int j = 0; j < nq; ++j)
+                for (int t = 0; t <= nkeys; ++t) {
+                    if (t >= lim[j]) {
+                        CHECK_MSG(ob[size_t(j)][size_t(t)] == -12345.0f, "%s index_scores bf16 wrote past lim (q %d key %d)", pn, j, t);
+                        continue;
+                    }
+                    double ref = 0, mag = 0;
+                    for (int h = 0; h < nh; ++h) {
+                        double d = 0;
+                        for (int i = 0; i < hd; ++i) d += double(qs[size_t(j)][size_t(h) * hd + i]) * keys[size_t(t)][i];
+                        if (d > 0) ref += double(ws[size_t(j)][h]) * d;
+                        mag += std::fabs(double(ws[size_t(j)][h])) * (std::fabs(d) + 1);
+                    }
+                    CHECK_MSG(std::fabs(ob[size_t(j)][size_t(t)] - ref) <= 1e-5 * mag, "%s index_scores bf16 nh %d q %d key %d: %g vs %g",
+                              pn, nh, j, t, double(ob[size_t(j)][size_t(t)]), ref);
+                }
+            kernels::index_scores(&qs[1], &ws[1], &ao, &l1, 1, nh, hd, keys.data(), 31, kernels::XValues::Bf16);
+            kernels::index_scores(&qs[1], &ws[1], &ao2, &l2, 1, nh, hd, keys.data() + 31, nkeys - 31, kernels::XValues::Bf16);
+            CHECK_MSG(std::memcmp(alone.data(), ob[1].data(), 40 * sizeof(float)) == 0, "%s index_scores bf16 depends on batching", pn);
+#if defined(DSV32_X86_KERNELS)
+            if (path == kernels::KernelPath::Avx512 && kernels::bf16_dot_supported()) {  // the dot-product kernel itself ran
+                std::vector<float> direct(nkeys, 0.0f);
+                float* dp = direct.data();
+                const int l0 = nkeys;
+                const bool ran = kernels::index_scores_bf16dot(&qs[0], &ws[0], &dp, &l0, 1, nh, hd, keys.data(), nkeys);
+                CHECK_MSG(ran == (nh % 16 == 0), "index_scores_bf16dot nh %d: ran %d", nh, int(ran));
+                if (ran && kernels::bf16_dot_enabled())
+                    CHECK_MSG(std::memcmp(direct.data(), ob[0].data(), size_t(nkeys) * sizeof(float)) == 0, "index_scores bf16: not the dot kernel's bits");
+            }
+#endif
+            kbuf[size_t(5) * hd + 7] = std::nextafter(kbuf[size_t(5) * hd + 7], 10.0f);  // key 5 no longer a bf16 value
+            kernels::index_scores(qs.data(), ws.data(), obs.data(), lim, nq, nh, hd, keys.data(), nkeys, kernels::XValues::Bf16);
+            kernels::index_scores(qs.data(), ws.data(), outs.data(), lim, nq, nh, hd, keys.data(), nkeys);
+            for (int j = 0; j < nq; ++j)
+                CHECK_MSG(std::memcmp(ob[size_t(j)].data(), out[size_t(j)].data(), size_t(nkeys + 1) * sizeof(float)) == 0,
+                          "%s index_scores bf16 with a non-bf16 key: not the f32 kernels' bits (q %d)", pn, j);
         }
         // ---- mla_decode: 16 heads of 512 + 64 (mini, real), 5 heads of 128 + 20 (odd group, tails) ----
         for (const auto& sh : {std::array<int, 4>{16, 512, 64, 37}, std::array<int, 4>{5, 128, 20, 9}}) {

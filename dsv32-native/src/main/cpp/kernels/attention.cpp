@@ -150,10 +150,14 @@ void mha_row_dot(const float* q, int nh, int dn, int dr, int dv, const float* co
 }  // namespace
 
 void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
-                  const float* const* keys, int nkeys) {
+                  const float* const* keys, int nkeys, XValues qk) {
 #if defined(DSV32_X86_KERNELS)
-    if (kernel_path() == KernelPath::Avx512) return index_scores_avx512(q, w, out, lim, nq, nh, hd, keys, nkeys);
+    if (kernel_path() == KernelPath::Avx512) {
+        if (qk == XValues::Bf16 && bf16_dot_enabled() && index_scores_bf16dot(q, w, out, lim, nq, nh, hd, keys, nkeys)) return;
+        return index_scores_avx512(q, w, out, lim, nq, nh, hd, keys, nkeys);
+    }
 #endif
+    (void)qk;
     if (kernel_path() == KernelPath::Avx2) return index_scores_dot(q, w, out, lim, nq, nh, hd, keys, nkeys);
     index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }

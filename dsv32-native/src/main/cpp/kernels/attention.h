@@ -19,8 +19,12 @@ namespace kernels {
 // q[j] is nh*hd floats (head h at h*hd), w[j] nh floats (the weights_proj output, already scaled), keys[t] points at
 // hd floats. Entries t >= lim[j] of out[j] are not written. Order: each q.k summed over i = 0..hd-1 in sequence (one
 // fused multiply-add each), the heads accumulated h = 0..nh-1 by fused multiply-add -- the same on every path.
+// qk = XValues::Bf16: q and the keys hold bf16 values (the fp8 numerics: act_quant's e4m3 * 2^e); on a CPU with
+// AVX512-BF16 (bf16_dot_enabled()) the q.k sums then run as VDPBF16PS dot products -- exact products, f32 sums two
+// columns at a time, so not the f32 path's bits -- when nh % 16 == 0 and hd % 32 == 0. The claim is checked first: a
+// value that is not a bf16 sends the call to the f32 kernels.
 void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
-                  const float* const* keys, int nkeys);
+                  const float* const* keys, int nkeys, XValues qk = XValues::F32);
 void index_scores_scalar(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
 
@@ -69,6 +73,10 @@ void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, in
 #if defined(DSV32_X86_KERNELS)
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
+// The AVX512-BF16 path of index_scores (linear_avx512bf16.cpp): false, writing nothing, when q or a key is not all bf16
+// values or the shapes do not fit.
+bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                          int hd, const float* const* keys, int nkeys);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,

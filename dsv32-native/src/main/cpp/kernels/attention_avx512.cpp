@@ -31,33 +31,6 @@ float* scratch_floats(size_t n) {
     return p;
 }
 
-// In place: r[c] lane u becomes the old r[u] lane c (a 16 x 16 transpose in three shuffle stages).
-__attribute__((always_inline)) inline void transpose16(__m512* r) {
-    __m512 t[16];
-    for (int k = 0; k < 8; ++k) {  // per 128-bit block: (a0 b0 a1 b1), (a2 b2 a3 b3) of rows 2k, 2k + 1
-        t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
-        t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
-    }
-    for (int k = 0; k < 4; ++k) {  // r[4k + c] block L: rows 4k .. 4k + 3 of column 4L + c
-        r[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
-        r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
-        r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
-        r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
-    }
-    for (int c = 0; c < 4; ++c) {  // gather the four row quarters of columns c, 4 + c, 8 + c, 12 + c
-        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
-        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
-    }
-    for (int c = 0; c < 4; ++c) {
-        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
-        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
-        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
-    }
-}
-
 // Indexer scores of one query over keys [t, t + 4), heads vectorised: qT [hd][HV*16] (head h in lane h % 16 of vector
 // h / 16, padded heads zero), wv [HV*16] (padded zero). NV head vectors per pass (at most 4): 4 * NV accumulators; per
 // column 4 key broadcasts and NV query loads feed 4 * NV fused multiply-adds. Each key's arithmetic is the same

@@ -1,6 +1,7 @@
-// convert_avx512.h: weight element conversions shared by the AVX-512 translation units (linear_avx512.cpp,
-// attention_avx512.cpp) -- included only by files compiled with the AVX-512 -m flags. Internal linkage (anonymous
-// namespace), so no copy compiled with these flags can be merged with a baseline one.
+// convert_avx512.h: weight element conversions and register-layout helpers shared by the AVX-512 translation units
+// (linear_avx512.cpp, linear_avx512bf16.cpp, attention_avx512.cpp) -- included only by files compiled with the
+// AVX-512 -m flags. Internal linkage (anonymous namespace), so no copy compiled with these flags can be merged with a
+// baseline one.
 //
 // e4m3 -> f32 goes through f16: the code's magnitude bits shifted left by 7 are an f16 with the same mantissa and
 // an exponent 8 lower (subnormals included), so f32 = cvtph(h) * 2^8, exact; the 2^8 is folded into the block
@@ -31,6 +32,33 @@ inline void fp8x32(const uint8_t* p, __m512* lo, __m512* hi) {
     const __m512i h = _mm512_and_si512(_mm512_slli_epi16(v, 7), _mm512_set1_epi16(short(0xBF80)));
     *lo = _mm512_cvtph_ps(_mm512_castsi512_si256(h));
     *hi = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1));
+}
+
+// In place: r[c] lane u becomes the old r[u] lane c (a 16 x 16 transpose in three shuffle stages).
+__attribute__((always_inline)) inline void transpose16(__m512* r) {
+    __m512 t[16];
+    for (int k = 0; k < 8; ++k) {  // per 128-bit block: (a0 b0 a1 b1), (a2 b2 a3 b3) of rows 2k, 2k + 1
+        t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; ++k) {  // r[4k + c] block L: rows 4k .. 4k + 3 of column 4L + c
+        r[4 * k + 0] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+        r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+        r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+        r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {  // gather the four row quarters of columns c, 4 + c, 8 + c, 12 + c
+        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    }
+    for (int c = 0; c < 4; ++c) {
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
+        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
+    }
 }
 
 }  // namespace

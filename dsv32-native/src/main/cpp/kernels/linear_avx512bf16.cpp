@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/attention.h"
+#include "kernels/convert_avx512.h"
 #include "kernels/linear_isa.h"
 
 namespace dsv32 {
@@ -282,6 +284,124 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
             for (; n < c1; ++n) fp8_gemm<1>(xb, w, y, m0, m1, n, wt + size_t(n - c0) * size_t(K));
         }
     }
+}
+
+// ---- The DSA indexer's scores on bf16 values (attention.h, index_scores with XValues::Bf16) ----
+
+namespace {
+
+// One query's scores over keys [t, t + 4): qB [hd / 2][nh] dwords (head h's bf16 pair (q[2p], q[2p + 1]) in lane
+// h % 16 of vector h / 16), kb [4][hd / 2] the keys' pairs; NV head vectors per pass (at most 4), 4 * NV accumulators.
+// Per pair of columns 4 key broadcasts and NV query loads feed 4 * NV dot products (two products each).
+template <int NV>
+inline void index_pass_bf16(const uint32_t* qB, int nh, const float* wv, int P, const uint32_t* kb, __m512* tot) {
+    __m512 a[4][NV];
+    DSV32_UNROLL
+    for (int u = 0; u < 4; ++u)
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) a[u][v] = _mm512_setzero_ps();
+    for (int p = 0; p < P; ++p) {
+        const __m512bh b0 = (__m512bh)_mm512_set1_epi32(int(kb[p])), b1 = (__m512bh)_mm512_set1_epi32(int(kb[P + p]));
+        const __m512bh b2 = (__m512bh)_mm512_set1_epi32(int(kb[2 * P + p])), b3 = (__m512bh)_mm512_set1_epi32(int(kb[3 * P + p]));
+        const uint32_t* qp = qB + size_t(p) * size_t(nh);
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) {
+            const __m512bh qv = (__m512bh)_mm512_load_si512(qp + 16 * v);
+            a[0][v] = _mm512_dpbf16_ps(a[0][v], qv, b0);
+            a[1][v] = _mm512_dpbf16_ps(a[1][v], qv, b1);
+            a[2][v] = _mm512_dpbf16_ps(a[2][v], qv, b2);
+            a[3][v] = _mm512_dpbf16_ps(a[3][v], qv, b3);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    DSV32_UNROLL
+    for (int v = 0; v < NV; ++v) {
+        const __m512 w = _mm512_load_ps(wv + 16 * v);
+        DSV32_UNROLL
+        for (int u = 0; u < 4; ++u) tot[u] = _mm512_fmadd_ps(_mm512_max_ps(a[u][v], zero), w, tot[u]);
+    }
+}
+
+// Whether the hd floats at p are all bf16 values (low 16 bits zero); hd % 16 == 0.
+inline bool all_bf16(const float* p, int hd) {
+    const __m512i low = _mm512_set1_epi32(0xFFFF);
+    for (int c = 0; c < hd; c += 16)
+        if (_mm512_test_epi32_mask(_mm512_loadu_si512(p + c), low)) return false;
+    return true;
+}
+
+}  // namespace
+
+bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                          int hd, const float* const* keys, int nkeys) {
+    if (nh % 16 != 0 || hd % 32 != 0) return false;
+    // The claim that q and the keys hold bf16 values, checked before anything is written.
+    int nmax = 0;
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        if (n <= 0) continue;
+        nmax = std::max(nmax, n);
+        for (int h = 0; h < nh; ++h)
+            if (!all_bf16(q[j] + size_t(h) * size_t(hd), hd)) return false;
+    }
+    for (int t = 0; t < nmax; ++t) {  // the first read of the keys, from memory: 16 keys ahead requested
+        if (t + 16 < nmax)
+            for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[t + 16]) + c, _MM_HINT_T0);
+        if (!all_bf16(keys[t], hd)) return false;
+    }
+    const int P = hd / 2, HV = nh / 16;
+    thread_local std::vector<float> buf;
+    const size_t need = size_t(hd) * size_t(nh) + size_t(P) * size_t(nh) + 4 * size_t(P) + size_t(nh) + 64;
+    if (buf.size() < need) buf.resize(need);
+    float* qT = buf.data();
+    while (reinterpret_cast<uintptr_t>(qT) % 64) ++qT;
+    uint32_t* qB = reinterpret_cast<uint32_t*>(qT + size_t(hd) * size_t(nh));  // both multiples of 16 floats
+    uint32_t* kb = qB + size_t(P) * size_t(nh);
+    float* wv = reinterpret_cast<float*>(kb + 4 * size_t(P));
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        if (n <= 0) continue;
+        for (int h0 = 0; h0 < nh; h0 += 16)  // qT [hd][nh]: heads along the lanes
+            for (int i0 = 0; i0 < hd; i0 += 16) {
+                __m512 r[16];
+                DSV32_UNROLL
+                for (int u = 0; u < 16; ++u) r[u] = _mm512_loadu_ps(q[j] + size_t(h0 + u) * size_t(hd) + size_t(i0));
+                transpose16(r);
+                DSV32_UNROLL
+                for (int u = 0; u < 16; ++u) _mm512_store_ps(qT + size_t(i0 + u) * size_t(nh) + size_t(h0), r[u]);
+            }
+        const __m512i hi = _mm512_set1_epi32(int(0xFFFF0000u));
+        for (int p = 0; p < P; ++p)  // the pair (q[2p], q[2p + 1]) of each head: the bf16 bits, truncation exact
+            for (int h = 0; h < nh; h += 16) {
+                const __m512i e = _mm512_load_si512(qT + size_t(2 * p) * size_t(nh) + size_t(h));
+                const __m512i o = _mm512_load_si512(qT + size_t(2 * p + 1) * size_t(nh) + size_t(h));
+                _mm512_store_si512(qB + size_t(p) * size_t(nh) + size_t(h), _mm512_or_si512(_mm512_srli_epi32(e, 16), _mm512_and_si512(o, hi)));
+            }
+        std::copy_n(w[j], nh, wv);
+        float* o = out[j];
+        for (int t = 0; t < n; t += 4) {
+            const int nk = std::min(4, n - t);
+            for (int u = t + 8; u < std::min(t + 12, n); ++u)  // the keys two blocks on
+                for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[u]) + c, _MM_HINT_T0);
+            for (int u = 0; u < 4; ++u) {  // each key's bf16 stream (exact: the values are bf16)
+                const float* k = keys[t + std::min(u, nk - 1)];
+                for (int c = 0; c < hd; c += 32)
+                    _mm512_store_si512(kb + size_t(u) * size_t(P) + size_t(c / 2),
+                                       (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(k + c + 16), _mm512_loadu_ps(k + c)));
+            }
+            __m512 tot[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int v0 = 0; v0 < HV; v0 += 4) {
+                switch (std::min(4, HV - v0)) {
+                    case 4: index_pass_bf16<4>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
+                    case 3: index_pass_bf16<3>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
+                    case 2: index_pass_bf16<2>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
+                    default: index_pass_bf16<1>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
+                }
+            }
+            for (int u = 0; u < nk; ++u) o[t + u] = _mm512_reduce_add_ps(tot[u]);
+        }
+    }
+    return true;
 }
 
 }  // namespace kernels

@@ -127,7 +127,9 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 lim[j] = pos_of[size_t(s)] + 1 - item.t0;
             }
             const int nk = std::min(CHUNK, int(kp.size()) - item.t0);
-            kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
+            // fp8 numerics: q8 and the keys are act_quant's e4m3 * 2^e, bf16 values (the bf16 dot-product kernel).
+            kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk,
+                                  fp8_ && hd % 128 == 0 ? kernels::XValues::Bf16 : kernels::XValues::F32);
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)
