@@ -912,7 +912,7 @@ static void test_attention_kernels() {
         // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32; K: 256-column register blocks only,
         // with a 32-column tail, and not a multiple of 32 (the general loop) ----
         for (const int K : {256, 288, 272}) {
-            const int N = 300, r0 = 128, r1 = 256, M = 3;
+            const int N = 300, r0 = 128, r1 = 256, M = 7;  // 7: the 4-, 2- and 1-row register blocks
             const RandomWeights rw(N, K, rng);
             for (int type = 0; type < 3; ++type) {
                 const kernels::WeightMat W = rw.mat(type);

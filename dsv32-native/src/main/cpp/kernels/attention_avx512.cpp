@@ -428,45 +428,65 @@ void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float*
 
 namespace {
 
-// FP8, K % 32 == 0: y[m][c0 .. c0 + 16 * NV) in registers over the band's rows, each 32-code chunk converted and
-// scaled as dequant_row does (f16-domain value times scale * 256) and applied by one fused multiply-add per element
-// in row order -- the arithmetic of the general loop below, without its stores of the row and of y per row.
-template <int NV>
-void linear_t_fp8_block(const float* x, const WeightMat& w, int r0, int r1, float* y, int m, int c0) {
+// FP8, K % 32 == 0: y[m0 .. m0 + MG)[c0 .. c0 + 16 * NV) in registers over the band's rows, each 32-code chunk
+// converted and scaled once as dequant_row does (f16-domain value times scale * 256) and applied to the MG rows of x
+// by one fused multiply-add per element in row order -- the arithmetic of the general loop below, without its stores
+// of the row and of y per row.
+template <int NV, int MG>
+void linear_t_fp8_block(const float* x, const WeightMat& w, int r0, int r1, float* y, int m0, int c0) {
     const int R = r1 - r0;
-    __m512 acc[NV];
+    __m512 acc[MG][NV];
     DSV32_UNROLL
-    for (int v = 0; v < NV; ++v) acc[v] = _mm512_setzero_ps();
+    for (int m = 0; m < MG; ++m)
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) acc[m][v] = _mm512_setzero_ps();
     for (int r = r0; r < r1; ++r) {
         const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(r) * row_stride(w) + size_t(c0);
         const float* srow = w.scale + size_t(r / 128) * size_t(w.scale_cols);
-        const __m512 a = _mm512_set1_ps(x[size_t(m) * size_t(R) + size_t(r - r0)]);
         if (r + 8 < r1)  // 8 rows on: the hardware prefetcher alone streamed these rows at ~8 GB/s per core
             for (int v = 0; v < NV; v += 4) _mm_prefetch(reinterpret_cast<const char*>(p + 8 * row_stride(w) + 16 * v), _MM_HINT_T0);
+        __m512 a[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) a[m] = _mm512_set1_ps(x[size_t(m0 + m) * size_t(R) + size_t(r - r0)]);
         DSV32_UNROLL
         for (int v = 0; v < NV; v += 2) {
             __m512 lo, hi;
             fp8x32(p + 16 * v, &lo, &hi);
             const __m512 sc = _mm512_set1_ps(srow[(c0 + 16 * v) / 128] * 256.0f);
-            acc[v] = _mm512_fmadd_ps(a, _mm512_mul_ps(lo, sc), acc[v]);
-            acc[v + 1] = _mm512_fmadd_ps(a, _mm512_mul_ps(hi, sc), acc[v + 1]);
+            const __m512 wl = _mm512_mul_ps(lo, sc), wh = _mm512_mul_ps(hi, sc);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) {
+                acc[m][v] = _mm512_fmadd_ps(a[m], wl, acc[m][v]);
+                acc[m][v + 1] = _mm512_fmadd_ps(a[m], wh, acc[m][v + 1]);
+            }
         }
     }
-    float* ym = y + size_t(m) * size_t(w.in) + size_t(c0);
     DSV32_UNROLL
-    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(ym + 16 * v, acc[v]);
+    for (int m = 0; m < MG; ++m) {
+        float* ym = y + size_t(m0 + m) * size_t(w.in) + size_t(c0);
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(ym + 16 * v, acc[m][v]);
+    }
+}
+
+// Columns [0, K) of rows [m0, m0 + MG) of y: blocks of 16 * NV columns, then 32-column blocks.
+template <int NV, int MG>
+void linear_t_fp8_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int m0) {
+    const int K = w.in;
+    int c0 = 0;
+    for (; c0 + 16 * NV <= K; c0 += 16 * NV) linear_t_fp8_block<NV, MG>(x, w, r0, r1, y, m0, c0);
+    for (; c0 < K; c0 += 32) linear_t_fp8_block<2, MG>(x, w, r0, r1, y, m0, c0);
 }
 
 }  // namespace
 
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
     const int K = w.in, R = r1 - r0, K16 = K & ~15;
-    if (w.type == WType::FP8 && K % 32 == 0) {  // y in registers, 256 columns at a time (16 accumulators)
-        for (int m = 0; m < M; ++m) {
-            int c0 = 0;
-            for (; c0 + 256 <= K; c0 += 256) linear_t_fp8_block<16>(x, w, r0, r1, y, m, c0);
-            for (; c0 < K; c0 += 32) linear_t_fp8_block<2>(x, w, r0, r1, y, m, c0);
-        }
+    if (w.type == WType::FP8 && K % 32 == 0) {  // y in 16 registers: 256 columns of one row, or 64 of four
+        int m = 0;
+        for (; m + 4 <= M; m += 4) linear_t_fp8_rows<4, 4>(x, w, r0, r1, y, m);
+        for (; m + 2 <= M; m += 2) linear_t_fp8_rows<8, 2>(x, w, r0, r1, y, m);
+        for (; m < M; ++m) linear_t_fp8_rows<16, 1>(x, w, r0, r1, y, m);
         return;
     }
     std::fill(y, y + size_t(M) * size_t(K), 0.0f);
