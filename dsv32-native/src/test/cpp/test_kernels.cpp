@@ -821,6 +821,18 @@ static void test_attention_kernels() {
                     CHECK_MSG(std::memcmp(direct.data(), ob[0].data(), size_t(nkeys) * sizeof(float)) == 0, "index_scores bf16: not the dot kernel's bits");
             }
 #endif
+            // Keys stored as packed bf16: the bits of index_scores(..., XValues::Bf16) on their values.
+            std::vector<uint16_t> k16(kbuf.size());
+            for (size_t i = 0; i < kbuf.size(); ++i) k16[i] = kernels::f32_to_bf16(kbuf[i]);
+            std::vector<const uint16_t*> keys16(nkeys);
+            for (int t = 0; t < nkeys; ++t) keys16[size_t(t)] = k16.data() + size_t(t) * hd;
+            std::vector<std::vector<float>> o16(nq, std::vector<float>(nkeys + 1, -12345.0f));
+            std::vector<float*> o16s(nq);
+            for (int j = 0; j < nq; ++j) o16s[size_t(j)] = o16[size_t(j)].data();
+            kernels::index_scores_bf16_keys(qs.data(), ws.data(), o16s.data(), lim, nq, nh, hd, keys16.data(), nkeys);
+            for (int j = 0; j < nq; ++j)
+                CHECK_MSG(std::memcmp(o16[size_t(j)].data(), ob[size_t(j)].data(), size_t(nkeys + 1) * sizeof(float)) == 0,
+                          "%s index_scores_bf16_keys nh %d: not index_scores' bits (q %d)", pn, nh, j);
             kbuf[size_t(5) * hd + 7] = std::nextafter(kbuf[size_t(5) * hd + 7], 10.0f);  // key 5 no longer a bf16 value
             kernels::index_scores(qs.data(), ws.data(), obs.data(), lim, nq, nh, hd, keys.data(), nkeys, kernels::XValues::Bf16);
             kernels::index_scores(qs.data(), ws.data(), outs.data(), lim, nq, nh, hd, keys.data(), nkeys);
@@ -873,6 +885,25 @@ static void test_attention_kernels() {
             for (int c0 = 0; c0 < kvr; c0 += 48)
                 kernels::mla_values(ps.data(), size_t(nsel), nh, kvr, lr.data(), nsel, c0, std::min(kvr, c0 + 48), os.data());
             CHECK_MSG(std::memcmp(os.data(), o.data(), 4 * os.size()) == 0, "%s mla_values split: not mla_decode's", pn);
+            // Rows stored as packed bf16 (the fp8 numerics' cache): the bits of the f32 kernels on the same values.
+            std::vector<uint16_t> lat16(lat.size()), pe16(pe.size());
+            for (size_t i = 0; i < lat.size(); ++i) lat[i] = kernels::bf16_to_f32(lat16[i] = kernels::f32_to_bf16(lat[i]));
+            for (size_t i = 0; i < pe.size(); ++i) pe[i] = kernels::bf16_to_f32(pe16[i] = kernels::f32_to_bf16(pe[i]));
+            std::vector<const uint16_t*> lr16(nsel), pr16(nsel);
+            for (int j = 0; j < nsel; ++j) {
+                lr16[size_t(j)] = lat16.data() + size_t(j) * kvr;
+                pr16[size_t(j)] = pe16.data() + size_t(j) * dr;
+            }
+            std::vector<float> pf(size_t(nh) * nsel), pb(size_t(nh) * nsel), of(size_t(nh) * kvr, NAN), ob(size_t(nh) * kvr, NAN);
+            kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lr.data(), pr.data(), nsel, scale, pf.data(), size_t(nsel));
+            for (int t0 = 0; t0 < nsel; t0 += 7)
+                kernels::mla_scores_bf16(ql.data(), qp.data(), nh, kvr, dr, lr16.data() + t0, pr16.data() + t0,
+                                         std::min(7, nsel - t0), scale, pb.data() + t0, size_t(nsel));
+            CHECK_MSG(std::memcmp(pf.data(), pb.data(), 4 * pf.size()) == 0, "%s mla_scores_bf16: not mla_scores' bits", pn);
+            kernels::mla_values(pf.data(), size_t(nsel), nh, kvr, lr.data(), nsel, 0, kvr, of.data());
+            for (int c0 = 0; c0 < kvr; c0 += 48)
+                kernels::mla_values_bf16(pf.data(), size_t(nsel), nh, kvr, lr16.data(), nsel, c0, std::min(kvr, c0 + 48), ob.data());
+            CHECK_MSG(std::memcmp(of.data(), ob.data(), 4 * of.size()) == 0, "%s mla_values_bf16: not mla_values' bits", pn);
         }
         // ---- mha_row: mini's heads (16 x (128 + 64), v 128) and odd widths with tails (3 x (40 + 20), v 24) ----
         for (const auto& sh : {std::array<int, 5>{16, 128, 64, 128, 45}, std::array<int, 5>{3, 40, 20, 24, 11}}) {

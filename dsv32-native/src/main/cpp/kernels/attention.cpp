@@ -180,6 +180,57 @@ void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* co
     mla_values_scalar(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
 }
 
+namespace {
+
+// Packed bf16 rows widened to f32 (exact) in a thread-local buffer, and pointers to them: the paths without a bf16
+// kernel run their f32 kernel on these.
+struct WideRows {
+    std::vector<float> data;
+    std::vector<const float*> rows;
+    const float* const* widen(const uint16_t* const* src, int n, int width) {
+        data.resize(size_t(n) * size_t(width));
+        rows.resize(size_t(n));
+        for (int j = 0; j < n; ++j) {
+            float* d = data.data() + size_t(j) * size_t(width);
+            for (int i = 0; i < width; ++i) d[i] = bf16_to_f32(src[j][i]);
+            rows[size_t(j)] = d;
+        }
+        return rows.data();
+    }
+};
+
+}  // namespace
+
+void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                     const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mla_scores_bf16_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+#endif
+    thread_local WideRows wl, wp;
+    mla_scores(q_lat, q_pe, nh, kvr, dr, wl.widen(lat, nkeys, kvr), wp.widen(pe, nkeys, dr), nkeys, scale, p, pstride);
+}
+
+void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
+                     float* o_lat) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mla_values_bf16_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+#endif
+    thread_local WideRows wl;
+    mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, kvr), nkeys, c0, c1, o_lat);
+}
+
+void index_scores_bf16_keys(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                            int hd, const uint16_t* const* keys, int nkeys) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512 && bf16_dot_enabled() && index_scores_bf16dot(q, w, out, lim, nq, nh, hd, keys, nkeys))
+        return;
+#endif
+    thread_local WideRows wk;
+    int n = 0;  // only the keys some query reads
+    for (int j = 0; j < nq; ++j) n = std::max(n, std::min(lim[j], nkeys));
+    index_scores(q, w, out, lim, nq, nh, hd, wk.widen(keys, n, hd), n, XValues::Bf16);
+}
+
 void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                 const float* const* pe, int nsel, float scale, float* o_lat, float* scratch) {
     mla_scores(q_lat, q_pe, nh, kvr, dr, lat, pe, nsel, scale, scratch, size_t(nsel));

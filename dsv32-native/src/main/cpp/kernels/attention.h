@@ -9,6 +9,8 @@
 #ifndef DSV32_KERNELS_ATTENTION_H
 #define DSV32_KERNELS_ATTENTION_H
 
+#include <cstdint>
+
 #include "kernels/kernels.h"
 
 namespace dsv32 {
@@ -25,6 +27,10 @@ namespace kernels {
 // value that is not a bf16 sends the call to the f32 kernels.
 void index_scores(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh, int hd,
                   const float* const* keys, int nkeys, XValues qk = XValues::F32);
+// index_scores over keys stored as packed bf16 (the fp8 numerics' indexer cache): keys[t] points at hd bf16 bit
+// patterns. Bitwise index_scores(..., XValues::Bf16) on the keys' f32 values; half the bytes to read.
+void index_scores_bf16_keys(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                            int hd, const uint16_t* const* keys, int nkeys);
 void index_scores_scalar(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
 
@@ -46,6 +52,13 @@ void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
                 const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                 float* o_lat);
+// The same over rows stored as packed bf16 (the fp8 numerics' cache, whose latents and k_pe are bf16 values:
+// model/mla.cpp): lat[j] / pe[j] point at kvr / dr bf16 bit patterns. Bitwise what mla_scores / mla_values give on
+// the rows' f32 values, on every path; half the bytes to read.
+void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                     const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
+                     float* o_lat);
 void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
@@ -77,6 +90,12 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
 // values or the shapes do not fit.
 bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                           int hd, const float* const* keys, int nkeys);
+bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                          int hd, const uint16_t* const* keys, int nkeys);  // keys packed bf16 (no check needed)
+void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                            const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                            int c1, float* o_lat);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,

@@ -136,13 +136,21 @@ __attribute__((always_inline)) inline __m512 reduce16(const __m512* a) {
     return _mm512_permutexvar_ps(_mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0), e);
 }
 
+// A cached row's 16 values from column c (masked) as f32: stored f32, or packed bf16 (the fp8 numerics' cache,
+// exact: a bf16 widened to f32 is one shift).
+inline __m512 load_row(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512 load_row(__mmask16 m, const uint16_t* p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+
 // Prefetch of a selected key's latent and k_pe rows: the selection is scattered over the cache, which a decode step
 // reads once, mostly from memory.
-inline void prefetch_key(const float* lat, int kvr, const float* pe, int dr) {
+template <typename T>
+inline void prefetch_key(const T* lat, int kvr, const T* pe, int dr) {
     const char* l = reinterpret_cast<const char*>(lat);
-    for (int c = 0; c < kvr * 4; c += 64) _mm_prefetch(l + c, _MM_HINT_T0);
+    for (size_t c = 0; c < size_t(kvr) * sizeof(T); c += 64) _mm_prefetch(l + c, _MM_HINT_T0);
     const char* e = reinterpret_cast<const char*>(pe);
-    for (int c = 0; c < dr * 4; c += 64) _mm_prefetch(e + c, _MM_HINT_T0);
+    for (size_t c = 0; c < size_t(dr) * sizeof(T); c += 64) _mm_prefetch(e + c, _MM_HINT_T0);
 }
 
 // Scores of 4 keys x 4 heads in one pass: 16 chains a[4g + u] (head g, key u) over the kvr latent columns, then the
@@ -150,20 +158,21 @@ inline void prefetch_key(const float* lat, int kvr, const float* pe, int dr) {
 // sums come out of one transposing reduction (reduce16), so no chain is reduced on its own. Every score is computed
 // the same way whatever block it falls in: short blocks repeat their last key / head (results unused).
 // (16 named accumulators: GCC keeps an array of them in registers but also stores it on every pass.)
-inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int kvr, int dr, const float* const* l,
-                           const float* const* e, __m512* out) {
+template <typename T>
+inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int kvr, int dr, const T* const* l,
+                           const T* const* e, __m512* out) {
     __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
         const float* const* q = part == 0 ? ql : qp;
-        const float* const* rows = part == 0 ? l : e;
+        const T* const* rows = part == 0 ? l : e;
         const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
-        const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+        const T *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
         const int width = part == 0 ? kvr : dr;
         for (int c = 0; c < width; c += 16) {  // a last partial chunk: the missing lanes add 0 * 0
             const __mmask16 m = tail_mask(width - c);
-            const __m512 k0 = _mm512_maskz_loadu_ps(m, r0 + c), k1 = _mm512_maskz_loadu_ps(m, r1 + c);
-            const __m512 k2 = _mm512_maskz_loadu_ps(m, r2 + c), k3 = _mm512_maskz_loadu_ps(m, r3 + c);
+            const __m512 k0 = load_row(m, r0 + c), k1 = load_row(m, r1 + c);
+            const __m512 k2 = load_row(m, r2 + c), k3 = load_row(m, r3 + c);
 #define DSV32_HEAD(g, qg)                                  \
     {                                                      \
         const __m512 qv = _mm512_maskz_loadu_ps(m, qg + c); \
@@ -185,8 +194,8 @@ inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int k
 
 // o_lat[g][c0..c1) = sum_j p[g][j] lat[j][c0..c1) for G heads, NC 16-column chunks per pass over the keys (2 * 8
 // accumulators at most), the keys in sequence.
-template <int G, int NC>
-inline void mla_values_group(const float* p, size_t pstride, int kvr, const float* const* lat, int nkeys, int c,
+template <int G, int NC, typename T>
+inline void mla_values_group(const float* p, size_t pstride, int kvr, const T* const* lat, int nkeys, int c,
                              int c1, float* o_lat) {
     __m512 a[G][NC];
     __mmask16 m[NC];
@@ -200,11 +209,12 @@ inline void mla_values_group(const float* p, size_t pstride, int kvr, const floa
     for (int j = 0; j < nkeys; ++j) {
         if (j + AHEAD < nkeys) {
             DSV32_UNROLL
-            for (int u = 0; u < NC; ++u) _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c + 16 * u), _MM_HINT_T0);
+            for (int u = 0; u < NC; u += int(64 / (16 * sizeof(T))))
+                _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c + 16 * u), _MM_HINT_T0);
         }
         __m512 lv[NC];
         DSV32_UNROLL
-        for (int u = 0; u < NC; ++u) lv[u] = _mm512_maskz_loadu_ps(m[u], lat[j] + c + 16 * u);
+        for (int u = 0; u < NC; ++u) lv[u] = load_row(m[u], lat[j] + c + 16 * u);
         DSV32_UNROLL
         for (int g = 0; g < G; ++g) {
             const __m512 pv = _mm512_set1_ps(p[size_t(g) * pstride + size_t(j)]);
@@ -220,23 +230,21 @@ inline void mla_values_group(const float* p, size_t pstride, int kvr, const floa
 
 }  // namespace
 
-void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    // Keys in blocks of 4, outermost, so a block's rows (9 KB on mini) are read from memory once and stay in L1 while
-    // every group of 4 heads uses them; the rows of the block AHEAD keys on are prefetched meanwhile.
-    constexpr int AHEAD = 8;
+namespace {
+
+template <typename T>
+void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const T* const* lat,
+                     const T* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    // Keys in super-blocks of SB (about 18 KB of rows on mini), outermost; within one, each group of 4 heads runs over
+    // its 4-key blocks. The super-block's rows come from memory once, for the first group, and stay in L1 with one
+    // group's queries (9 KB) for the others (all 16 heads' queries, 37 KB, did not fit beside the rows). The rows
+    // AHEAD keys on are prefetched meanwhile.
+    constexpr int SB = sizeof(T) == 2 ? 16 : 8, AHEAD = SB;
     for (int j = 0; j < std::min(AHEAD, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
     const __m512 sv = _mm512_set1_ps(scale);
-    for (int j0 = 0; j0 < nkeys; j0 += 4) {
-        const int nj = std::min(4, nkeys - j0);
-        for (int t = j0 + AHEAD; t < std::min(j0 + AHEAD + 4, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
-        const float* l[4];
-        const float* e[4];
-        for (int u = 0; u < 4; ++u) {
-            const int j = j0 + std::min(u, nj - 1);
-            l[u] = lat[j];
-            e[u] = pe[j];
-        }
+    for (int s0 = 0; s0 < nkeys; s0 += SB) {
+        const int s1 = std::min(nkeys, s0 + SB);
+        for (int t = s0 + AHEAD; t < std::min(s1 + AHEAD, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
         for (int h0 = 0; h0 < nh; h0 += 4) {
             const int ng = std::min(4, nh - h0);
             const float* ql[4];
@@ -246,19 +254,30 @@ void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, i
                 ql[g] = q_lat + size_t(h) * size_t(kvr);
                 qp[g] = q_pe + size_t(h) * size_t(dr);
             }
-            __m512 r;
-            mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
-            r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
-            const __mmask8 km = __mmask8((1u << nj) - 1u);
-            for (int g = 0; g < ng; ++g)
-                _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
-                                   _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+            for (int j0 = s0; j0 < s1; j0 += 4) {
+                const int nj = std::min(4, s1 - j0);
+                const T* l[4];
+                const T* e[4];
+                for (int u = 0; u < 4; ++u) {
+                    const int j = j0 + std::min(u, nj - 1);
+                    l[u] = lat[j];
+                    e[u] = pe[j];
+                }
+                __m512 r;
+                mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
+                r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
+                const __mmask8 km = __mmask8((1u << nj) - 1u);
+                for (int g = 0; g < ng; ++g)
+                    _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
+                                       _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+            }
         }
     }
 }
 
-void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                       float* o_lat) {
+template <typename T>
+void mla_values_rows(const float* p, size_t pstride, int nh, int kvr, const T* const* lat, int nkeys, int c0, int c1,
+                     float* o_lat) {
     for (int h = 0; h < nh;) {
         const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
         const float* ph = p + size_t(h) * pstride;
@@ -266,18 +285,40 @@ void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const fl
         for (int c = c0; c < c1; c += 32) {
             const bool two = c1 - c > 16;
             switch (g * 2 + (two ? 1 : 0)) {
-                case 17: mla_values_group<8, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 16: mla_values_group<8, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 9: mla_values_group<4, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 8: mla_values_group<4, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 5: mla_values_group<2, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 4: mla_values_group<2, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 3: mla_values_group<1, 2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                default: mla_values_group<1, 1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 17: mla_values_group<8, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 16: mla_values_group<8, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 9: mla_values_group<4, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 8: mla_values_group<4, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 5: mla_values_group<2, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 4: mla_values_group<2, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 3: mla_values_group<1, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                default: mla_values_group<1, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
             }
         }
         h += g;
     }
+}
+
+}  // namespace
+
+void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                       const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    mla_scores_rows(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+}
+
+void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                            const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    mla_scores_rows(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+}
+
+void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                       float* o_lat) {
+    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+}
+
+void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                            int c1, float* o_lat) {
+    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
 }
 
 namespace {

@@ -38,6 +38,14 @@ void round_bf16(float* x, size_t n) {
     for (size_t i = 0; i < n; ++i) x[i] = bf16_to_f32(f32_to_bf16(x[i]));
 }
 
+void pack_bf16(const float* x, int n, uint16_t* out) {
+    for (int i = 0; i < n; ++i) out[i] = f32_to_bf16(x[i]);
+}
+
+void unpack_bf16(const uint16_t* x, int n, float* out) {
+    for (int i = 0; i < n; ++i) out[i] = bf16_to_f32(x[i]);
+}
+
 namespace {
 
 float block_scale(const float* x, bool ue8m0) {

@@ -90,6 +90,9 @@ float silu(float z);
 uint8_t f32_to_e4m3(float v);
 // bf16 round trip of a buffer (round to nearest even), in place.
 void round_bf16(float* x, size_t n);
+// n floats as bf16 bit patterns (round to nearest even: exact for bf16 values), and back (exact).
+void pack_bf16(const float* x, int n, uint16_t* out);
+void unpack_bf16(const uint16_t* x, int n, float* out);
 // act_quant over rows of n (n % 128 == 0): per 128-block amax = max(max|x|, 1e-4), s = amax * f32(1/448), with
 // ue8m0 s = 2^ceil(log2 s) (from the bits); q = e4m3(clamp(x / s, -448, 448)). codes [rows, n], scales [rows, n/128].
 void act_quant(const float* x, int rows, int n, bool ue8m0, uint8_t* codes, float* scales);

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/attention.h"
@@ -294,15 +295,16 @@ namespace {
 // h % 16 of vector h / 16), kb [4][hd / 2] the keys' pairs; NV head vectors per pass (at most 4), 4 * NV accumulators.
 // Per pair of columns 4 key broadcasts and NV query loads feed 4 * NV dot products (two products each).
 template <int NV>
-inline void index_pass_bf16(const uint32_t* qB, int nh, const float* wv, int P, const uint32_t* kb, __m512* tot) {
+inline void index_pass_bf16(const uint32_t* qB, int nh, const float* wv, int P, const uint32_t* const* kr, __m512* tot) {
     __m512 a[4][NV];
     DSV32_UNROLL
     for (int u = 0; u < 4; ++u)
         DSV32_UNROLL
         for (int v = 0; v < NV; ++v) a[u][v] = _mm512_setzero_ps();
+    const uint32_t *k0 = kr[0], *k1 = kr[1], *k2 = kr[2], *k3 = kr[3];
     for (int p = 0; p < P; ++p) {
-        const __m512bh b0 = (__m512bh)_mm512_set1_epi32(int(kb[p])), b1 = (__m512bh)_mm512_set1_epi32(int(kb[P + p]));
-        const __m512bh b2 = (__m512bh)_mm512_set1_epi32(int(kb[2 * P + p])), b3 = (__m512bh)_mm512_set1_epi32(int(kb[3 * P + p]));
+        const __m512bh b0 = (__m512bh)_mm512_set1_epi32(int(k0[p])), b1 = (__m512bh)_mm512_set1_epi32(int(k1[p]));
+        const __m512bh b2 = (__m512bh)_mm512_set1_epi32(int(k2[p])), b3 = (__m512bh)_mm512_set1_epi32(int(k3[p]));
         const uint32_t* qp = qB + size_t(p) * size_t(nh);
         DSV32_UNROLL
         for (int v = 0; v < NV; ++v) {
@@ -332,8 +334,13 @@ inline bool all_bf16(const float* p, int hd) {
 
 }  // namespace
 
-bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
-                          int hd, const float* const* keys, int nkeys) {
+namespace {
+
+// K = float: keys of bf16 values stored as f32 (checked, then narrowed per block); K = uint16_t: packed bf16 keys,
+// read in place as pairs.
+template <typename K>
+bool index_scores_bf16_impl(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                            int hd, const K* const* keys, int nkeys) {
     if (nh % 16 != 0 || hd % 32 != 0) return false;
     // The claim that q and the keys hold bf16 values, checked before anything is written.
     int nmax = 0;
@@ -344,11 +351,12 @@ bool index_scores_bf16dot(const float* const* q, const float* const* w, float* c
         for (int h = 0; h < nh; ++h)
             if (!all_bf16(q[j] + size_t(h) * size_t(hd), hd)) return false;
     }
-    for (int t = 0; t < nmax; ++t) {  // the first read of the keys, from memory: 16 keys ahead requested
-        if (t + 16 < nmax)
-            for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[t + 16]) + c, _MM_HINT_T0);
-        if (!all_bf16(keys[t], hd)) return false;
-    }
+    if constexpr (std::is_same_v<K, float>)
+        for (int t = 0; t < nmax; ++t) {  // the first read of the keys, from memory: 16 keys ahead requested
+            if (t + 16 < nmax)
+                for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[t + 16]) + c, _MM_HINT_T0);
+            if (!all_bf16(keys[t], hd)) return false;
+        }
     const int P = hd / 2, HV = nh / 16;
     thread_local std::vector<float> buf;
     const size_t need = size_t(hd) * size_t(nh) + size_t(P) * size_t(nh) + 4 * size_t(P) + size_t(nh) + 64;
@@ -382,26 +390,44 @@ bool index_scores_bf16dot(const float* const* q, const float* const* w, float* c
         for (int t = 0; t < n; t += 4) {
             const int nk = std::min(4, n - t);
             for (int u = t + 8; u < std::min(t + 12, n); ++u)  // the keys two blocks on
-                for (int c = 0; c < hd * 4; c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[u]) + c, _MM_HINT_T0);
+                for (size_t c = 0; c < size_t(hd) * sizeof(K); c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[u]) + c, _MM_HINT_T0);
+            const uint32_t* kr[4];
             for (int u = 0; u < 4; ++u) {  // each key's bf16 stream (exact: the values are bf16)
-                const float* k = keys[t + std::min(u, nk - 1)];
-                for (int c = 0; c < hd; c += 32)
-                    _mm512_store_si512(kb + size_t(u) * size_t(P) + size_t(c / 2),
-                                       (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(k + c + 16), _mm512_loadu_ps(k + c)));
+                const K* k = keys[t + std::min(u, nk - 1)];
+                if constexpr (std::is_same_v<K, float>) {
+                    for (int c = 0; c < hd; c += 32)
+                        _mm512_store_si512(kb + size_t(u) * size_t(P) + size_t(c / 2),
+                                           (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(k + c + 16), _mm512_loadu_ps(k + c)));
+                    kr[u] = kb + size_t(u) * size_t(P);
+                } else {
+                    kr[u] = reinterpret_cast<const uint32_t*>(k);  // pairs in place (uint16 rows, 4-byte aligned)
+                }
             }
             __m512 tot[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int v0 = 0; v0 < HV; v0 += 4) {
                 switch (std::min(4, HV - v0)) {
-                    case 4: index_pass_bf16<4>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
-                    case 3: index_pass_bf16<3>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
-                    case 2: index_pass_bf16<2>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
-                    default: index_pass_bf16<1>(qB + 16 * v0, nh, wv + 16 * v0, P, kb, tot); break;
+                    case 4: index_pass_bf16<4>(qB + 16 * v0, nh, wv + 16 * v0, P, kr, tot); break;
+                    case 3: index_pass_bf16<3>(qB + 16 * v0, nh, wv + 16 * v0, P, kr, tot); break;
+                    case 2: index_pass_bf16<2>(qB + 16 * v0, nh, wv + 16 * v0, P, kr, tot); break;
+                    default: index_pass_bf16<1>(qB + 16 * v0, nh, wv + 16 * v0, P, kr, tot); break;
                 }
             }
             for (int u = 0; u < nk; ++u) o[t + u] = _mm512_reduce_add_ps(tot[u]);
         }
     }
     return true;
+}
+
+}  // namespace
+
+bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                          int hd, const float* const* keys, int nkeys) {
+    return index_scores_bf16_impl(q, w, out, lim, nq, nh, hd, keys, nkeys);
+}
+
+bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                          int hd, const uint16_t* const* keys, int nkeys) {
+    return index_scores_bf16_impl(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
 }  // namespace kernels

@@ -22,6 +22,8 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     const bool inter = cfg_.indexer_rope_interleaved != bool(debug_flags_ & DEBUG_INDEXER_ROPE_INTERLEAVED);
     const int S = st.rows;  // the projections run once over all rows of the step
     const bool writer = rank().rank == 0;
+    // fp8 numerics: q8 / k8 are act_quant's e4m3 * 2^e (bf16 values); the keys are cached as packed bf16.
+    const bool idx_bf16 = fp8_ && hd % 128 == 0;
 
     std::vector<float> k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
     float* const q = workspace(WorkSlot::IndexerQ, size_t(S) * nh * hd);  // [S, nh * hd]: written by the linear below
@@ -48,14 +50,18 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             float* ks = k.data() + size_t(s) * hd;
             rope_.apply(ks, cs.data(), inter);
             kernels::hadamard128(ks);
-            if (fp8_ && hd % 128 == 0) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
+            if (idx_bf16) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
                 bf16(q + size_t(s) * nh * hd, size_t(nh) * hd);
                 kernels::act_quant_roundtrip(q + size_t(s) * nh * hd, nh, hd, true);
                 bf16(ks, size_t(hd));
                 kernels::act_quant_roundtrip(ks, 1, hd, true);
             }
             // The entry's cache row (§7 k_cache). Replicated on every rank: the ranks share the cache, rank 0 writes.
-            if (writer) std::copy_n(ks, hd, c[i].idx_k(pos));
+            // fp8 numerics: k8's values are bf16, cached as packed bf16 (half the bytes for every later step's scan).
+            if (writer) {
+                if (idx_bf16) kernels::pack_bf16(ks, hd, reinterpret_cast<uint16_t*>(c[i].idx_k(pos)));
+                else std::copy_n(ks, hd, c[i].idx_k(pos));
+            }
         }
     }
     rank_barrier();  // every rank reads the keys from here
@@ -73,7 +79,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     constexpr size_t GROUP_SCORES = size_t(1) << 22;
     std::vector<std::vector<float>> score(static_cast<size_t>(S));
     // Each entry's key rows (pointers into its paged cache), for the keys any of its scored rows reads.
-    std::vector<std::vector<const float*>> keys(st.segs.size());
+    std::vector<std::vector<const float*>> keys(st.segs.size());  // as stored: f32, or packed bf16 (idx_bf16)
     for (int s = 0; s < S; ++s) {
         const int nkeys = pos_of[size_t(s)] + 1;
         std::vector<const float*>& kp = keys[size_t(seg_of[size_t(s)])];
@@ -127,9 +133,13 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 lim[j] = pos_of[size_t(s)] + 1 - item.t0;
             }
             const int nk = std::min(CHUNK, int(kp.size()) - item.t0);
-            // fp8 numerics: q8 and the keys are act_quant's e4m3 * 2^e, bf16 values (the bf16 dot-product kernel).
-            kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk,
-                                  fp8_ && hd % 128 == 0 ? kernels::XValues::Bf16 : kernels::XValues::F32);
+            // fp8 numerics: the bf16 dot-product kernel on the packed keys.
+            if (idx_bf16) {
+                const uint16_t* k16[CHUNK];
+                for (int t = 0; t < nk; ++t) k16[t] = reinterpret_cast<const uint16_t*>(kp[size_t(item.t0 + t)]);
+                kernels::index_scores_bf16_keys(qs, ws, outs, lim, nq, nh, hd, k16, nk);
+            } else
+                kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
         }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)

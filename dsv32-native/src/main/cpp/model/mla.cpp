@@ -47,6 +47,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     // on every rank (wkv_a is replicated): rank 0 writes them.
     std::vector<KvCache::View> c;
     std::vector<float> cs(static_cast<size_t>(dr));  // RoPE cos / sin of one position (Rope::table)
+    std::vector<float> latc;                         // fp8 numerics: one latent before it is packed
     for (const Segment& g : st.segs) {
         c.push_back(st.cache->view(g.seq, l));
         for (int s = g.row0; s < g.row0 + g.n; ++s) {
@@ -55,15 +56,22 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs.data(), true);
             if (!writer) continue;
             float* row = kv.data() + size_t(s) * (kvr + dr);
-            float* lat = c.back().latent(pos);
-            kernels::rmsnorm(row, L.kv_norm.data(), lat, 1, kvr, eps);
-            rope_.apply(row + kvr, cs.data(), true);
             if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
-                bf16(lat, size_t(kvr));
-                if (kvr % 128 == 0) kernels::act_quant_roundtrip(lat, 1, kvr, true);
+                latc.resize(size_t(kvr));
+                kernels::rmsnorm(row, L.kv_norm.data(), latc.data(), 1, kvr, eps);
+                rope_.apply(row + kvr, cs.data(), true);
+                bf16(latc.data(), size_t(kvr));
+                if (kvr % 128 == 0) kernels::act_quant_roundtrip(latc.data(), 1, kvr, true);
                 bf16(row + kvr, size_t(dr));
+                // Both are bf16 values: cached as packed bf16 (kv_cache.h: the fp8 numerics' row format), half the
+                // bytes for every later step to read.
+                kernels::pack_bf16(latc.data(), kvr, reinterpret_cast<uint16_t*>(c.back().latent(pos)));
+                kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(c.back().k_pe(pos)));
+            } else {
+                kernels::rmsnorm(row, L.kv_norm.data(), c.back().latent(pos), 1, kvr, eps);
+                rope_.apply(row + kvr, cs.data(), true);
+                std::copy_n(row + kvr, dr, c.back().k_pe(pos));
             }
-            std::copy_n(row + kvr, dr, c.back().k_pe(pos));
         }
     }
     rank_barrier();  // the written rows are visible to every rank from here
@@ -89,9 +97,18 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         }
         float* const lat = workspace(WorkSlot::MlaLatent, total * kvr);      // [total, kvr]: every row copied below
         float* const kvb = workspace(WorkSlot::MlaKvB, total * H * kvw);     // [total, H * kvw]: written by the linear
+        // fp8 numerics: the rows are packed bf16; k_pe widened too (the MHA kernel reads f32 keys).
+        float* const pe32 = fp8_ ? workspace(WorkSlot::MlaPe, total * dr) : nullptr;
         for (int i : mha)
-            for (int t = 0; t < st.segs[size_t(i)].start + st.segs[size_t(i)].n; ++t)
-                std::copy_n(c[size_t(i)].latent(t), kvr, lat + (kv0[size_t(i)] + size_t(t)) * kvr);
+            for (int t = 0; t < st.segs[size_t(i)].start + st.segs[size_t(i)].n; ++t) {
+                const size_t r = kv0[size_t(i)] + size_t(t);
+                if (fp8_) {
+                    kernels::unpack_bf16(reinterpret_cast<const uint16_t*>(c[size_t(i)].latent(t)), kvr, lat + r * kvr);
+                    kernels::unpack_bf16(reinterpret_cast<const uint16_t*>(c[size_t(i)].k_pe(t)), dr, pe32 + r * dr);
+                } else {
+                    std::copy_n(c[size_t(i)].latent(t), kvr, lat + r * kvr);
+                }
+            }
         linear(R.wkv_b, lat, int(total), kvb);
         // By head: an item below reads one head's k_nope / v of many keys; in kvb those lie H * kvw floats apart (16 KB
         // on mini), all in the same few cache sets, which thrashed L1 / L2. kvh [H][total][kvw] makes them contiguous.
@@ -127,7 +144,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 p.resize(keys.size());
                 for (size_t j = 0; j < keys.size(); ++j) {
                     kv_rows[j] = kvbi + size_t(keys[j]) * kvw;
-                    pe_rows[j] = cv.k_pe(keys[j]);
+                    pe_rows[j] = pe32 ? pe32 + (kv0[size_t(i)] + size_t(keys[j])) * dr : cv.k_pe(keys[j]);
                 }
                 kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
                                  int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
@@ -146,18 +163,25 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         // Every value is computed the same way whatever the split or thread count (attention.h).
         const kernels::WeightMat wkv_b = R.wkv_b.mat();
         const int nd = int(dec.size());
+        // The selected rows: f32, or packed bf16 in fp8 numerics (read by the *_bf16 kernels, the same bits).
         std::vector<std::vector<const float*>> lat_rows(static_cast<size_t>(nd)), pe_rows(static_cast<size_t>(nd));
+        std::vector<std::vector<const uint16_t*>> lat16(static_cast<size_t>(nd)), pe16(static_cast<size_t>(nd));
         std::vector<size_t> p0(static_cast<size_t>(nd) + 1, 0);  // entry i's scores: pbuf[p0[i] ..], [H][ns_i]
         for (int i = 0; i < nd; ++i) {
             const KvCache::View& cv = c[size_t(dec[size_t(i)])];
             const std::vector<int>& keys = sel[size_t(st.segs[size_t(dec[size_t(i)])].row0)];
             for (int t : keys) {
-                lat_rows[size_t(i)].push_back(cv.latent(t));
-                pe_rows[size_t(i)].push_back(cv.k_pe(t));
+                if (fp8_) {
+                    lat16[size_t(i)].push_back(reinterpret_cast<const uint16_t*>(cv.latent(t)));
+                    pe16[size_t(i)].push_back(reinterpret_cast<const uint16_t*>(cv.k_pe(t)));
+                } else {
+                    lat_rows[size_t(i)].push_back(cv.latent(t));
+                    pe_rows[size_t(i)].push_back(cv.k_pe(t));
+                }
             }
             p0[size_t(i) + 1] = p0[size_t(i)] + size_t(H) * keys.size();
         }
-        auto ns = [&](int i) { return int(lat_rows[size_t(i)].size()); };
+        auto ns = [&](int i) { return int(fp8_ ? lat16[size_t(i)].size() : lat_rows[size_t(i)].size()); };
         auto row_of = [&](int i) { return st.segs[size_t(dec[size_t(i)])].row0; };
         const int nt = std::max(1, threads());
         const int G = std::max(1, std::min(8, H / (4 * nt)));  // heads per item of steps 1 and 5 (~4 items a thread)
@@ -207,9 +231,14 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #endif
             for (size_t it = 0; it < score_items.size(); ++it) {
                 const int i = score_items[it].first, t0 = score_items[it].second, n = std::min(KEYS, ns(i) - t0);
-                kernels::mla_scores(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
-                                    lat_rows[size_t(i)].data() + t0, pe_rows[size_t(i)].data() + t0, n, scale,
-                                    pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
+                if (fp8_)
+                    kernels::mla_scores_bf16(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
+                                             lat16[size_t(i)].data() + t0, pe16[size_t(i)].data() + t0, n, scale,
+                                             pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
+                else
+                    kernels::mla_scores(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
+                                        lat_rows[size_t(i)].data() + t0, pe_rows[size_t(i)].data() + t0, n, scale,
+                                        pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 4)
@@ -223,8 +252,12 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #endif
             for (size_t it = 0; it < value_items.size(); ++it) {
                 const int i = value_items[it].first, c0 = value_items[it].second;
-                kernels::mla_values(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
-                                    std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
+                if (fp8_)
+                    kernels::mla_values_bf16(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat16[size_t(i)].data(), ns(i), c0,
+                                             std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
+                else
+                    kernels::mla_values(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
+                                        std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)

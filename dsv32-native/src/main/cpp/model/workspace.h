@@ -19,6 +19,7 @@ enum class WorkSlot : int {
     MlaLatent,  // mla.cpp: the stacked cached latents of the prefill chunks [total, kvr]
     MlaKvB,     // mla.cpp: wkv_b of those latents [total, H * (dn + dv)]
     MlaKvHead,  // mla.cpp: the same by head [H, total, dn + dv]
+    MlaPe,      // mla.cpp, fp8 numerics: the stacked k_pe widened from packed bf16 [total, dr]
     MlaDecQNope,  // mla.cpp, absorbed decode (per thread): one head's q_nope of every decode entry [nd, dn]
     MlaDecQLat,   //   ... its W_UK^T q_nope [nd, kvr]
     MlaDecOLat,   //   ... one head's o_lat of every entry [nd, kvr]
