@@ -1,6 +1,9 @@
 // kv_cache.h: the paged KV cache. What a layer caches per position (architecture.md §6.1, §6.3 "Cached per layer",
 // §7 k_cache): the normalised MLA latent [kv_lora_rank], the RoPE'd k_pe [qk_rope_head_dim] and the indexer key
-// [index_head_dim] (after LayerNorm, RoPE and Hadamard), f32 (in fp8 numerics holding the FP8-round-tripped values).
+// [index_head_dim] (after LayerNorm, RoPE and Hadamard), f32. The CPU model in fp8 numerics stores each row as packed
+// bf16 in the first half of its slot instead (model/mla.cpp, model/indexer.cpp): the values are bf16 there (the
+// FP8-round-tripped latent and indexer key, the bf16 k_pe), so nothing is lost and decode reads half the bytes. The
+// slots keep their f32 size (the layout the GPU backends share).
 //
 // This class owns all of it: one pool of fixed-size blocks of block_size positions, each block holding those three
 // rows for every layer, and per sequence a block table (position t lives in block table[t / block_size], row
