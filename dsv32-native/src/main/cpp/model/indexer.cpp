@@ -33,34 +33,44 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     linear(L.idx_wproj, x, S, wts.data());
     const float wscale = float(1.0 / std::sqrt(double(nh)) / std::sqrt(double(hd)));
     for (auto& v : wts) v *= wscale;
-    std::vector<float> cs(static_cast<size_t>(rope_.dim));  // RoPE cos / sin of one position (Rope::table)
     std::vector<int> pos_of(static_cast<size_t>(S)), seg_of(static_cast<size_t>(S));  // each row's position and entry
-    for (size_t i = 0; i < st.segs.size(); ++i) {
-        const Segment& g = st.segs[i];
-        for (int s = g.row0; s < g.row0 + g.n; ++s) {
-            const int pos = g.start + (s - g.row0);
-            pos_of[size_t(s)] = pos;
+    for (size_t i = 0; i < st.segs.size(); ++i)
+        for (int s = st.segs[i].row0; s < st.segs[i].row0 + st.segs[i].n; ++s) {
+            pos_of[size_t(s)] = st.segs[i].start + (s - st.segs[i].row0);
             seg_of[size_t(s)] = int(i);
-            rope_.table(pos, cs.data());
-            for (int h = 0; h < nh; ++h) {
-                float* qh = q + (size_t(s) * nh + h) * hd;
-                rope_.apply(qh, cs.data(), inter);
-                kernels::hadamard128(qh);
-            }
-            float* ks = k.data() + size_t(s) * hd;
-            rope_.apply(ks, cs.data(), inter);
-            kernels::hadamard128(ks);
+        }
+    // Per row: RoPE, Hadamard (and in fp8 numerics the bf16 rounding and act_quant round trip) of its nh query heads and
+    // of its key, the key written to the entry's cache row (§7 k_cache; replicated on every rank: the ranks share the
+    // cache, rank 0 writes). Every head and key is independent (act_quant's block is one head), so the items -- a
+    // (row, head) or a row's key -- are split over the threads; a prefill chunk has S * 65 of them.
+    const int dim = rope_.dim;
+    std::vector<float> cs(size_t(S) * size_t(dim));  // RoPE cos / sin of each row's position (Rope::table)
+    const int prep_items = S * (nh + 1);
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads()) if (prep_items >= 64)
+#endif
+    {
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (int s = 0; s < S; ++s) rope_.table(pos_of[size_t(s)], cs.data() + size_t(s) * dim);
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (int it = 0; it < prep_items; ++it) {
+            const int s = it / (nh + 1), h = it % (nh + 1);
+            const float* cst = cs.data() + size_t(s) * dim;
+            float* v = h < nh ? q + (size_t(s) * nh + h) * hd : k.data() + size_t(s) * hd;
+            rope_.apply(v, cst, inter);
+            kernels::hadamard128(v);
             if (idx_bf16) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
-                bf16(q + size_t(s) * nh * hd, size_t(nh) * hd);
-                kernels::act_quant_roundtrip(q + size_t(s) * nh * hd, nh, hd, true);
-                bf16(ks, size_t(hd));
-                kernels::act_quant_roundtrip(ks, 1, hd, true);
+                bf16(v, size_t(hd));
+                kernels::act_quant_roundtrip(v, 1, hd, true);
             }
-            // The entry's cache row (§7 k_cache). Replicated on every rank: the ranks share the cache, rank 0 writes.
-            // fp8 numerics: k8's values are bf16, cached as packed bf16 (half the bytes for every later step's scan).
-            if (writer) {
-                if (idx_bf16) kernels::pack_bf16(ks, hd, reinterpret_cast<uint16_t*>(c[i].idx_k(pos)));
-                else std::copy_n(ks, hd, c[i].idx_k(pos));
+            if (h == nh && writer) {  // fp8 numerics: k8's values are bf16, cached as packed bf16 (half the bytes)
+                float* row = c[size_t(seg_of[size_t(s)])].idx_k(pos_of[size_t(s)]);
+                if (idx_bf16) kernels::pack_bf16(v, hd, reinterpret_cast<uint16_t*>(row));
+                else std::copy_n(v, hd, row);
             }
         }
     }
@@ -142,7 +152,7 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
         }
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads()) if (s1 - s0 > 8)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (s1 - s0 > 1)
 #endif
         for (int s = s0; s < s1; ++s) {
             const int nkeys = pos_of[size_t(s)] + 1;

@@ -44,20 +44,32 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     std::vector<float> kv(size_t(S) * (kvr + dr));
     linear(L.wkv_a, x, S, kv.data());
     // Per entry: RoPE at its positions, the latent and k_pe written to its cache rows (§6.1). The rows are the same
-    // on every rank (wkv_a is replicated): rank 0 writes them.
+    // on every rank (wkv_a is replicated): rank 0 writes them. Rows are independent: split over the threads (a prefill
+    // chunk has hundreds).
     std::vector<KvCache::View> c;
-    std::vector<float> cs(static_cast<size_t>(dr));  // RoPE cos / sin of one position (Rope::table)
-    std::vector<float> latc;                         // fp8 numerics: one latent before it is packed
-    for (const Segment& g : st.segs) {
-        c.push_back(st.cache->view(g.seq, l));
-        for (int s = g.row0; s < g.row0 + g.n; ++s) {
+    std::vector<int> seg_of(static_cast<size_t>(S));
+    for (size_t i = 0; i < st.segs.size(); ++i) {
+        c.push_back(st.cache->view(st.segs[i].seq, l));
+        for (int s = st.segs[i].row0; s < st.segs[i].row0 + st.segs[i].n; ++s) seg_of[size_t(s)] = int(i);
+    }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads()) if (S > 1)
+#endif
+    {
+        std::vector<float> cs(static_cast<size_t>(dr));  // RoPE cos / sin of one position (Rope::table)
+        std::vector<float> latc(static_cast<size_t>(kvr));  // fp8 numerics: one latent before it is packed
+#if defined(_OPENMP)
+#pragma omp for schedule(static)
+#endif
+        for (int s = 0; s < S; ++s) {
+            const Segment& g = st.segs[size_t(seg_of[size_t(s)])];
+            const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
             const int pos = g.start + (s - g.row0);
             rope_.table(pos, cs.data());
             for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs.data(), true);
             if (!writer) continue;
             float* row = kv.data() + size_t(s) * (kvr + dr);
             if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
-                latc.resize(size_t(kvr));
                 kernels::rmsnorm(row, L.kv_norm.data(), latc.data(), 1, kvr, eps);
                 rope_.apply(row + kvr, cs.data(), true);
                 bf16(latc.data(), size_t(kvr));
@@ -65,12 +77,12 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 bf16(row + kvr, size_t(dr));
                 // Both are bf16 values: cached as packed bf16 (kv_cache.h: the fp8 numerics' row format), half the
                 // bytes for every later step to read.
-                kernels::pack_bf16(latc.data(), kvr, reinterpret_cast<uint16_t*>(c.back().latent(pos)));
-                kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(c.back().k_pe(pos)));
+                kernels::pack_bf16(latc.data(), kvr, reinterpret_cast<uint16_t*>(cv.latent(pos)));
+                kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(cv.k_pe(pos)));
             } else {
-                kernels::rmsnorm(row, L.kv_norm.data(), c.back().latent(pos), 1, kvr, eps);
+                kernels::rmsnorm(row, L.kv_norm.data(), cv.latent(pos), 1, kvr, eps);
                 rope_.apply(row + kvr, cs.data(), true);
-                std::copy_n(row + kvr, dr, c.back().k_pe(pos));
+                std::copy_n(row + kvr, dr, cv.k_pe(pos));
             }
         }
     }
