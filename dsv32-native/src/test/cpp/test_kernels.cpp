@@ -755,22 +755,26 @@ static void test_attention_kernels() {
             std::vector<float*> outs(nq);
             for (int j = 0; j < nq; ++j) outs[size_t(j)] = out[size_t(j)].data();
             kernels::index_scores(qs.data(), ws.data(), outs.data(), lim, nq, nh, hd, keys.data(), nkeys);
-            for (int j = 0; j < nq; ++j)
-                for (int t = 0; t <= nkeys; ++t) {
-                    if (t >= lim[j]) {
-                        CHECK_MSG(out[size_t(j)][size_t(t)] == -12345.0f, "%s index_scores wrote past lim (q %d key %d)", pn, j, t);
-                        continue;
+            // Against the double oracle (the current q and keys), and nothing written past lim.
+            auto check_oracle = [&](const std::vector<std::vector<float>>& got, const char* what) {
+                for (int j = 0; j < nq; ++j)
+                    for (int t = 0; t <= nkeys; ++t) {
+                        if (t >= lim[j]) {
+                            CHECK_MSG(got[size_t(j)][size_t(t)] == -12345.0f, "%s %s wrote past lim (q %d key %d)", pn, what, j, t);
+                            continue;
+                        }
+                        double ref = 0, mag = 0;
+                        for (int h = 0; h < nh; ++h) {
+                            double d = 0;
+                            for (int i = 0; i < hd; ++i) d += double(qs[size_t(j)][size_t(h) * hd + i]) * keys[size_t(t)][i];
+                            if (d > 0) ref += double(ws[size_t(j)][h]) * d;
+                            mag += std::fabs(double(ws[size_t(j)][h])) * (std::fabs(d) + 1);
+                        }
+                        CHECK_MSG(std::fabs(got[size_t(j)][size_t(t)] - ref) <= 1e-5 * mag, "%s %s nh %d q %d key %d: %g vs %g", pn,
+                                  what, nh, j, t, double(got[size_t(j)][size_t(t)]), ref);
                     }
-                    double ref = 0, mag = 0;
-                    for (int h = 0; h < nh; ++h) {
-                        double d = 0;
-                        for (int i = 0; i < hd; ++i) d += double(qs[size_t(j)][size_t(h) * hd + i]) * keys[size_t(t)][i];
-                        if (d > 0) ref += double(ws[size_t(j)][h]) * d;
-                        mag += std::fabs(double(ws[size_t(j)][h])) * (std::fabs(d) + 1);
-                    }
-                    CHECK_MSG(std::fabs(out[size_t(j)][size_t(t)] - ref) <= 1e-5 * mag, "%s index_scores nh %d q %d key %d: %g vs %g",
-                              pn, nh, j, t, double(out[size_t(j)][size_t(t)]), ref);
-                }
+            };
+            check_oracle(out, "index_scores");
             // Query 1 alone, its keys in two chunks [0, 31) and [31, 40): bitwise the same scores.
             std::vector<float> alone(nkeys, 0.0f);
             float* ao = alone.data();
@@ -791,22 +795,7 @@ static void test_attention_kernels() {
             std::vector<float*> obs(nq);
             for (int j = 0; j < nq; ++j) obs[size_t(j)] = ob[size_t(j)].data();
             kernels::index_scores(qs.data(), ws.data(), obs.data(), lim, nq, nh, hd, keys.data(), nkeys, kernels::XValues::Bf16);
-            for (int j = 0; j < nq; ++j)
-                for (int t = 0; t <= nkeys; ++t) {
-                    if (t >= lim[j]) {
-                        CHECK_MSG(ob[size_t(j)][size_t(t)] == -12345.0f, "%s index_scores bf16 wrote past lim (q %d key %d)", pn, j, t);
-                        continue;
-                    }
-                    double ref = 0, mag = 0;
-                    for (int h = 0; h < nh; ++h) {
-                        double d = 0;
-                        for (int i = 0; i < hd; ++i) d += double(qs[size_t(j)][size_t(h) * hd + i]) * keys[size_t(t)][i];
-                        if (d > 0) ref += double(ws[size_t(j)][h]) * d;
-                        mag += std::fabs(double(ws[size_t(j)][h])) * (std::fabs(d) + 1);
-                    }
-                    CHECK_MSG(std::fabs(ob[size_t(j)][size_t(t)] - ref) <= 1e-5 * mag, "%s index_scores bf16 nh %d q %d key %d: %g vs %g",
-                              pn, nh, j, t, double(ob[size_t(j)][size_t(t)]), ref);
-                }
+            check_oracle(ob, "index_scores bf16");
             kernels::index_scores(&qs[1], &ws[1], &ao, &l1, 1, nh, hd, keys.data(), 31, kernels::XValues::Bf16);
             kernels::index_scores(&qs[1], &ws[1], &ao2, &l2, 1, nh, hd, keys.data() + 31, nkeys - 31, kernels::XValues::Bf16);
             CHECK_MSG(std::memcmp(alone.data(), ob[1].data(), 40 * sizeof(float)) == 0, "%s index_scores bf16 depends on batching", pn);

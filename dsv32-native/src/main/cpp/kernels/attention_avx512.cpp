@@ -56,13 +56,7 @@ inline void index_pass(const float* qT, const float* wv, int HVL, int hd, const 
             a[3][v] = _mm512_fmadd_ps(qv, b3, a[3][v]);
         }
     }
-    const __m512 zero = _mm512_setzero_ps();
-    DSV32_UNROLL
-    for (int v = 0; v < NV; ++v) {
-        const __m512 w = _mm512_load_ps(wv + 16 * v);
-        DSV32_UNROLL
-        for (int u = 0; u < 4; ++u) tot[u] = _mm512_fmadd_ps(_mm512_max_ps(a[u][v], zero), w, tot[u]);
-    }
+    index_head_sum<NV>(a, wv, tot);
 }
 
 }  // namespace
@@ -78,15 +72,7 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
         // The query transposed: heads along the lanes (the padded heads stay zero: ReLU(0) * 0 adds nothing). In
         // 16 x 16 register blocks when the shapes allow (the scalar transpose was ~15 % of a call).
         if (nh % 16 == 0 && hd % 16 == 0) {
-            for (int h0 = 0; h0 < nh; h0 += 16)
-                for (int i0 = 0; i0 < hd; i0 += 16) {
-                    __m512 r[16];
-                    DSV32_UNROLL
-                    for (int u = 0; u < 16; ++u) r[u] = _mm512_loadu_ps(q[j] + size_t(h0 + u) * size_t(hd) + size_t(i0));
-                    transpose16(r);
-                    DSV32_UNROLL
-                    for (int u = 0; u < 16; ++u) _mm512_store_ps(qT + size_t(i0 + u) * size_t(HVL) + size_t(h0), r[u]);
-                }
+            transpose_heads(q[j], nh, hd, qT, HVL);
         } else {
             std::fill(qT, qT + size_t(hd) * size_t(HVL), 0.0f);
             for (int h = 0; h < nh; ++h) {

@@ -61,6 +61,28 @@ __attribute__((always_inline)) inline void transpose16(__m512* r) {
     }
 }
 
+// qT[i][h] = q[h][i] for nh heads of hd values (nh % 16 == 0, hd % 16 == 0; qT rows ld floats apart, 64-byte
+// aligned): the indexer's query with its heads along the lanes, in 16 x 16 register blocks.
+inline void transpose_heads(const float* q, int nh, int hd, float* qT, int ld) {
+    for (int h0 = 0; h0 < nh; h0 += 16)
+        for (int i0 = 0; i0 < hd; i0 += 16) {
+            __m512 r[16];
+            for (int u = 0; u < 16; ++u) r[u] = _mm512_loadu_ps(q + size_t(h0 + u) * size_t(hd) + size_t(i0));
+            transpose16(r);
+            for (int u = 0; u < 16; ++u) _mm512_store_ps(qT + size_t(i0 + u) * size_t(ld) + size_t(h0), r[u]);
+        }
+}
+
+// The indexer's head sum of 4 keys: tot[u] += ReLU(a[u][v]) * w[v] over the NV head vectors, in order.
+template <int NV>
+__attribute__((always_inline)) inline void index_head_sum(const __m512 (&a)[4][NV], const float* wv, __m512* tot) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v) {
+        const __m512 w = _mm512_load_ps(wv + 16 * v);
+        for (int u = 0; u < 4; ++u) tot[u] = _mm512_fmadd_ps(_mm512_max_ps(a[u][v], zero), w, tot[u]);
+    }
+}
+
 }  // namespace
 }  // namespace kernels
 }  // namespace dsv32

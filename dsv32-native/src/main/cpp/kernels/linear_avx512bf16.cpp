@@ -315,13 +315,7 @@ inline void index_pass_bf16(const uint32_t* qB, int nh, const float* wv, int P, 
             a[3][v] = _mm512_dpbf16_ps(a[3][v], qv, b3);
         }
     }
-    const __m512 zero = _mm512_setzero_ps();
-    DSV32_UNROLL
-    for (int v = 0; v < NV; ++v) {
-        const __m512 w = _mm512_load_ps(wv + 16 * v);
-        DSV32_UNROLL
-        for (int u = 0; u < 4; ++u) tot[u] = _mm512_fmadd_ps(_mm512_max_ps(a[u][v], zero), w, tot[u]);
-    }
+    index_head_sum<NV>(a, wv, tot);
 }
 
 // Whether the hd floats at p are all bf16 values (low 16 bits zero); hd % 16 == 0.
@@ -369,15 +363,7 @@ bool index_scores_bf16_impl(const float* const* q, const float* const* w, float*
     for (int j = 0; j < nq; ++j) {
         const int n = std::min(lim[j], nkeys);
         if (n <= 0) continue;
-        for (int h0 = 0; h0 < nh; h0 += 16)  // qT [hd][nh]: heads along the lanes
-            for (int i0 = 0; i0 < hd; i0 += 16) {
-                __m512 r[16];
-                DSV32_UNROLL
-                for (int u = 0; u < 16; ++u) r[u] = _mm512_loadu_ps(q[j] + size_t(h0 + u) * size_t(hd) + size_t(i0));
-                transpose16(r);
-                DSV32_UNROLL
-                for (int u = 0; u < 16; ++u) _mm512_store_ps(qT + size_t(i0 + u) * size_t(nh) + size_t(h0), r[u]);
-            }
+        transpose_heads(q[j], nh, hd, qT, nh);  // qT [hd][nh]: heads along the lanes
         const __m512i hi = _mm512_set1_epi32(int(0xFFFF0000u));
         for (int p = 0; p < P; ++p)  // the pair (q[2p], q[2p + 1]) of each head: the bf16 bits, truncation exact
             for (int h = 0; h < nh; h += 16) {
