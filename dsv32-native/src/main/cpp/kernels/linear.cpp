@@ -186,11 +186,12 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
 #endif
     (void)xv;
 #if defined(DSV32_X86_KERNELS)
-    // x on a 64-byte boundary for the AVX-512 kernels: their x loads are full cache lines only when the rows are
-    // aligned, and a load split over two lines halves its throughput (the bf16 head at M = 4 ran at 73 GFLOP/s per
-    // core from a misaligned x, 117 from an aligned one). Copies M x K floats, small next to the weights.
+    // Decode batches: x on a 64-byte boundary for the AVX-512 row kernels, which read every x row once per row of W:
+    // a load split over two cache lines halves its throughput (the bf16 head at M = 4 ran at 73 GFLOP/s per core from
+    // a misaligned x, 117 from an aligned one). Copies M x K floats, small next to the weights. (Larger M: the FP8
+    // kernels pack x into aligned blocks below.)
     thread_local std::vector<float> xal;
-    if (path == KernelPath::Avx512 && reinterpret_cast<uintptr_t>(x) % 64 != 0 && K % 16 == 0) {
+    if (path == KernelPath::Avx512 && M <= 16 && reinterpret_cast<uintptr_t>(x) % 64 != 0 && K % 16 == 0) {
         xal.resize(size_t(M) * size_t(K) + 16);
         float* xa = xal.data();
         while (reinterpret_cast<uintptr_t>(xa) % 64) ++xa;
