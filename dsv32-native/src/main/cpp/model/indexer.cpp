@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "kernels/attention.h"
@@ -151,20 +153,29 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             } else
                 kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp.data() + item.t0, nk);
         }
+        bool failed = false;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (s1 - s0 > 1)
 #endif
         for (int s = s0; s < s1; ++s) {
-            const int nkeys = pos_of[size_t(s)] + 1;
-            std::vector<int>& sel = (*selected)[size_t(s)];
-            if (nkeys <= topk) {
-                sel.resize(static_cast<size_t>(nkeys));
-                for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
-                continue;
+            try {  // no exception may leave an OpenMP region (the selections allocate): record it, throw after
+                const int nkeys = pos_of[size_t(s)] + 1;
+                std::vector<int>& sel = (*selected)[size_t(s)];
+                if (nkeys <= topk) {
+                    sel.resize(static_cast<size_t>(nkeys));
+                    for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
+                    continue;
+                }
+                select_topk(score[size_t(s)].data(), nkeys, topk, &sel);
+                std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
+            } catch (...) {
+#if defined(_OPENMP)
+#pragma omp atomic write
+#endif
+                failed = true;
             }
-            select_topk(score[size_t(s)].data(), nkeys, topk, &sel);
-            std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
         }
+        if (failed) throw std::runtime_error("indexer: layer " + std::to_string(l) + ": out of memory in the top-k selection");
         s0 = s1;
     }
     if (topk_observer && writer)

@@ -52,36 +52,39 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         c.push_back(st.cache->view(st.segs[i].seq, l));
         for (int s = st.segs[i].row0; s < st.segs[i].row0 + st.segs[i].n; ++s) seg_of[size_t(s)] = int(i);
     }
+    // RoPE cos / sin of each row's position (Rope::table) and, in fp8 numerics, each latent before it is packed:
+    // allocated here, since no exception may leave the parallel region.
+    std::vector<float> cs_rows(size_t(S) * size_t(dr)), lat_rows_c(fp8_ ? size_t(S) * size_t(kvr) : 0);
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(threads()) if (S > 1)
 #endif
     {
-        std::vector<float> cs(static_cast<size_t>(dr));  // RoPE cos / sin of one position (Rope::table)
-        std::vector<float> latc(static_cast<size_t>(kvr));  // fp8 numerics: one latent before it is packed
 #if defined(_OPENMP)
 #pragma omp for schedule(static)
 #endif
         for (int s = 0; s < S; ++s) {
+            float* const cs = cs_rows.data() + size_t(s) * dr;
+            float* const latc = fp8_ ? lat_rows_c.data() + size_t(s) * kvr : nullptr;
             const Segment& g = st.segs[size_t(seg_of[size_t(s)])];
             const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
             const int pos = g.start + (s - g.row0);
-            rope_.table(pos, cs.data());
-            for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs.data(), true);
+            rope_.table(pos, cs);
+            for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs, true);
             if (!writer) continue;
             float* row = kv.data() + size_t(s) * (kvr + dr);
             if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
-                kernels::rmsnorm(row, L.kv_norm.data(), latc.data(), 1, kvr, eps);
-                rope_.apply(row + kvr, cs.data(), true);
-                bf16(latc.data(), size_t(kvr));
-                if (kvr % 128 == 0) kernels::act_quant_roundtrip(latc.data(), 1, kvr, true);
+                kernels::rmsnorm(row, L.kv_norm.data(), latc, 1, kvr, eps);
+                rope_.apply(row + kvr, cs, true);
+                bf16(latc, size_t(kvr));
+                if (kvr % 128 == 0) kernels::act_quant_roundtrip(latc, 1, kvr, true);
                 bf16(row + kvr, size_t(dr));
                 // Both are bf16 values: cached as packed bf16 (kv_cache.h: the fp8 numerics' row format), half the
                 // bytes for every later step to read.
-                kernels::pack_bf16(latc.data(), kvr, reinterpret_cast<uint16_t*>(cv.latent(pos)));
+                kernels::pack_bf16(latc, kvr, reinterpret_cast<uint16_t*>(cv.latent(pos)));
                 kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(cv.k_pe(pos)));
             } else {
                 kernels::rmsnorm(row, L.kv_norm.data(), cv.latent(pos), 1, kvr, eps);
-                rope_.apply(row + kvr, cs.data(), true);
+                rope_.apply(row + kvr, cs, true);
                 std::copy_n(row + kvr, dr, cv.k_pe(pos));
             }
         }
