@@ -12,7 +12,9 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace dsv32 {
 namespace kernels {
@@ -59,6 +61,15 @@ __attribute__((always_inline)) inline void transpose16(__m512* r) {
         r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
         r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
     }
+}
+
+// 64-byte aligned thread-local scratch of at least n floats (one buffer per translation unit and thread).
+inline float* scratch_floats(size_t n) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < n + 16) buf.resize(n + 16);
+    float* p = buf.data();
+    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
+    return p;
 }
 
 // qT[i][h] = q[h][i] for nh heads of hd values (nh % 16 == 0, hd % 16 == 0; qT rows ld floats apart, 64-byte

@@ -352,11 +352,7 @@ bool index_scores_bf16_impl(const float* const* q, const float* const* w, float*
             if (!all_bf16(keys[t], hd)) return false;
         }
     const int P = hd / 2, HV = nh / 16;
-    thread_local std::vector<float> buf;
-    const size_t need = size_t(hd) * size_t(nh) + size_t(P) * size_t(nh) + 4 * size_t(P) + size_t(nh) + 64;
-    if (buf.size() < need) buf.resize(need);
-    float* qT = buf.data();
-    while (reinterpret_cast<uintptr_t>(qT) % 64) ++qT;
+    float* qT = scratch_floats(size_t(hd) * size_t(nh) + size_t(P) * size_t(nh) + 4 * size_t(P) + size_t(nh));
     uint32_t* qB = reinterpret_cast<uint32_t*>(qT + size_t(hd) * size_t(nh));  // both multiples of 16 floats
     uint32_t* kb = qB + size_t(P) * size_t(nh);
     float* wv = reinterpret_cast<float*>(kb + 4 * size_t(P));
