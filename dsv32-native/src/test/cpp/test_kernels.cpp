@@ -246,9 +246,10 @@ static void test_linear_batch_invariance() {
     CHECK(compared >= 6 * 3 * 9 * 2);  // the scalar path at least
 }
 
-// The AVX512-BF16 kernels (linear with XValues::Bf16, the fp8 numerics' linear): on x of bf16 values against the
-// double-precision oracle; row m bitwise the same for every M and thread count; a non-bf16 x, a K that is not a
-// multiple of 128 and the kernels turned off all give exactly the f32 kernels' answer.
+// The AVX512-BF16 kernels (linear with XValues::Bf16, the fp8 numerics' linear and bf16 head): FP8 and BF16 weights
+// on x of bf16 values against the double-precision oracle; row m bitwise the same for every M and thread count; a
+// non-bf16 x, a K off the kernels' layout (FP8: K % 128, BF16: K % 64) and the kernels turned off all give exactly
+// the f32 kernels' answer.
 static void test_linear_bf16_dot() {
     if (!kernels::bf16_dot_supported()) {
         std::printf("bf16 dot kernels: not supported here (AVX512-BF16 + VBMI), skipped\n");
@@ -258,17 +259,20 @@ static void test_linear_bf16_dot() {
     CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
     std::mt19937 rng(41);
     std::normal_distribution<float> nd;
-    // N, K (300: not the layout; 1030 x 1024: a task of 80 rows, converted in chunks of 64 by the GEMM)
-    const int shapes[][2] = {{37, 384}, {130, 256}, {260, 1024}, {1030, 1024}, {5, 128}, {9, 300}};
+    // type, N, K (FP8 300 and 192, BF16 300 and 96: not the layout; FP8 1030 x 1024: a task of 80 rows, converted in
+    // chunks of 64 by the GEMM)
+    const int shapes[][3] = {{2, 37, 384}, {2, 130, 256}, {2, 260, 1024}, {2, 1030, 1024}, {2, 5, 128}, {2, 9, 300},
+                             {2, 11, 192}, {1, 37, 384}, {1, 130, 64}, {1, 260, 1024}, {1, 9, 192}, {1, 9, 300}, {1, 7, 96}};
     const int batch_sizes[] = {1, 2, 3, 5, 8, 9, 16, 17, 33, 70};
     for (const auto& sh : shapes) {
-        const int N = sh[0], K = sh[1], Mmax = 70;
+        const int type = sh[0], N = sh[1], K = sh[2], Mmax = 70;
+        const bool layout = type == 2 ? K % 128 == 0 : K % 64 == 0;
         std::vector<float> x(size_t(Mmax) * K);
         for (auto& v : x) v = nd(rng);
         if (K % 128 == 0) kernels::act_quant_roundtrip(x.data(), Mmax, K, true);  // e4m3 * 2^e: what fp8 numerics feeds
         else kernels::round_bf16(x.data(), x.size());
         const RandomWeights rw(N, K, rng);
-        const kernels::WeightMat W = rw.mat(2);
+        const kernels::WeightMat W = rw.mat(type);
         std::vector<float> alone(size_t(Mmax) * N), f32(size_t(Mmax) * N);
         for (int m = 0; m < Mmax; ++m)
             kernels::linear(x.data() + size_t(m) * K, W, alone.data() + size_t(m) * N, 1, 1, kernels::XValues::Bf16);
@@ -284,19 +288,20 @@ static void test_linear_bf16_dot() {
                 max_ref = std::max(max_ref, std::fabs(ref));
             }
         }
-        CHECK_MSG(max_err <= 1e-5 * max_ref * std::sqrt(double(K)), "bf16 dot N%d K%d: err %g (max %g)", N, K, max_err, max_ref);
+        CHECK_MSG(max_err <= 1e-5 * max_ref * std::sqrt(double(K)), "bf16 dot type %d N%d K%d: err %g (max %g)", type, N,
+                  K, max_err, max_ref);
         size_t same_as_f32 = 0;
         for (size_t i = 0; i < f32.size(); ++i) same_as_f32 += std::memcmp(&f32[i], &alone[i], 4) == 0;
-        if (K % 128) CHECK_MSG(same_as_f32 == f32.size(), "K %d: not the f32 kernels' answer", K);
-        else CHECK_MSG(same_as_f32 < f32.size(), "K %d: the bf16 dot kernels did not run (every value as f32)", K);
+        if (!layout) CHECK_MSG(same_as_f32 == f32.size(), "type %d K %d: not the f32 kernels' answer", type, K);
+        else CHECK_MSG(same_as_f32 < f32.size(), "type %d K %d: the bf16 dot kernels did not run (every value as f32)", type, K);
         for (int M : batch_sizes)
             for (int threads : {1, 2}) {
                 std::vector<float> y(size_t(M) * N, NAN);
                 kernels::linear(x.data(), W, y.data(), M, threads, kernels::XValues::Bf16);
                 size_t diff = 0;
                 for (size_t i = 0; i < y.size(); ++i) diff += std::memcmp(&y[i], &alone[i], 4) != 0;
-                CHECK_MSG(diff == 0, "bf16 dot N%d K%d: M = %d, %d threads differs from M = 1 in %zu of %zu", N, K, M,
-                          threads, diff, y.size());
+                CHECK_MSG(diff == 0, "bf16 dot type %d N%d K%d: M = %d, %d threads differs from M = 1 in %zu of %zu", type, N,
+                          K, M, threads, diff, y.size());
             }
         // One value that is not a bf16: the whole call goes to the f32 kernels (their exact answer).
         std::vector<float> xb(x.begin(), x.begin() + 4 * K), y(size_t(4) * N), yf(size_t(4) * N);

@@ -134,10 +134,11 @@ inline void prefetch_key(const T* lat, int kvr, const T* pe, int dr) {
 // dr rope columns, 16 lanes each; per 16 columns 4 key and 4 query loads feed 16 fused multiply-adds. The 16 lane
 // sums come out of one transposing reduction (reduce16), so no chain is reduced on its own. Every score is computed
 // the same way whatever block it falls in: short blocks repeat their last key / head (results unused).
-// (16 named accumulators: GCC keeps an array of them in registers but also stores it on every pass.)
+// (16 named accumulators: GCC keeps an array of them in registers but also stores it on every pass.) pl / pe (may be
+// null): 4 later keys whose rows are prefetched along the way, one line of each per cache line of columns passed.
 template <typename T>
 inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int kvr, int dr, const T* const* l,
-                           const T* const* e, __m512* out) {
+                           const T* const* e, __m512* out, const T* const* pl = nullptr, const T* const* pe = nullptr) {
     __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
@@ -146,8 +147,14 @@ inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int k
         const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
         const T *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
         const int width = part == 0 ? kvr : dr;
+        const T* const* pf = part == 0 ? pl : pe;
         for (int c = 0; c < width; c += 16) {  // a last partial chunk: the missing lanes add 0 * 0
             const __mmask16 m = tail_mask(width - c);
+            if (pf) {
+                constexpr int per = 64 / (16 * int(sizeof(T)));  // 16-column steps per cache line
+                if ((c / 16) % per == 0)
+                    for (int u = 0; u < 4; ++u) _mm_prefetch(reinterpret_cast<const char*>(pf[u] + c), _MM_HINT_T0);
+            }
             const __m512 k0 = load_row(m, r0 + c), k1 = load_row(m, r1 + c);
             const __m512 k2 = load_row(m, r2 + c), k3 = load_row(m, r3 + c);
 #define DSV32_HEAD(g, qg)                                  \
@@ -215,14 +222,16 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
     // Keys in super-blocks of SB (about 18 KB of rows on mini), outermost; within one, each group of 4 heads runs over
     // its 4-key blocks, so the super-block's rows come from memory once, for the first group, and one group's queries
     // (9 KB) stay in L1 beside them (all 16 heads' queries are 37 KB). Measured the same as 4-key blocks outermost on
-    // mini; kept for the real model (128 heads, 295 KB of queries), where it should matter more (not measured). The
-    // rows AHEAD keys on are prefetched meanwhile.
-    constexpr int SB = sizeof(T) == 2 ? 16 : 8, AHEAD = SB;
-    for (int j = 0; j < std::min(AHEAD, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
+    // mini; kept for the real model (128 heads, 295 KB of queries), where it should matter more (not measured).
+    // Prefetch: the first group's pass over a 4-key block fetches the rows of the keys DIST on, a few lines per
+    // 16-column step (mla_scores_4x4). Issued as one burst per super-block instead (18 lines a key, 288 at once), the
+    // prefetches outran the core's miss buffers and stalled it: 4 entries x 8 layers of scores took 3.3-3.6 ms against
+    // 2.2-2.6 spread out (microbenchmark of the decode step's attention, 512 of 1024 keys, cold cache).
+    constexpr int SB = sizeof(T) == 2 ? 16 : 8, DIST = 8;
+    for (int j = 0; j < std::min(DIST, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
     const __m512 sv = _mm512_set1_ps(scale);
     for (int s0 = 0; s0 < nkeys; s0 += SB) {
         const int s1 = std::min(nkeys, s0 + SB);
-        for (int t = s0 + AHEAD; t < std::min(s1 + AHEAD, nkeys); ++t) prefetch_key(lat[t], kvr, pe[t], dr);
         for (int h0 = 0; h0 < nh; h0 += 4) {
             const int ng = std::min(4, nh - h0);
             const float* ql[4];
@@ -242,7 +251,17 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
                     e[u] = pe[j];
                 }
                 __m512 r;
-                mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
+                const T* fl[4];
+                const T* fe[4];
+                bool pf = h0 == 0;
+                for (int u = 0; u < 4; ++u) {
+                    const int j = std::min(j0 + DIST + u, nkeys - 1);
+                    pf = pf && j0 + DIST < nkeys;
+                    fl[u] = lat[j];
+                    fe[u] = pe[j];
+                }
+                if (pf) mla_scores_4x4(ql, qp, kvr, dr, l, e, &r, fl, fe);
+                else mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
                 r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
                 const __mmask8 km = __mmask8((1u << nj) - 1u);
                 for (int g = 0; g < ng; ++g)

@@ -29,11 +29,12 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
 // Packs the full 128-column blocks of x [M, K] as linear_rows_avx512's xpk (out: M * (K / 128) * 128 floats).
 void pack_x_blocks(const float* x, int M, int K, float* out);
 // The AVX512-BF16 kernels (linear_avx512bf16.cpp) for an x of bf16 values. pack_x_bf16 writes x [M, K] (K % 64 == 0)
-// as bf16 bits (out: M * K) in the kernel's column order per 64 columns, and returns false when some value is not a
-// bf16 (its low 16 bits not zero). linear_rows_bf16dot computes rows [n0, n1) of y from that packing, for
-// weights that bf16_dot_layout_ok (FP8 with K % 128 == 0).
+// as bf16 bits (out: M * K) in the column order of the kernel for weights of type wt (FP8: permuted per 64 columns;
+// BF16: natural), and returns false when some value is not a bf16 (its low 16 bits not zero). linear_rows_bf16dot
+// computes rows [n0, n1) of y from that packing, for weights that bf16_dot_layout_ok (FP8 with K % 128 == 0, BF16
+// with K % 64 == 0).
 bool bf16_dot_layout_ok(const WeightMat& w);
-bool pack_x_bf16(const float* x, int M, int K, uint16_t* out);
+bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
 // fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones
 // for finite x (with a NaN in a block the two may differ; no finite activation makes one).

@@ -98,8 +98,10 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
     }
     kernels::rmsnorm(hf, w_.norm.data(), xn.data(), S, D, eps);
     bf16(xn.data(), size_t(S) * D);
+    // fp8 numerics: xn holds bf16 values (the demo's head input), so the bf16 head may take the dot-product kernels.
+    const kernels::XValues head_x = fp8_ ? kernels::XValues::Bf16 : kernels::XValues::F32;
     if (rk.mp == 1) {
-        kernels::linear(xn.data(), R.head.mat(), logits, S, threads());
+        kernels::linear(xn.data(), R.head.mat(), logits, S, threads(), head_x);
         return;
     }
     // Vocab-parallel head (§5 step 5, §9): each rank computes its vocab slice, all_gather concatenates the slices in
@@ -111,7 +113,7 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
         const int n = std::min(chunk, S - s0);
         part.resize(size_t(n) * Vl);
         all.resize(size_t(n) * V);
-        kernels::linear(xn.data() + size_t(s0) * D, R.head.mat(), part.data(), n, threads());
+        kernels::linear(xn.data() + size_t(s0) * D, R.head.mat(), part.data(), n, threads(), head_x);
         rk.coll->all_gather(rk.rank, part.data(), all.data(), part.size());
         if (!logits) continue;
         for (int r = 0; r < rk.mp; ++r)
