@@ -190,12 +190,12 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
 #endif
     (void)xv;
 #if defined(DSV32_X86_KERNELS)
-    // Decode batches: x on a 64-byte boundary for the AVX-512 row kernels, which read every x row once per row of W:
-    // a load split over two cache lines halves its throughput (the bf16 head at M = 4 ran at 73 GFLOP/s per core from
-    // a misaligned x, 117 from an aligned one). Copies M x K floats, small next to the weights. (Larger M: the FP8
-    // kernels pack x into aligned blocks below.)
+    // x on a 64-byte boundary for the AVX-512 row kernels, which read every x row once per row (or 4 rows) of W: a
+    // load split over two cache lines halves its throughput (the bf16 head at M = 4 ran at 73 GFLOP/s per core from a
+    // misaligned x, 117 from an aligned one; a large std::vector is mmap-ed, 16 bytes past a page boundary). Copies
+    // M x K floats, small next to the work.
     thread_local std::vector<float> xal;
-    if (path == KernelPath::Avx512 && M <= 16 && reinterpret_cast<uintptr_t>(x) % 64 != 0 && K % 16 == 0) {
+    if (path == KernelPath::Avx512 && reinterpret_cast<uintptr_t>(x) % 64 != 0 && K % 16 == 0) {
         xal.resize(size_t(M) * size_t(K) + 16);
         float* xa = xal.data();
         while (reinterpret_cast<uintptr_t>(xa) % 64) ++xa;
@@ -206,18 +206,6 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
     const RowTiles rt(M, N, K, n_threads);
     const int TILE = rt.tile, tiles = rt.tiles;
     const bool par = rt.parallel;
-    // FP8 batched on AVX-512: x packed in 128-column blocks once, shared by the threads (linear_isa.h).
-    const float* xpk = nullptr;
-#if defined(DSV32_X86_KERNELS)
-    thread_local std::vector<float> packed;
-    if (path == KernelPath::Avx512 && w.type == WType::FP8 && M > 16 && K >= 128) {  // M > FP8_SMALL_M
-        packed.resize(size_t(M) * size_t(K / 128) * 128 + 16);
-        float* pk = packed.data();
-        while (reinterpret_cast<uintptr_t>(pk) % 64) ++pk;  // whole cache lines per 128-column block
-        pack_x_blocks(x, M, K, pk);
-        xpk = pk;
-    }
-#endif
     // Rows [n0, n1) of y on this thread, with its scratch.
     auto rows = [&](int n0, int n1) {
         thread_local std::vector<float> scratch;
@@ -230,7 +218,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
         }
         switch (path) {
 #if defined(DSV32_X86_KERNELS)
-            case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp, xpk); break;
+            case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp); break;
             case KernelPath::Avx2: linear_rows_avx2(x, w, y, M, n0, n1, sp); break;
 #endif
             default: linear_rows_scalar(x, w, y, M, n0, n1); break;
@@ -247,7 +235,6 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
 #endif
     for (int t = 0; t < tiles; ++t) rows(t * TILE, t * TILE + TILE < N ? t * TILE + TILE : N);
-    (void)xpk;  // used only by the x86 kernel paths
 }
 
 }  // namespace kernels

@@ -103,96 +103,86 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
 // row of x, and every (m, n) is accumulated in exactly the order gemv_rows uses for M == 1 (same chains, same
 // promotion, same reduction), so row m of y is bitwise the same whatever M is: batching does not change answers.
 
-// FP8: per 128-block of K the codes of the tile's rows become f16-domain floats in scratch (as gemv_rows converts
-// them); x rows [mb0, mb1) are taken MB at a time, their per-(m, row) block totals kept in scratch. The caller walks
-// the rows of x in MB blocks outermost, so one block of x stays in L1/L2 while every row of W in the task uses it.
+// FP8: the R rows of W [n, n + R) become f16-domain floats in scratch, whole (as gemv_rows converts them), then the
+// rows [mb0, mb1) of x are taken two at a time, with all 2R block totals in registers over K: per 32 columns 4 x and
+// 2R w loads feed 4R fused multiply-adds, and nothing is stored until the end. (Before: per 128-block the converted
+// codes, then every row of x with its totals read and written in scratch: about 80 GFLOP/s a core on the 2-vCPU box,
+// 2 * R * 16 + 4 memory operations per 16 R fused multiply-adds.) The caller walks the rows of x in MB blocks
+// outermost, so one block of x stays in L2 while every row of W in the task uses it.
 constexpr int MB = 32;
 
 template <int R>
-void fp8_rows(const float* x, const WeightMat& w, float* y, int M, int mb0, int mb1, int n, float* scratch,
-              const float* xpk) {
-    const int K = w.in, N = w.out, KB = K / 128 * 128;
-    float* wsc = scratch;                                      // [R][128]
-    __m512* tot = reinterpret_cast<__m512*>(scratch + 4 * 128);  // [MB][R]
+void fp8_rows(const float* x, const WeightMat& w, float* y, int mb0, int mb1, int n, float* scratch) {
+    const int K = w.in, N = w.out, KB = K / 128 * 128, ld = KB + 16;  // ld: rows of scratch off the same L1 sets
     const float* srow[R];
-    const uint8_t* prow[R];
     DSV32_UNROLL
     for (int r = 0; r < R; ++r) {
         srow[r] = w.scale + size_t((n + r) / 128) * size_t(w.scale_cols);
-        prow[r] = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n + r) * row_stride(w);
+        float* o = scratch + size_t(r) * size_t(ld);
+        for (int k = 0; k < KB; k += 32) {
+            __m512 lo, hi;
+            fp8x32(p + k, &lo, &hi);
+            _mm512_store_ps(o + k, lo);
+            _mm512_store_ps(o + k + 16, hi);
+        }
     }
-    for (int m0 = mb0; m0 < mb1; m0 += MB) {
-        const int mc = mb1 - m0 < MB ? mb1 - m0 : MB;
-        for (int i = 0; i < mc * R; ++i) tot[i] = _mm512_setzero_ps();
+    int m = mb0;
+    for (; m + 2 <= mb1; m += 2) {
+        const float* x0 = x + size_t(m) * size_t(K);
+        const float* x1 = x0 + size_t(K);
+        __m512 t0[R], t1[R];
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) t0[r] = t1[r] = _mm512_setzero_ps();
         for (int k = 0; k < KB; k += 128) {
-            __m512 s[R];
+            __m512 a0[2][R], a1[2][R];
+            DSV32_UNROLL
+            for (int r = 0; r < R; ++r) a0[0][r] = a1[0][r] = a0[1][r] = a1[1][r] = _mm512_setzero_ps();
+            DSV32_UNROLL
+            for (int j = k; j < k + 128; j += 32) {
+                const __m512 x0a = _mm512_loadu_ps(x0 + j), x0b = _mm512_loadu_ps(x0 + j + 16);
+                const __m512 x1a = _mm512_loadu_ps(x1 + j), x1b = _mm512_loadu_ps(x1 + j + 16);
+                DSV32_UNROLL
+                for (int r = 0; r < R; ++r) {
+                    const float* wr = scratch + size_t(r) * size_t(ld) + j;
+                    const __m512 wa = _mm512_load_ps(wr), wb = _mm512_load_ps(wr + 16);
+                    a0[0][r] = _mm512_fmadd_ps(x0a, wa, a0[0][r]);
+                    a1[0][r] = _mm512_fmadd_ps(x0b, wb, a1[0][r]);
+                    a0[1][r] = _mm512_fmadd_ps(x1a, wa, a0[1][r]);
+                    a1[1][r] = _mm512_fmadd_ps(x1b, wb, a1[1][r]);
+                }
+            }
             DSV32_UNROLL
             for (int r = 0; r < R; ++r) {
-                DSV32_UNROLL
-                for (int j = 0; j < 128; j += 32) {
-                    __m512 lo, hi;
-                    fp8x32(prow[r] + k + j, &lo, &hi);
-                    _mm512_store_ps(wsc + r * 128 + j, lo);
-                    _mm512_store_ps(wsc + r * 128 + j + 16, hi);
-                }
-                s[r] = _mm512_set1_ps(srow[r][k / 128] * 256.0f);
-            }
-            // Two rows of x per pass (4 x and 2R w loads feed 4R fused multiply-adds per 32 columns); an odd last row
-            // alone. Either way every (m, r) keeps gemv_rows' two chains in its order.
-            auto xrow = [&](int m) {
-                return xpk ? xpk + (size_t(k / 128) * size_t(M) + size_t(m0 + m)) * 128 : x + size_t(m0 + m) * size_t(K) + k;
-            };
-            int m = 0;
-            for (; m + 2 <= mc; m += 2) {
-                const float* x0 = xrow(m);
-                const float* x1 = xrow(m + 1);
-                __m512 a0[2][R], a1[2][R];
-                DSV32_UNROLL
-                for (int r = 0; r < R; ++r) a0[0][r] = a1[0][r] = a0[1][r] = a1[1][r] = _mm512_setzero_ps();
-                DSV32_UNROLL
-                for (int j = 0; j < 4; ++j) {
-                    const __m512 x0a = _mm512_loadu_ps(x0 + 32 * j), x0b = _mm512_loadu_ps(x0 + 32 * j + 16);
-                    const __m512 x1a = _mm512_loadu_ps(x1 + 32 * j), x1b = _mm512_loadu_ps(x1 + 32 * j + 16);
-                    DSV32_UNROLL
-                    for (int r = 0; r < R; ++r) {
-                        const __m512 wa = _mm512_load_ps(wsc + r * 128 + 32 * j), wb = _mm512_load_ps(wsc + r * 128 + 32 * j + 16);
-                        a0[0][r] = _mm512_fmadd_ps(x0a, wa, a0[0][r]);
-                        a1[0][r] = _mm512_fmadd_ps(x0b, wb, a1[0][r]);
-                        a0[1][r] = _mm512_fmadd_ps(x1a, wa, a0[1][r]);
-                        a1[1][r] = _mm512_fmadd_ps(x1b, wb, a1[1][r]);
-                    }
-                }
-                DSV32_UNROLL
-                for (int r = 0; r < R; ++r) {
-                    tot[m * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[0][r], a1[0][r]), s[r], tot[m * R + r]);
-                    tot[(m + 1) * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0[1][r], a1[1][r]), s[r], tot[(m + 1) * R + r]);
-                }
-            }
-            for (; m < mc; ++m) {
-                const float* xb = xrow(m);
-                __m512 xv[8];
-                DSV32_UNROLL
-                for (int i = 0; i < 8; ++i) xv[i] = _mm512_loadu_ps(xb + 16 * i);
-                DSV32_UNROLL
-                for (int r = 0; r < R; ++r) {
-                    const float* wr = wsc + r * 128;
-                    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-                    DSV32_UNROLL
-                    for (int j = 0; j < 4; ++j) {
-                        a0 = _mm512_fmadd_ps(xv[2 * j], _mm512_load_ps(wr + 32 * j), a0);
-                        a1 = _mm512_fmadd_ps(xv[2 * j + 1], _mm512_load_ps(wr + 32 * j + 16), a1);
-                    }
-                    tot[m * R + r] = _mm512_fmadd_ps(_mm512_add_ps(a0, a1), s[r], tot[m * R + r]);
-                }
+                const __m512 s = _mm512_set1_ps(srow[r][k / 128] * 256.0f);
+                t0[r] = _mm512_fmadd_ps(_mm512_add_ps(a0[0][r], a1[0][r]), s, t0[r]);
+                t1[r] = _mm512_fmadd_ps(_mm512_add_ps(a0[1][r], a1[1][r]), s, t1[r]);
             }
         }
-        for (int m = 0; m < mc; ++m) {
-            const float* xr = x + size_t(m0 + m) * size_t(K);
-            DSV32_UNROLL
-            for (int r = 0; r < R; ++r) {
-                const float s = _mm512_reduce_add_ps(tot[m * R + r]);
-                y[size_t(m0 + m) * size_t(N) + size_t(n + r)] = KB < K ? tail(xr, w, n + r, KB, s) : s;
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            const float s0 = _mm512_reduce_add_ps(t0[r]), s1 = _mm512_reduce_add_ps(t1[r]);
+            y[size_t(m) * size_t(N) + size_t(n + r)] = KB < K ? tail(x0, w, n + r, KB, s0) : s0;
+            y[size_t(m + 1) * size_t(N) + size_t(n + r)] = KB < K ? tail(x1, w, n + r, KB, s1) : s1;
+        }
+    }
+    for (; m < mb1; ++m) {  // an odd last row: the same chains
+        const float* xr = x + size_t(m) * size_t(K);
+        DSV32_UNROLL
+        for (int r = 0; r < R; ++r) {
+            const float* wr = scratch + size_t(r) * size_t(ld);
+            __m512 t = _mm512_setzero_ps();
+            for (int k = 0; k < KB; k += 128) {
+                __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+                DSV32_UNROLL
+                for (int j = k; j < k + 128; j += 32) {
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(xr + j), _mm512_load_ps(wr + j), a0);
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(xr + j + 16), _mm512_load_ps(wr + j + 16), a1);
+                }
+                t = _mm512_fmadd_ps(_mm512_add_ps(a0, a1), _mm512_set1_ps(srow[r][k / 128] * 256.0f), t);
             }
+            const float s = _mm512_reduce_add_ps(t);
+            y[size_t(m) * size_t(N) + size_t(n + r)] = KB < K ? tail(xr, w, n + r, KB, s) : s;
         }
     }
 }
@@ -334,17 +324,7 @@ constexpr int FP8_SMALL_M = 16;
 
 }  // namespace
 
-void pack_x_blocks(const float* x, int M, int K, float* out) {
-    const int KB = K / 128;
-    for (int b = 0; b < KB; ++b)
-        for (int m = 0; m < M; ++m) {
-            const float* src = x + size_t(m) * size_t(K) + size_t(b) * 128;
-            float* dst = out + (size_t(b) * size_t(M) + size_t(m)) * 128;
-            for (int i = 0; i < 128; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
-        }
-}
-
-void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch, const float* xpk) {
+void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
     if (M == 1) {
         gemv_rows(x, w, y, n0, n1);
         return;
@@ -358,10 +338,10 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
             const int m1 = M - m0 < MB ? M : m0 + MB;
             for (int n = n0; n < n1; n += 4) {
                 switch (n1 - n < 4 ? n1 - n : 4) {
-                    case 4: fp8_rows<4>(x, w, y, M, m0, m1, n, scratch, xpk); break;
-                    case 3: fp8_rows<3>(x, w, y, M, m0, m1, n, scratch, xpk); break;
-                    case 2: fp8_rows<2>(x, w, y, M, m0, m1, n, scratch, xpk); break;
-                    default: fp8_rows<1>(x, w, y, M, m0, m1, n, scratch, xpk); break;
+                    case 4: fp8_rows<4>(x, w, y, m0, m1, n, scratch); break;
+                    case 3: fp8_rows<3>(x, w, y, m0, m1, n, scratch); break;
+                    case 2: fp8_rows<2>(x, w, y, m0, m1, n, scratch); break;
+                    default: fp8_rows<1>(x, w, y, m0, m1, n, scratch); break;
                 }
             }
         }

@@ -12,8 +12,8 @@
 namespace dsv32 {
 namespace kernels {
 
-// Scratch of one thread: 4 dequantised rows of W (BF16 / F32), or 4 converted 128-blocks plus the block totals of
-// 32 rows of x for 4 rows of W (FP8: 4 * 128 + 32 * 4 * 16 floats).
+// Scratch of one thread: 4 dequantised or converted rows of W (with 16 floats of padding each), or on AVX2 for FP8
+// 4 converted 128-blocks plus the block totals of 32 rows of x for 4 rows of W (4 * 128 + 32 * 4 * 16 floats).
 inline size_t linear_scratch_floats(int in) {
     const size_t dense = 4 * (size_t(in) + 16), fp8 = 4 * 128 + 32 * 4 * 16;
     return dense > fp8 ? dense : fp8;
@@ -21,13 +21,7 @@ inline size_t linear_scratch_floats(int in) {
 
 #if defined(DSV32_X86_KERNELS)
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
-// xpk (may be null): x in 128-column blocks, block b of row m at xpk + (b * M + m) * 128 (pack_x_blocks): the FP8
-// batched kernel reads it instead of x, so the rows it walks lie 512 bytes apart rather than a row of x (K floats,
-// often a multiple of 4 KB, where they would all fall in the same L1 sets).
-void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch,
-                        const float* xpk = nullptr);
-// Packs the full 128-column blocks of x [M, K] as linear_rows_avx512's xpk (out: M * (K / 128) * 128 floats).
-void pack_x_blocks(const float* x, int M, int K, float* out);
+void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
 // The AVX512-BF16 kernels (linear_avx512bf16.cpp) for an x of bf16 values. pack_x_bf16 writes x [M, K] (K % 64 == 0)
 // as bf16 bits (out: M * K) in the column order of the kernel for weights of type wt (FP8: permuted per 64 columns;
 // BF16: natural), and returns false when some value is not a bf16 (its low 16 bits not zero). linear_rows_bf16dot
