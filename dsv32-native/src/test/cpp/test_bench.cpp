@@ -33,12 +33,23 @@ std::vector<float> uniform(size_t n, std::mt19937& rng, float a = 1.0f) {
     return v;
 }
 
+// select_topk against a stable full sort: few levels (many ties, the lower position must win them), continuous
+// scores of both signs, ReLU-like ones (most exactly 0, some -0, which ties with +0), all equal, and lengths past the
+// indexer's 4096.
 void topk_matches_a_full_sort() {
     std::mt19937 rng(1);
-    for (int trial = 0; trial < 20; ++trial) {
-        const int n = 1 + int(rng() % 700), k = 1 + int(rng() % n);
+    std::normal_distribution<float> nd;
+    for (int trial = 0; trial < 80; ++trial) {
+        const int n = 1 + int(rng() % (trial % 2 ? 700 : 6000)), k = 1 + int(rng() % n);
         std::vector<float> s(static_cast<size_t>(n));
-        for (float& v : s) v = float(int(rng() % 13)) * 0.5f;  // many ties: the lower position must win them
+        for (float& v : s) {
+            switch (trial % 4) {
+                case 0: v = float(int(rng() % 13)) * 0.5f; break;
+                case 1: v = nd(rng) * 100.0f; break;
+                case 2: v = rng() % 3 ? (rng() % 2 ? 0.0f : -0.0f) : std::fabs(nd(rng)); break;
+                default: v = 1.5f; break;
+            }
+        }
         std::vector<int> ref(static_cast<size_t>(n));
         std::iota(ref.begin(), ref.end(), 0);
         std::stable_sort(ref.begin(), ref.end(), [&](int a, int b) { return s[size_t(a)] > s[size_t(b)]; });

@@ -3,28 +3,82 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <numeric>
 
 namespace dsv32 {
 
+namespace {
+
+// An order-preserving unsigned key of a float: a > b as floats implies key(a) > key(b) (NaN aside; -0 sorts just
+// below +0, harmless: the selection below compares the scores with the threshold as floats, where they are equal).
+inline uint32_t order_key(float v) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+inline float from_order_key(uint32_t k) {
+    const uint32_t u = (k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k;
+    float v;
+    std::memcpy(&v, &u, 4);
+    return v;
+}
+
+}  // namespace
+
 void select_topk(const float* scores, int nkeys, int topk, std::vector<int>* sel) {
     // The topk-th largest score is the threshold: every key above it is taken, then the keys equal to it in
     // increasing position until there are topk, which is the (score desc, position asc) order's first topk as a set.
-    // O(n) (nth_element on a copy) instead of sorting every key; the result comes out ascending.
-    thread_local std::vector<float> tmp;
-    tmp.assign(scores, scores + nkeys);
-    std::nth_element(tmp.begin(), tmp.begin() + (topk - 1), tmp.end(), std::greater<float>());
-    const float thr = tmp[size_t(topk - 1)];
+    // The threshold by radix selection on the scores' order keys, 11 + 11 + 10 bits from the top: a histogram of the
+    // top digit over every score, then of the next digits over the scores that share the digits found so far. O(n)
+    // whatever the scores (nth_element took 56 us a layer on the indexer's 4096 scores of a decode row, 13 on random
+    // ones); the result comes out ascending.
+    thread_local std::vector<uint32_t> keys, cand;
+    keys.resize(size_t(nkeys));
+    uint32_t hist[2048];
+    std::fill(hist, hist + 2048, 0u);
+    for (int t = 0; t < nkeys; ++t) {
+        keys[size_t(t)] = order_key(scores[t]);
+        ++hist[keys[size_t(t)] >> 21];
+    }
+    uint32_t need = uint32_t(topk);  // rank of the threshold among the scores that share the digits found so far
+    auto find_bin = [&](int bins) {  // the bin holding the need-th largest; need becomes its rank within the bin
+        for (int b = bins - 1; b >= 0; --b) {
+            if (hist[b] >= need) return uint32_t(b);
+            need -= hist[b];
+        }
+        return 0u;  // not reached: the bins hold at least need scores
+    };
+    uint32_t prefix = find_bin(2048) << 21;
+    cand.clear();
+    for (uint32_t k : keys)
+        if ((k >> 21) == (prefix >> 21)) cand.push_back(k);
+    std::fill(hist, hist + 2048, 0u);
+    for (uint32_t k : cand) ++hist[(k >> 10) & 0x7FFu];
+    prefix |= find_bin(2048) << 10;
+    std::fill(hist, hist + 1024, 0u);
+    for (uint32_t k : cand)
+        if ((k >> 10) == (prefix >> 10)) ++hist[k & 0x3FFu];
+    prefix |= find_bin(1024);
+    const float thr = from_order_key(prefix);
     int above = 0;
     for (int t = 0; t < nkeys; ++t) above += scores[t] > thr;
     int ties = topk - above;
-    sel->clear();
-    sel->reserve(size_t(topk));
-    for (int t = 0; t < nkeys; ++t) {
+    // Branch-free: each position written, kept by advancing n (a taken branch on 1 key in 8 mispredicted often).
+    sel->resize(size_t(topk) + 1);
+    int* out = sel->data();
+    int n = 0;
+    for (int t = 0; t < nkeys && n < topk; ++t) {  // n < topk: out of bounds never, whatever the scores (NaN)
         const float v = scores[t];
-        if (v > thr || (v == thr && ties-- > 0)) sel->push_back(t);
+        const int eq = v == thr && ties > 0;
+        ties -= eq;
+        out[n] = t;
+        n += (v > thr) | eq;
     }
+    sel->resize(size_t(n));
 }
 
 void route_token(const float* logits, const float* bias, int n_experts, int n_groups, int topk_groups, int n_active,
