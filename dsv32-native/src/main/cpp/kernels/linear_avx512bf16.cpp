@@ -247,22 +247,33 @@ void bf16w_rows(const uint16_t* xb, const WeightMat& w, float* y, int m0, int n)
     for (int m = 0; m < MG; ++m) y[size_t(m0 + m) * size_t(N) + size_t(n)] = _mm512_reduce_add_ps(_mm512_add_ps(c0[m], c1[m]));
 }
 
-// Per row of W, each group of up to 8 rows of x.
-void bf16w_call(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1) {
+// Rows [n0, n1) of W, each against the rows of x in groups of up to 8: Kernel<mg>::run(m0, n, args...) per group.
+template <template <int> class Kernel, class... Args>
+void row_groups(int M, int n0, int n1, const Args&... args) {
     for (int n = n0; n < n1; ++n)
         for (int m0 = 0; m0 < M; m0 += 8) {
             switch (M - m0 < 8 ? M - m0 : 8) {
-                case 8: bf16w_rows<8>(xb, w, y, m0, n); break;
-                case 7: bf16w_rows<7>(xb, w, y, m0, n); break;
-                case 6: bf16w_rows<6>(xb, w, y, m0, n); break;
-                case 5: bf16w_rows<5>(xb, w, y, m0, n); break;
-                case 4: bf16w_rows<4>(xb, w, y, m0, n); break;
-                case 3: bf16w_rows<3>(xb, w, y, m0, n); break;
-                case 2: bf16w_rows<2>(xb, w, y, m0, n); break;
-                default: bf16w_rows<1>(xb, w, y, m0, n); break;
+                case 8: Kernel<8>::run(m0, n, args...); break;
+                case 7: Kernel<7>::run(m0, n, args...); break;
+                case 6: Kernel<6>::run(m0, n, args...); break;
+                case 5: Kernel<5>::run(m0, n, args...); break;
+                case 4: Kernel<4>::run(m0, n, args...); break;
+                case 3: Kernel<3>::run(m0, n, args...); break;
+                case 2: Kernel<2>::run(m0, n, args...); break;
+                default: Kernel<1>::run(m0, n, args...); break;
             }
         }
 }
+template <int MG>
+struct Fp8Small {
+    static void run(int m0, int n, const uint16_t* xb, const WeightMat& w, float* y, const Lut& L) {
+        fp8_small<MG>(xb, w, y, m0, n, L);
+    }
+};
+template <int MG>
+struct Bf16Rows {
+    static void run(int m0, int n, const uint16_t* xb, const WeightMat& w, float* y) { bf16w_rows<MG>(xb, w, y, m0, n); }
+};
 
 }  // namespace
 
@@ -300,7 +311,7 @@ bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out) {
 }
 
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1) {
-    if (w.type == WType::BF16) return bf16w_call(xb, w, y, M, n0, n1);
+    if (w.type == WType::BF16) return row_groups<Bf16Rows>(M, n0, n1, xb, w, y);
     const Lut L = make_lut();
     if (M == 1) {
         int n = n0;
@@ -308,22 +319,7 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
         for (; n < n1; ++n) fp8_gemv<1>(xb, w, y, n, L);
         return;
     }
-    if (M <= SMALL_M) {
-        for (int n = n0; n < n1; ++n)
-            for (int m0 = 0; m0 < M; m0 += 8) {
-                switch (M - m0 < 8 ? M - m0 : 8) {
-                    case 8: fp8_small<8>(xb, w, y, m0, n, L); break;
-                    case 7: fp8_small<7>(xb, w, y, m0, n, L); break;
-                    case 6: fp8_small<6>(xb, w, y, m0, n, L); break;
-                    case 5: fp8_small<5>(xb, w, y, m0, n, L); break;
-                    case 4: fp8_small<4>(xb, w, y, m0, n, L); break;
-                    case 3: fp8_small<3>(xb, w, y, m0, n, L); break;
-                    case 2: fp8_small<2>(xb, w, y, m0, n, L); break;
-                    default: fp8_small<1>(xb, w, y, m0, n, L); break;
-                }
-            }
-        return;
-    }
+    if (M <= SMALL_M) return row_groups<Fp8Small>(M, n0, n1, xb, w, y, L);
     // The call's rows of W converted once, in chunks of about 128 KB of bf16 (a task of the real model's wq_b is 768
     // rows x 1536), and x walked in blocks of MB rows: the chunk and an x block stay in L2 while every pair meets.
     const int K = w.in;

@@ -11,6 +11,7 @@
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/region_failure.h"
 #include "model/sparse_kernels.h"
 #include "model/workspace.h"
 
@@ -140,41 +141,36 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
                 outs[j] = score[size_t(s)].data() + item.t0;
                 lim[j] = pos_of[size_t(s)] + 1 - item.t0;
             }
-            // The item's key rows (pointers into the entry's paged cache), as stored: f32, or packed bf16 (idx_bf16).
+            // The item's key rows (pointers into the entry's paged cache), as stored: packed bf16 in fp8 numerics (the
+            // bf16 dot-product kernel reads them), else f32.
             const int nk = item.t1 - item.t0;
-            const float* kp[MAX_CHUNK];
-            for (int t = 0; t < nk; ++t) kp[t] = cv.idx_k(item.t0 + t);
-            // fp8 numerics: the bf16 dot-product kernel on the packed keys.
             if (idx_bf16) {
                 const uint16_t* k16[MAX_CHUNK];
-                for (int t = 0; t < nk; ++t) k16[t] = reinterpret_cast<const uint16_t*>(kp[t]);
+                for (int t = 0; t < nk; ++t) k16[t] = reinterpret_cast<const uint16_t*>(cv.idx_k(item.t0 + t));
                 kernels::index_scores_bf16_keys(qs, ws, outs, lim, nq, nh, hd, k16, nk);
-            } else
+            } else {
+                const float* kp[MAX_CHUNK];
+                for (int t = 0; t < nk; ++t) kp[t] = cv.idx_k(item.t0 + t);
                 kernels::index_scores(qs, ws, outs, lim, nq, nh, hd, kp, nk);
+            }
         }
-        bool failed = false;
+        RegionFailure fail;  // the selections allocate
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (s1 - s0 > 1)
 #endif
-        for (int s = s0; s < s1; ++s) {
-            try {  // no exception may leave an OpenMP region (the selections allocate): record it, throw after
+        for (int s = s0; s < s1; ++s)
+            fail.run([&] {
                 const int nkeys = pos_of[size_t(s)] + 1;
                 std::vector<int>& sel = (*selected)[size_t(s)];
                 if (nkeys <= topk) {
                     sel.resize(static_cast<size_t>(nkeys));
                     for (int t = 0; t < nkeys; ++t) sel[size_t(t)] = t;
-                    continue;
+                    return;
                 }
                 select_topk(score[size_t(s)].data(), nkeys, topk, &sel);
                 std::vector<float>().swap(score[size_t(s)]);  // free the group's scores as it goes
-            } catch (...) {
-#if defined(_OPENMP)
-#pragma omp atomic write
-#endif
-                failed = true;
-            }
-        }
-        if (failed) throw std::runtime_error("indexer: layer " + std::to_string(l) + ": out of memory in the top-k selection");
+            });
+        if (fail.failed()) throw std::runtime_error("indexer: layer " + std::to_string(l) + ": out of memory in the top-k selection");
         s0 = s1;
     }
     if (topk_observer && writer)

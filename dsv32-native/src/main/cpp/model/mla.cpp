@@ -12,6 +12,7 @@
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/region_failure.h"
 #include "model/workspace.h"
 
 namespace dsv32 {
@@ -213,7 +214,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         float* const qpe = workspace(WorkSlot::MlaDecQPe, size_t(nd) * H * dr);
         float* const olat = workspace(WorkSlot::MlaDecOLatAll, size_t(nd) * H * kvr);
         float* const pbuf = workspace(WorkSlot::MlaDecScores, p0.back());
-        bool failed = false;
+        RegionFailure fail;  // buffers, the kernels' scratch
         for (int i = 0; i < nd; ++i)
             for (int h = 0; h < H; ++h)
                 std::copy_n(q + (size_t(row_of(i)) * H + h) * dq + dn, dr, qpe + (size_t(i) * H + h) * dr);
@@ -225,8 +226,8 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
-            for (int gi = 0; gi < groups; ++gi) {
-                try {  // no exception may leave an OpenMP region (buffers, the kernels' scratch): record it
+            for (int gi = 0; gi < groups; ++gi)
+                fail.run([&] {
                     float* xg = workspace(WorkSlot::MlaDecQNope, size_t(nd) * dn);  // this thread's
                     float* og = workspace(WorkSlot::MlaDecQLat, size_t(nd) * kvr);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
@@ -234,13 +235,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                         kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
                         for (int i = 0; i < nd; ++i) std::copy_n(og + size_t(i) * kvr, kvr, qlat + (size_t(i) * H + h) * kvr);
                     }
-                } catch (...) {
-#if defined(_OPENMP)
-#pragma omp atomic write
-#endif
-                    failed = true;
-                }
-            }
+                });
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
@@ -277,8 +272,8 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
-            for (int gi = 0; gi < groups; ++gi) {
-                try {
+            for (int gi = 0; gi < groups; ++gi)
+                fail.run([&] {
                     float* og = workspace(WorkSlot::MlaDecOLat, size_t(nd) * kvr);  // this thread's
                     float* yg = workspace(WorkSlot::MlaDecOut, size_t(nd) * wkv_b.out);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
@@ -288,15 +283,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                         for (int i = 0; i < nd; ++i)
                             std::copy_n(yg + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(row_of(i)) * H + h) * dv);
                     }
-                } catch (...) {
-#if defined(_OPENMP)
-#pragma omp atomic write
-#endif
-                    failed = true;
-                }
-            }
+                });
         }
-        if (failed) throw std::runtime_error("attention: layer " + std::to_string(l) + ": out of memory in the decode attention");
+        if (fail.failed()) throw std::runtime_error("attention: layer " + std::to_string(l) + ": out of memory in the decode attention");
     }
     bf16(o.data(), o.size());
     linear(R.wo, o.data(), S, out);

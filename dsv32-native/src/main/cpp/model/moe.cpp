@@ -7,6 +7,7 @@
 
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/region_failure.h"
 #include "model/sparse_kernels.h"
 
 namespace dsv32 {
@@ -75,26 +76,20 @@ void Model::moe(int l, const float* x, int S, float* out) const {
     }
     std::vector<float> ys(off.back());
     const int na = int(active.size()), nt = threads();
-    bool failed = false;
+    RegionFailure fail;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt > 0 ? nt : 1) if (nt > 1 && na > 1)
 #endif
-    for (int i = 0; i < na; ++i) {
-        try {  // no exception may leave an OpenMP region: record it, throw after
+    for (int i = 0; i < na; ++i)
+        fail.run([&] {
             const int e = active[size_t(i)];
             const std::vector<int>& ts = tok[size_t(e)];
             const int n = int(ts.size());
             std::vector<float> xin(size_t(n) * D);
             for (int j = 0; j < n; ++j) std::copy(x + size_t(ts[size_t(j)]) * D, x + size_t(ts[size_t(j)] + 1) * D, xin.data() + size_t(j) * D);
             swiglu(L.experts[size_t(e)], xin.data(), n, ys.data() + off[size_t(i)], 1);
-        } catch (...) {
-#if defined(_OPENMP)
-#pragma omp atomic write
-#endif
-            failed = true;
-        }
-    }
-    if (failed) throw std::runtime_error("moe: layer " + std::to_string(l) + ": out of memory in the routed experts");
+        });
+    if (fail.failed()) throw std::runtime_error("moe: layer " + std::to_string(l) + ": out of memory in the routed experts");
     for (int i = 0; i < na; ++i) {
         const int e = active[size_t(i)];
         const float* y = ys.data() + off[size_t(i)];
