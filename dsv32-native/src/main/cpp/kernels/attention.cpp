@@ -192,7 +192,7 @@ struct WideRows {
         rows.resize(size_t(n));
         for (int j = 0; j < n; ++j) {
             float* d = data.data() + size_t(j) * size_t(width);
-            for (int i = 0; i < width; ++i) d[i] = bf16_to_f32(src[j][i]);
+            unpack_bf16(src[j], width, d);
             rows[size_t(j)] = d;
         }
         return rows.data();
