@@ -61,10 +61,10 @@ void gemv_rows(const float* x, const WeightMat& w, float* y, int n0, int n1) {
             const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
             const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
             __m512 tot = _mm512_setzero_ps();
-            const uint8_t* ahead = p + 8 * row_stride(w);  // 8 rows on: more lines in flight than one core's stream has
+            const uint8_t* end = static_cast<const uint8_t*>(w.data) + size_t(w.out) * row_stride(w);
             for (; k + 128 <= K; k += 128) {
-                _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
-                _mm_prefetch(reinterpret_cast<const char*>(ahead + k + 64), _MM_HINT_T0);
+                prefetch_stream(p + k, end);  // convert_avx512.h
+                prefetch_stream(p + k + 64, end);
                 __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
                 DSV32_UNROLL
                 for (int j = 0; j < 128; j += 32) {
@@ -259,14 +259,14 @@ template <int MG>
 void fp8_rows_small(const float* x, const WeightMat& w, float* y, int m0, int n) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
     const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
-    const uint8_t* ahead = p + 8 * row_stride(w);  // as gemv_rows
+    const uint8_t* end = static_cast<const uint8_t*>(w.data) + size_t(w.out) * row_stride(w);
     const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
     __m512 tot[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) tot[m] = _mm512_setzero_ps();
     for (int k = 0; k < KB; k += 128) {
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(ahead + k + 64), _MM_HINT_T0);
+        prefetch_stream(p + k, end);  // as gemv_rows
+        prefetch_stream(p + k + 64, end);
         __m512 a0[MG], a1[MG];
         DSV32_UNROLL
         for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm512_setzero_ps();
