@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Measure the native engine: prefill tokens/s, decode tokens/s at batch 1 and 4 and several contexts, peak",
             "RSS, and the machine's memory bandwidth (STREAM-triad-like), with decode speed as a fraction of the",
-            "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV).",
+            "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV)",
+            "and every row's GFLOP/s (products over the active weights, attention and indexer scores).",
             "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
             "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
             "generation does; batch B decodes B sequences in one step). Prints a markdown table; --csv and --json write",
@@ -232,10 +233,12 @@ final class BenchCommand implements Callable<Integer> {
         List<Cell> cells = new ArrayList<>();
         for (Row r : rows) {
             if (r.phase.equals("prefill")) {
-                cells.add(new Cell("prefill", 1, r.len, r.tps, r.msPerStep * r.len, Double.NaN, Double.NaN, Double.NaN));
+                cells.add(new Cell("prefill", 1, r.len, r.tps, r.msPerStep * r.len, Double.NaN, Double.NaN, Double.NaN,
+                        roof.prefillFlops(r.len) / (r.msPerStep * r.len / 1000) / 1e9));
             } else {
                 double rt = r.batch * bw.bestGBs() * 1e9 / r.stepBytes;
-                cells.add(new Cell("decode", r.batch, r.len, r.tps, r.msPerStep, r.stepBytes / 1e6, rt, r.tps / rt));
+                cells.add(new Cell("decode", r.batch, r.len, r.tps, r.msPerStep, r.stepBytes / 1e6, rt, r.tps / rt,
+                        roof.decodeFlops(r.batch, r.len) / (r.msPerStep / 1000) / 1e9));
             }
         }
         String date = LocalDate.now(ZoneOffset.UTC).toString();
@@ -279,6 +282,7 @@ final class BenchCommand implements Callable<Integer> {
                 putNumber(o, "mb_read_per_step", c.mbRead);
                 putNumber(o, "roofline_tok_s", c.rooflineTps);
                 putNumber(o, "fraction_of_roofline", c.fraction);
+                putNumber(o, "gflop_s", c.gflops);
             }
             try {
                 Files.writeString(jsonFile, Json.pretty(root) + "\n", StandardCharsets.UTF_8);
@@ -301,14 +305,14 @@ final class BenchCommand implements Callable<Integer> {
                 roof.stepBytes(1, 0) / 1e6, roof.denseBytes / 1e6, roof.headBytes / 1e6, roof.expertsPerToken, roof.experts,
                 roof.moeLayers * roof.expertsTouched(1) * roof.expertBytes / 1e6);
         out.println();
-        out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline | GFLOP/s |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Cell c : cells) {
             if (c.phase.equals("prefill")) {
-                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - |%n", c.len, c.tps, c.msPerStep);
+                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - | %.1f |%n", c.len, c.tps, c.msPerStep, c.gflops);
             } else {
-                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% |%n", c.batch, c.len, c.tps,
-                        c.msPerStep, c.mbRead, c.rooflineTps, 100 * c.fraction);
+                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% | %.1f |%n", c.batch, c.len, c.tps,
+                        c.msPerStep, c.mbRead, c.rooflineTps, 100 * c.fraction, c.gflops);
             }
         }
         out.flush();
@@ -319,9 +323,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** A row of the table, CSV and JSON; NaN where the table shows "-" (prefill's bytes and roofline). */
     private record Cell(String phase, int batch, int len, double tps, double msPerStep, double mbRead, double rooflineTps,
-            double fraction) {}
+            double fraction, double gflops) {}
 
-    static final String CSV_HEADER = "phase,batch,tokens_or_context,tok_s,ms_per_step,mb_read_per_step,roofline_tok_s,fraction_of_roofline";
+    static final String CSV_HEADER = "phase,batch,tokens_or_context,tok_s,ms_per_step,mb_read_per_step,roofline_tok_s,fraction_of_roofline,gflop_s";
 
     /** An output file's path, checked before the run: its directory must exist and it must not be a directory. */
     private static Path outputFile(String option, String name) {
@@ -338,7 +342,7 @@ final class BenchCommand implements Callable<Integer> {
         for (Cell c : cells) {
             b.append(c.phase).append(',').append(c.batch).append(',').append(c.len).append(',').append(plain(c.tps)).append(',')
                     .append(plain(c.msPerStep)).append(',').append(plain(c.mbRead)).append(',').append(plain(c.rooflineTps))
-                    .append(',').append(plain(c.fraction)).append('\n');
+                    .append(',').append(plain(c.fraction)).append(',').append(plain(c.gflops)).append('\n');
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(b.toString());

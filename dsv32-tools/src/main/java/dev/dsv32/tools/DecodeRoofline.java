@@ -20,7 +20,7 @@ final class DecodeRoofline {
     final int moeLayers, experts, expertsPerToken, layers, hidden, indexDim, indexTopk, kvEntry;
     /** Weight elements one token multiplies (dense parts, attention with its indexer, head, k routed experts). */
     final long activeWeightElements;
-    private final int heads, indexHeads, qkDim, vDim;
+    private final int heads, indexHeads, qkDim, vDim, kvLora, ropeDim;
 
     DecodeRoofline(JsonNode c) {
         int h = c.get("hidden_size").asInt(), v = c.get("vocab_size").asInt();
@@ -50,6 +50,8 @@ final class DecodeRoofline {
         indexHeads = ih;
         qkDim = dn + dr;
         vDim = dv;
+        kvLora = kvr;
+        ropeDim = dr;
         long attnEl = (long) qr * h + (long) nh * (dn + dr) * qr + (long) (kvr + dr) * h + (long) nh * (dn + dv) * kvr
                 + (long) h * nh * dv + (long) ih * indexDim * qr + (long) indexDim * h + (long) ih * h;
         long ffnEl = 3L * inter * h, expertEl = 3L * moeInter * h;
@@ -74,6 +76,17 @@ final class DecodeRoofline {
         double keys = (double) n * (n + 1) / 2; // causal (query, key) pairs
         double attn = 2.0 * keys * layers * ((double) heads * (qkDim + vDim) + (double) indexHeads * indexDim);
         return matmul + attn;
+    }
+
+    /**
+     * FLOPs of one decode step of {@code batch} sequences at context {@code ctx} (2 per multiply-add, architecture.md
+     * §12): each token's matrix products over the active weights (head included; W_UK and W_UV absorbed), the absorbed
+     * attention over its min(ctx, index_topk) selected latents (scores over kv_lora_rank + qk_rope_head_dim columns,
+     * values over kv_lora_rank, per head) and the indexer's scores over every cached key.
+     */
+    double decodeFlops(int batch, int ctx) {
+        double attn = (double) heads * Math.min(ctx, indexTopk) * (2.0 * kvLora + ropeDim) + (double) indexHeads * indexDim * ctx;
+        return batch * (2.0 * activeWeightElements + 2.0 * layers * attn);
     }
 
     private static long fp8(long out, long in) {

@@ -69,9 +69,13 @@ class BenchCommandTest {
         }
         assertEquals(2, prefill.size(), out);  // 64 and 256 tokens
         assertEquals(2, decode.size(), out);   // batch 1 and 4 at context 128
-        for (String[] c : prefill) assertTrue(Double.parseDouble(c[4].strip()) > 0, out);
+        for (String[] c : prefill) {
+            assertTrue(Double.parseDouble(c[4].strip()) > 0, out);
+            assertTrue(Double.parseDouble(c[9].strip()) > 0, out); // GFLOP/s
+        }
         for (String[] c : decode) {
             for (int i = 4; i <= 7; i++) assertTrue(Double.parseDouble(c[i].strip()) > 0, out);
+            assertTrue(Double.parseDouble(c[9].strip()) > 0, out); // GFLOP/s
             // tok/s and roofline tok/s are positive above; the percentage has one decimal, so on a loaded machine (a
             // tiny model's roofline is huge) it may print as 0.0%: only its form and range are checked here.
             double pct = Double.parseDouble(c[8].strip().replace("%", ""));
@@ -109,11 +113,12 @@ class BenchCommandTest {
         assertEquals(table.size() + 1, lines.size(), String.join("\n", lines));
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         JsonNode rows = root.get("rows");
+        DecodeRoofline roof = new DecodeRoofline(Json.MAPPER.readTree(model.resolve("config.json").toFile()));
         assertEquals(table.size(), rows.size(), root.toPrettyString());
         for (int i = 0; i < table.size(); i++) {
             String[] t = table.get(i);
             String[] c = lines.get(i + 1).split(",", -1);
-            assertEquals(8, c.length, lines.get(i + 1));
+            assertEquals(9, c.length, lines.get(i + 1));
             JsonNode j = rows.get(i);
             assertEquals(t[0], c[0]);
             assertEquals(t[0], j.get("phase").asText());
@@ -127,6 +132,13 @@ class BenchCommandTest {
             assertEquals(t[3], fmt(decode ? "%.2f" : "%.1f", j.get("tok_s").asText()));
             assertEquals(t[4], fmt("%.1f", c[4]));
             assertEquals(t[4], fmt("%.1f", j.get("ms_per_step").asText()));
+            // GFLOP/s: the row's FLOPs (DecodeRoofline of the model's config) over its time, in all three outputs
+            assertEquals(t[8], fmt("%.1f", c[8]));
+            assertEquals(t[8], fmt("%.1f", j.get("gflop_s").asText()));
+            int len = j.get("tokens_or_context").asInt();
+            double flops = decode ? roof.decodeFlops(j.get("batch").asInt(), len) : roof.prefillFlops(len);
+            double secs = j.get("ms_per_step").asDouble() / 1000;
+            assertEquals(flops / secs / 1e9, j.get("gflop_s").asDouble(), 1e-9 * flops / secs / 1e9);
             if (decode) {
                 assertEquals(t[5], fmt("%.1f", c[5]));
                 assertEquals(t[5], fmt("%.1f", j.get("mb_read_per_step").asText()));
@@ -226,5 +238,20 @@ class BenchCommandTest {
         assertTrue(one > 2.0 * r.activeWeightElements && one < 2.1 * r.activeWeightElements, one + "");
         assertTrue(n1024 - 2 * n512 > 0, "attention makes prefill FLOPs superlinear");
         assertTrue(n512 < 512 * one, "the head runs for the last token only");
+    }
+
+    @Test
+    void decodeFlopsOnMiniAreArchitectureMdCosts() throws IOException {
+        DecodeRoofline r = new DecodeRoofline(Json.MAPPER.readTree(SynthConfig.MINI.configJson()));
+        // architecture.md §12: absorbed attention core 2·H·(576+512)·K over K = min(L, top-k) keys, indexer scores
+        // 2·64·128·L, per layer; the weight products 2 per active element. mini: 8 layers, 16 heads, top-k 512.
+        double weights = 2.0 * r.activeWeightElements;
+        assertEquals(weights + 8 * (2.0 * 16 * 1088 * 256 + 2.0 * 64 * 128 * 256), r.decodeFlops(1, 256), 1);
+        assertEquals(weights + 8 * (2.0 * 16 * 1088 * 512 + 2.0 * 64 * 128 * 4096), r.decodeFlops(1, 4096), 1);
+        // past top-k only the indexer grows; a batch multiplies everything (each sequence its own tokens)
+        assertEquals(8 * 2.0 * 64 * 128 * 3072, r.decodeFlops(1, 4096) - r.decodeFlops(1, 1024), 1);
+        assertEquals(4 * r.decodeFlops(1, 1024), r.decodeFlops(4, 1024), 1e-6 * r.decodeFlops(4, 1024));
+        // about architecture.md §17's 537 MFLOP a token (head 265 M) plus attention at context 1024
+        assertEquals(537e6, weights, 10e6);
     }
 }
