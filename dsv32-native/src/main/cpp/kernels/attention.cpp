@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/linear_isa.h"
 
@@ -259,10 +260,7 @@ void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, in
     if (path == KernelPath::Scalar) return linear_rows_scalar(x, w, y, M, n0, n1);
 #if defined(DSV32_X86_KERNELS)
     thread_local std::vector<float> scratch;
-    const size_t need = linear_scratch_floats(w.in) + 16;
-    if (scratch.size() < need) scratch.resize(need);
-    float* sp = scratch.data();
-    while (reinterpret_cast<uintptr_t>(sp) % 64) ++sp;
+    float* sp = aligned_scratch(scratch, linear_scratch_floats(w.in));
     if (path == KernelPath::Avx512) return linear_rows_avx512(x, w, y, M, n0, n1, sp);
     return linear_rows_avx2(x, w, y, M, n0, n1, sp);
 #else

@@ -253,10 +253,9 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
                 __m512 r;
                 const T* fl[4];
                 const T* fe[4];
-                bool pf = h0 == 0;
+                const bool pf = h0 == 0 && j0 + DIST < nkeys;
                 for (int u = 0; u < 4; ++u) {
                     const int j = std::min(j0 + DIST + u, nkeys - 1);
-                    pf = pf && j0 + DIST < nkeys;
                     fl[u] = lat[j];
                     fe[u] = pe[j];
                 }

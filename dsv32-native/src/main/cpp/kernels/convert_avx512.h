@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/aligned_scratch.h"
+
 namespace dsv32 {
 namespace kernels {
 namespace {
@@ -76,10 +78,7 @@ __attribute__((always_inline)) inline void transpose16(__m512* r) {
 // 64-byte aligned thread-local scratch of at least n floats (one buffer per translation unit and thread).
 inline float* scratch_floats(size_t n) {
     thread_local std::vector<float> buf;
-    if (buf.size() < n + 16) buf.resize(n + 16);
-    float* p = buf.data();
-    while (reinterpret_cast<uintptr_t>(p) % 64) ++p;
-    return p;
+    return aligned_scratch(buf, n);
 }
 
 // qT[i][h] = q[h][i] for nh heads of hd values (nh % 16 == 0, hd % 16 == 0; qT rows ld floats apart, 64-byte

@@ -39,8 +39,8 @@ struct WeightMat {
 void dequant_row(const WeightMat& w, int n, int k0, int len, float* out);
 // What the caller knows of linear's x. Bf16: every value is a bf16 (its low 16 bits are zero), as in the fp8
 // numerics; FP8 weights (K % 128 == 0) and BF16 weights (K % 64 == 0) may then take the AVX512-BF16 dot-product
-// kernels (exact products, f32 sums), when the CPU has them and bf16_dot_enabled(). The claim is checked as x is packed: a value that is not a
-// bf16 sends the call to the f32 kernels.
+// kernels (exact products, f32 sums), when the CPU has them and bf16_dot_enabled(). The claim is checked as x is
+// packed: a value that is not a bf16 sends the call to the f32 kernels.
 enum class XValues : int { F32 = 0, Bf16 = 1 };
 // y[m, n] = sum_k x[m, k] * W[n, k]  (x [M, in], y [M, out]), dequantising on the fly; parallel over rows of W
 // with n_threads OpenMP threads. Dispatches to the kernel path selected by kernel_path() (and for XValues::Bf16 to

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/kernels.h"
 #include "kernels/linear_isa.h"
 
@@ -171,9 +172,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
     // x of bf16 values on a CPU with AVX512-BF16: the dot-product kernels on x packed as bf16 (linear_isa.h).
     if (xv == XValues::Bf16 && path == KernelPath::Avx512 && bf16_dot_on() && bf16_dot_layout_ok(w)) {
         thread_local std::vector<uint16_t> xb;
-        xb.resize(size_t(M) * size_t(K) + 32);
-        uint16_t* xp = xb.data();
-        while (reinterpret_cast<uintptr_t>(xp) % 64) ++xp;
+        uint16_t* xp = aligned_scratch(xb, size_t(M) * size_t(K));
         if (pack_x_bf16(x, M, K, w.type, xp)) {
             const RowTiles rt(M, N, K, n_threads);
             if (!rt.parallel) {  // no OpenMP construct at all (see below)
@@ -189,6 +188,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
     }
 #endif
     (void)xv;
+    (void)path;  // the kernel paths are x86 only
 #if defined(DSV32_X86_KERNELS)
     // x on a 64-byte boundary for the AVX-512 row kernels, which read every x row once per row (or 4 rows) of W: a
     // load split over two cache lines halves its throughput (the bf16 head at M = 4 ran at 73 GFLOP/s per core from a
@@ -196,9 +196,7 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
     // M x K floats, small next to the work.
     thread_local std::vector<float> xal;
     if (path == KernelPath::Avx512 && reinterpret_cast<uintptr_t>(x) % 64 != 0 && K % 16 == 0) {
-        xal.resize(size_t(M) * size_t(K) + 16);
-        float* xa = xal.data();
-        while (reinterpret_cast<uintptr_t>(xa) % 64) ++xa;
+        float* xa = aligned_scratch(xal, size_t(M) * size_t(K));
         std::copy_n(x, size_t(M) * size_t(K), xa);
         x = xa;
     }
@@ -208,21 +206,16 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
     const bool par = rt.parallel;
     // Rows [n0, n1) of y on this thread, with its scratch.
     auto rows = [&](int n0, int n1) {
-        thread_local std::vector<float> scratch;
-        float* sp = nullptr;
-        if (path != KernelPath::Scalar) {
-            const size_t need = linear_scratch_floats(K) + 16;
-            if (scratch.size() < need) scratch.resize(need);
-            sp = scratch.data();
-            while (reinterpret_cast<uintptr_t>(sp) % 64) ++sp;
-        }
-        switch (path) {
 #if defined(DSV32_X86_KERNELS)
-            case KernelPath::Avx512: linear_rows_avx512(x, w, y, M, n0, n1, sp); break;
-            case KernelPath::Avx2: linear_rows_avx2(x, w, y, M, n0, n1, sp); break;
-#endif
-            default: linear_rows_scalar(x, w, y, M, n0, n1); break;
+        if (path != KernelPath::Scalar) {
+            thread_local std::vector<float> scratch;
+            float* sp = aligned_scratch(scratch, linear_scratch_floats(K));
+            if (path == KernelPath::Avx512) linear_rows_avx512(x, w, y, M, n0, n1, sp);
+            else linear_rows_avx2(x, w, y, M, n0, n1, sp);
+            return;
         }
+#endif
+        linear_rows_scalar(x, w, y, M, n0, n1);
     };
     // A serial call enters no OpenMP construct: an "if (false)" region still builds a team of one, which inside
     // another region (the routed experts run each GEMM single-threaded on their thread) cost about 2 us per call in

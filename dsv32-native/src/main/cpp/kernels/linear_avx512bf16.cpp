@@ -323,10 +323,7 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
     const int K = w.in;
     const int chunk = std::max(4, std::min(256, (65536 / K) / 4 * 4));
     thread_local std::vector<uint16_t> scratch;
-    const size_t need = size_t(std::min(chunk, n1 - n0)) * size_t(K) + 32;
-    if (scratch.size() < need) scratch.resize(need);
-    uint16_t* wt = scratch.data();
-    while (reinterpret_cast<uintptr_t>(wt) % 64) ++wt;
+    uint16_t* wt = aligned_scratch(scratch, size_t(std::min(chunk, n1 - n0)) * size_t(K));
     constexpr int MB = 64;
     for (int c0 = n0; c0 < n1; c0 += chunk) {
         const int c1 = std::min(n1, c0 + chunk);
