@@ -208,7 +208,7 @@ void test_launcher_checks() {
     CHECK(throws_invalid([&] { gpu::mla_prefill(&x, &i0, 1, 4, 32, 32, 32, &x, nullptr, c, &i0, &i0, 8, 1.0f, &x, nullptr); },
                          "dr 32 vs cache 64"));
     gpu::GpuWeight w;
-    CHECK(throws_invalid([&] { gpu::mla_decode(&x, &i0, 1, 4, 32, 64, 32, w, c, &i0, &i0, 8, 1.0f, &x, nullptr); }, "wkv_b"));
+    CHECK(throws_invalid([&] { gpu::mla_decode(&x, &i0, 1, 4, 32, 64, 32, w, c, &i0, &i0, 8, 1.0f, false, &x, nullptr); }, "wkv_b"));
 }
 #endif
 
@@ -439,35 +439,44 @@ void test_kernels(int bs, bool fp8_weight) {
     gw.scale = fp8_weight ? dws.as<float>() : nullptr;
     gw.scale_cols = fp8_weight ? bc : 0;
     std::vector<int32_t> drows = {5};
-    std::vector<float> dref(size_t(M) * H * dv, 0.0f), wr(static_cast<size_t>(kvr));
-    for (int r : drows) {
-        const KvCache::View v = hc.view(segs[size_t(tab.row_seg[size_t(r)])].seq, layer);
-        for (int h = 0; h < H; ++h) {
-            std::vector<float> qlat(size_t(kvr), 0.0f), olat(size_t(kvr), 0.0f);
-            const float* qh = qa.data() + (size_t(r) * H + h) * dq;
-            for (int d = 0; d < dn; ++d) {
-                kernels::dequant_row(hm, h * kvw + d, 0, kvr, wr.data());
-                kernels::axpy_scalar(qh[d], wr.data(), qlat.data(), kvr);
-            }
-            std::vector<float> p(size_t(cnt[size_t(r)]));
-            for (size_t j = 0; j < p.size(); ++j) {
-                const int t = sel[size_t(r) * topk + j];
-                p[j] = (kernels::dot_scalar(qlat.data(), v.latent(t), kvr) + kernels::dot_scalar(qh + dn, v.k_pe(t), dr)) * scale;
-            }
-            kernels::softmax(p.data(), int(p.size()));
-            for (size_t j = 0; j < p.size(); ++j) kernels::axpy_scalar(p[j], v.latent(sel[size_t(r) * topk + j]), olat.data(), kvr);
-            for (int d = 0; d < dv; ++d) {
-                kernels::dequant_row(hm, h * kvw + dn + d, 0, kvr, wr.data());
-                dref[(size_t(r) * H + h) * dv + d] = kernels::dot_scalar(wr.data(), olat.data(), kvr);
+    auto rb = [](float v) { return kernels::bf16_to_f32(kernels::f32_to_bf16(v)); };
+    for (const bool b16 : {false, true}) {  // f32 numerics, and fp8's bf16 q_lat / q_pe / p (model/mla.cpp)
+        std::vector<float> dref(size_t(M) * H * dv, 0.0f), wr(static_cast<size_t>(kvr));
+        for (int r : drows) {
+            const KvCache::View v = hc.view(segs[size_t(tab.row_seg[size_t(r)])].seq, layer);
+            for (int h = 0; h < H; ++h) {
+                std::vector<float> qlat(size_t(kvr), 0.0f), olat(size_t(kvr), 0.0f), qpe(static_cast<size_t>(dr));
+                const float* qh = qa.data() + (size_t(r) * H + h) * dq;
+                for (int d = 0; d < dn; ++d) {
+                    kernels::dequant_row(hm, h * kvw + d, 0, kvr, wr.data());
+                    kernels::axpy_scalar(qh[d], wr.data(), qlat.data(), kvr);
+                }
+                for (int d = 0; d < dr; ++d) qpe[size_t(d)] = b16 ? rb(qh[dn + d]) : qh[dn + d];
+                if (b16)
+                    for (float& x : qlat) x = rb(x);
+                std::vector<float> p(size_t(cnt[size_t(r)]));
+                for (size_t j = 0; j < p.size(); ++j) {
+                    const int t = sel[size_t(r) * topk + j];
+                    p[j] = (kernels::dot_scalar(qlat.data(), v.latent(t), kvr) + kernels::dot_scalar(qpe.data(), v.k_pe(t), dr)) * scale;
+                }
+                kernels::softmax(p.data(), int(p.size()));
+                if (b16)
+                    for (float& x : p) x = rb(x);
+                for (size_t j = 0; j < p.size(); ++j) kernels::axpy_scalar(p[j], v.latent(sel[size_t(r) * topk + j]), olat.data(), kvr);
+                for (int d = 0; d < dv; ++d) {
+                    kernels::dequant_row(hm, h * kvw + dn + d, 0, kvr, wr.data());
+                    dref[(size_t(r) * H + h) * dv + d] = kernels::dot_scalar(wr.data(), olat.data(), kvr);
+                }
             }
         }
+        gpu::DeviceBuffer ddr = to_device(drows), dout2 = to_device(zero);
+        gpu::mla_decode(dqa.as<float>(), ddr.as<int32_t>(), 1, H, dn, dr, dv, gw, c, dsel.as<int32_t>(), dcnt.as<int32_t>(), topk, scale,
+                        b16, dout2.as<float>(), nullptr);
+        const double de = max_rel(dref, to_host<float>(dout2, dref.size()));
+        std::printf("mla_decode (block %d, wkv_b %s%s): max |d| / max |ref| = %.3e\n", bs, fp8_weight ? "FP8" : "BF16",
+                    b16 ? ", bf16 operands" : "", de);
+        CHECK_MSG(de < 1e-5, "mla_decode (bf16 operands %d) error %.3e", int(b16), de);
     }
-    gpu::DeviceBuffer ddr = to_device(drows), dout2 = to_device(zero);
-    gpu::mla_decode(dqa.as<float>(), ddr.as<int32_t>(), 1, H, dn, dr, dv, gw, c, dsel.as<int32_t>(), dcnt.as<int32_t>(), topk, scale,
-                    dout2.as<float>(), nullptr);
-    const double de = max_rel(dref, to_host<float>(dout2, dref.size()));
-    std::printf("mla_decode (block %d, wkv_b %s): max |d| / max |ref| = %.3e\n", bs, fp8_weight ? "FP8" : "BF16", de);
-    CHECK_MSG(de < 1e-5, "mla_decode error %.3e", de);
 }
 #endif
 

@@ -382,6 +382,24 @@ static void test_fp8_numerics_paths() {
     CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
     kernels::round_bf16(b.data(), b.size());
     CHECK(std::memcmp(a.data(), b.data(), 4 * a.size()) == 0);
+    // pack_bf16: the same rounding into bit patterns, on both paths, for lengths with and without a 16-wide tail.
+    a = x;
+    a.push_back(std::numeric_limits<float>::quiet_NaN());
+    a.push_back(-std::numeric_limits<float>::infinity());
+    a.push_back(3.4e38f);
+    a.push_back(1.00390625f);  // a tie: rounds to 1 (even)
+    a.push_back(1.01171875f);  // a tie: rounds up to the even 1.015625
+    for (const int len : {int(a.size()), 16, 13}) {
+        std::vector<uint16_t> pa(static_cast<size_t>(len)), pb(static_cast<size_t>(len));
+        CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
+        kernels::pack_bf16(a.data() + a.size() - size_t(len), len, pa.data());
+        CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+        kernels::pack_bf16(a.data() + a.size() - size_t(len), len, pb.data());
+        CHECK_MSG(pa == pb, "pack_bf16 (%d values): avx512 differs from scalar", len);
+        for (int i = 0; i < len; ++i)
+            CHECK(pa[size_t(i)] == kernels::f32_to_bf16(a[a.size() - size_t(len) + size_t(i)]));
+    }
+    CHECK(kernels::f32_to_bf16(1.00390625f) == 0x3F80 && kernels::f32_to_bf16(1.01171875f) == 0x3F82);
     kernels::set_kernel_path(saved);
 }
 
@@ -898,6 +916,84 @@ static void test_attention_kernels() {
             for (int c0 = 0; c0 < kvr; c0 += 48)
                 kernels::mla_values_bf16(pf.data(), size_t(nsel), nh, kvr, lr16.data(), nsel, c0, std::min(kvr, c0 + 48), ob.data());
             CHECK_MSG(std::memcmp(of.data(), ob.data(), 4 * of.size()) == 0, "%s mla_values_bf16: not mla_values' bits", pn);
+
+            // The fp8 numerics' form (mla_scores_bf16q / mla_values_bf16p): the query and the probabilities packed bf16
+            // as well. Against a double oracle on the same bf16 values; every element the same whatever the split
+            // (keys in chunks of 7, columns in blocks of 48, heads one at a time); with the dot-product kernels off,
+            // the f32 kernels' bits on the widened values; on a CPU with them, the dispatch runs them.
+            std::vector<uint16_t> ql16(ql.size()), qp16(qp.size());
+            kernels::pack_bf16(ql.data(), int(ql.size()), ql16.data());
+            kernels::pack_bf16(qp.data(), int(qp.size()), qp16.data());
+            std::vector<float> qlr(ql.size()), qpr(qp.size());
+            kernels::unpack_bf16(ql16.data(), int(ql16.size()), qlr.data());
+            kernels::unpack_bf16(qp16.data(), int(qp16.size()), qpr.data());
+            std::vector<float> sq(size_t(nh) * nsel, NAN), sq7(size_t(nh) * nsel, NAN);
+            kernels::mla_scores_bf16q(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, sq.data(), size_t(nsel));
+            for (int t0 = 0; t0 < nsel; t0 += 7)
+                kernels::mla_scores_bf16q(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data() + t0, pr16.data() + t0,
+                                          std::min(7, nsel - t0), scale, sq7.data() + t0, size_t(nsel));
+            CHECK_MSG(std::memcmp(sq.data(), sq7.data(), 4 * sq.size()) == 0, "%s mla_scores_bf16q depends on the key split", pn);
+            double serr = 0, smag = 0;
+            for (int h = 0; h < nh; ++h)
+                for (int j = 0; j < nsel; ++j) {
+                    double d = 0, m = 0;
+                    for (int i = 0; i < kvr; ++i) {
+                        d += double(qlr[size_t(h) * kvr + i]) * lat[size_t(j) * kvr + i];
+                        m += std::fabs(double(qlr[size_t(h) * kvr + i]) * lat[size_t(j) * kvr + i]);
+                    }
+                    for (int i = 0; i < dr; ++i) {
+                        d += double(qpr[size_t(h) * dr + i]) * pe[size_t(j) * dr + i];
+                        m += std::fabs(double(qpr[size_t(h) * dr + i]) * pe[size_t(j) * dr + i]);
+                    }
+                    serr = std::max(serr, std::fabs(d * scale - sq[size_t(h) * nsel + j]) / (m * scale));
+                    smag = std::max(smag, std::fabs(d));
+                }
+            CHECK_MSG(serr < 1e-6 && smag > 1, "%s mla_scores_bf16q nh %d: relative error %g", pn, nh, serr);
+            for (int h = 0; h < nh; ++h) kernels::softmax(sq.data() + size_t(h) * nsel, nsel);
+            // Probabilities in rows of an odd stride (nsel + 1), so the key pairs fall on odd offsets too.
+            const size_t ps16 = size_t(nsel) + 1;
+            std::vector<uint16_t> p16(size_t(nh) * ps16, 0x7FC0);  // NaN in the gap: never read
+            std::vector<float> prb(size_t(nh) * nsel);
+            for (int h = 0; h < nh; ++h) {
+                kernels::pack_bf16(sq.data() + size_t(h) * nsel, nsel, p16.data() + size_t(h) * ps16);
+                kernels::unpack_bf16(p16.data() + size_t(h) * ps16, nsel, prb.data() + size_t(h) * nsel);
+            }
+            std::vector<float> ov(size_t(nh) * kvr, NAN), ov48(size_t(nh) * kvr, NAN);
+            kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, ov.data());
+            for (int h = 0; h < nh; ++h)
+                for (int c0 = 0; c0 < kvr; c0 += 48)
+                    kernels::mla_values_bf16p(p16.data() + size_t(h) * ps16, ps16, 1, kvr, lr16.data(), nsel, c0, std::min(kvr, c0 + 48),
+                                              ov48.data() + size_t(h) * kvr);
+            CHECK_MSG(std::memcmp(ov.data(), ov48.data(), 4 * ov.size()) == 0, "%s mla_values_bf16p depends on the split", pn);
+            double verr = 0;
+            for (int h = 0; h < nh; ++h)
+                for (int i = 0; i < kvr; ++i) {
+                    double d = 0;
+                    for (int j = 0; j < nsel; ++j) d += double(prb[size_t(h) * nsel + j]) * lat[size_t(j) * kvr + i];
+                    verr = std::max(verr, std::fabs(d - ov[size_t(h) * kvr + i]));
+                }
+            CHECK_MSG(verr < 1e-5, "%s mla_values_bf16p nh %d: max error %g", pn, nh, verr);
+            const bool dot_on = kernels::bf16_dot_enabled();
+            if (kernels::set_bf16_dot_enabled(false)) {  // the widened values through the f32 kernels, bitwise
+                std::vector<float> sf(size_t(nh) * nsel), sw(size_t(nh) * nsel), vf(size_t(nh) * kvr), vw(size_t(nh) * kvr);
+                kernels::mla_scores_bf16q(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, sw.data(), size_t(nsel));
+                kernels::mla_scores(qlr.data(), qpr.data(), nh, kvr, dr, lr.data(), pr.data(), nsel, scale, sf.data(), size_t(nsel));
+                CHECK_MSG(std::memcmp(sf.data(), sw.data(), 4 * sf.size()) == 0, "%s mla_scores_bf16q without dot kernels: not mla_scores' bits", pn);
+                kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vw.data());
+                kernels::mla_values(prb.data(), size_t(nsel), nh, kvr, lr.data(), nsel, 0, kvr, vf.data());
+                CHECK_MSG(std::memcmp(vf.data(), vw.data(), 4 * vf.size()) == 0, "%s mla_values_bf16p without dot kernels: not mla_values' bits", pn);
+                kernels::set_bf16_dot_enabled(dot_on);
+            }
+#if defined(DSV32_X86_KERNELS)
+            if (path == kernels::KernelPath::Avx512 && kernels::bf16_dot_enabled()) {  // the dot-product kernels ran
+                std::vector<float> sd(size_t(nh) * nsel), vd(size_t(nh) * kvr);
+                kernels::mla_scores_bf16dot(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, sd.data(), size_t(nsel));
+                for (int h = 0; h < nh; ++h) kernels::softmax(sd.data() + size_t(h) * nsel, nsel);
+                CHECK_MSG(std::memcmp(sd.data(), sq.data(), 4 * sd.size()) == 0, "mla_scores_bf16q: not the dot kernel's bits");
+                kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vd.data());
+                CHECK_MSG(std::memcmp(vd.data(), ov.data(), 4 * vd.size()) == 0, "mla_values_bf16p: not the dot kernel's bits");
+            }
+#endif
         }
         // ---- mha_row: mini's heads (16 x (128 + 64), v 128) and odd widths with tails (3 x (40 + 20), v 24) ----
         for (const auto& sh : {std::array<int, 5>{16, 128, 64, 128, 45}, std::array<int, 5>{3, 40, 20, 24, 11}}) {

@@ -129,7 +129,8 @@ void mla_prefill(const float* q, const int32_t* rows, int n_rows, int H, int dn,
 }
 
 void mla_decode(const float* q, const int32_t* rows, int n_rows, int H, int dn, int dr, int dv, const GpuWeight& wkv_b,
-                const CacheRef& c, const int32_t* sel, const int32_t* count, int K, float scale, float* o, gpuStream_t stream) {
+                const CacheRef& c, const int32_t* sel, const int32_t* count, int K, float scale, bool bf16_ops, float* o,
+                gpuStream_t stream) {
     const char* fn = "mla_decode";
     check_attn(fn, q, rows, n_rows, H, dn, dr, dv, c, sel, count, K, o);
     if (n_rows == 0) return;
@@ -141,7 +142,8 @@ void mla_decode(const float* q, const int32_t* rows, int n_rows, int H, int dn, 
     set_shmem(reinterpret_cast<const void*>(mla_decode_kernel), shmem, fn);
     for (int i0 = 0; i0 < n_rows; i0 += kMaxGridY) {
         const int n = std::min(kMaxGridY, n_rows - i0);
-        DSV32_LAUNCH_SHMEM(mla_decode_kernel, dim3(H, n), kAttnThreads, shmem, stream)(q, rows + i0, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, o);
+        DSV32_LAUNCH_SHMEM(mla_decode_kernel, dim3(H, n), kAttnThreads, shmem, stream)(q, rows + i0, H, dn, dr, dv, wkv_b, c, sel, count, K, scale, bf16_ops,
+                                                                                              o);
     }
     launched(fn);
 }

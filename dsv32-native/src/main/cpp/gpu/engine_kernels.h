@@ -58,8 +58,9 @@ void mla_prefill(const float* q, const int32_t* rows, int n_rows, int H, int dn,
 // MLA absorbed decode (§6.3): per listed row r and head h: q_lat = W_UK(h)^T q_nope, s_j = (q_lat . c(t) + q_pe .
 // k_pe(t)) * scale over the selected keys, p = softmax(s), o_lat = sum_j p_j c(t), o[r, h, :] = W_UV(h) o_lat, with
 // W_UK(h) / W_UV(h) rows h*(dn+dv) .. +dn / +dn .. +dn+dv of wkv_b [H*(dn+dv), kvr], dequantised on the fly.
+// bf16_ops (fp8 numerics, §6.5): q_lat, q_pe and p rounded to bf16 before their products, as the CPU engine does.
 void mla_decode(const float* q, const int32_t* rows, int n_rows, int H, int dn, int dr, int dv, const GpuWeight& wkv_b,
-                const CacheRef& c, const int32_t* sel, const int32_t* count, int K, float scale, float* o,
+                const CacheRef& c, const int32_t* sel, const int32_t* count, int K, float scale, bool bf16_ops, float* o,
                 gpuStream_t stream);
 
 }  // namespace dsv32::gpu

@@ -307,7 +307,7 @@ void GpuModel::attention(int l, const float* x, float* out) {
         int32_t* drows = dec_rows_.i32(dec_rows.size());
         copy_to_device(drows, dec_rows.data(), dec_rows.size() * sizeof(int32_t), stream_);
         mla_decode(q, drows, int(dec_rows.size()), H, dn, dr, dv, L.wkv_b, cref_, sel_.buf.as<int32_t>(), sel_count_.buf.as<int32_t>(),
-                   K_, softmax_scale_, o, s());
+                   K_, softmax_scale_, fp8_, o, s());
     }
     bf16(o, size_t(M) * H * dv);
     linear(L.wo, o, M, out);

@@ -1,7 +1,8 @@
 // gpu_model.h: the GPU engine (model/backend.h Engine), CUDA in libdsv32 or HIP in libdsv32_hip.so: one GPU, mp = 1 (multi-GPU is issue #8). The checkpoint is
 // loaded and validated by the CPU loader (model/weights.cpp), uploaded once (device_weights.h), and the forward pass
 // runs on the device in transformer.cpp's order with the same numerics modes: f32 (the golden reference) and fp8
-// (bf16 activations, act_quant round trips before FP8 GEMMs, FP8 latent and indexer q/k). The KV cache is the paged
+// (bf16 activations, act_quant round trips before FP8 GEMMs, FP8 latent and indexer q/k, bf16 decode attention query
+// and probabilities). The KV cache is the paged
 // KvCache with device blocks (device_kv_cache.h).
 #ifndef DSV32_GPU_GPU_MODEL_H
 #define DSV32_GPU_GPU_MODEL_H

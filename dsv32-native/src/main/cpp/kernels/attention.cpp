@@ -220,6 +220,32 @@ void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint
     mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, kvr), nkeys, c0, c1, o_lat);
 }
 
+void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512 && bf16_dot_enabled())
+        return mla_scores_bf16dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+#endif
+    thread_local std::vector<float> ql, qp;
+    ql.resize(size_t(nh) * size_t(kvr));
+    qp.resize(size_t(nh) * size_t(dr));
+    unpack_bf16(q_lat, int(ql.size()), ql.data());
+    unpack_bf16(q_pe, int(qp.size()), qp.data());
+    mla_scores_bf16(ql.data(), qp.data(), nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+}
+
+void mla_values_bf16p(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                      int c1, float* o_lat) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512 && bf16_dot_enabled())
+        return mla_values_bf16dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+#endif
+    thread_local std::vector<float> pw;
+    pw.resize(size_t(nh) * size_t(nkeys));
+    for (int h = 0; h < nh; ++h) unpack_bf16(p + size_t(h) * pstride, nkeys, pw.data() + size_t(h) * size_t(nkeys));
+    mla_values_bf16(pw.data(), size_t(nkeys), nh, kvr, lat, nkeys, c0, c1, o_lat);
+}
+
 void index_scores_bf16_keys(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                             int hd, const uint16_t* const* keys, int nkeys) {
 #if defined(DSV32_X86_KERNELS)

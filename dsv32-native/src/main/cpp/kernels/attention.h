@@ -1,8 +1,8 @@
 // attention.h: the CPU attention kernels of one query (or a few) over cached rows: the DSA indexer's scores
 // (architecture.md §7) and the absorbed MLA decode attention (§6.3). Each has a scalar reference here
-// (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp) and the AVX2 path (the reference
-// loops through dot / axpy) against; the dispatchers follow kernel_path(). All single-threaded: the model splits the
-// work.
+// (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp; the fp8 numerics' bf16 dot-product
+// kernels in attention_avx512bf16.cpp and linear_avx512bf16.cpp) and the AVX2 path (the reference loops through dot /
+// axpy) against; the dispatchers follow kernel_path(). All single-threaded: the model splits the work.
 //
 // Summation orders are fixed per path and independent of how many queries or keys a call gets, so a query's result
 // does not depend on how the engine batches or chunks (the batching contract of linear_isa.h).
@@ -59,6 +59,16 @@ void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int
                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
                      float* o_lat);
+// The fp8 numerics' decode attention (model/mla.cpp), every operand a bf16: the query (q_lat [nh][kvr], q_pe [nh][dr])
+// and the probabilities (p [nh][pstride], entries 0..nkeys-1 of each row) packed bf16 too, as the demo rounds them
+// (architecture.md §6.5; the softmax itself stays f32). Exact products, f32 sums: on a CPU with AVX512-BF16
+// (bf16_dot_enabled()) as VDPBF16PS dot products, two columns (scores) or two keys (values) a step
+// (attention_avx512bf16.cpp), so not the bits of the f32 kernels; elsewhere the f32 kernels on the widened values.
+// Either way every element is computed the same whatever the split over keys, columns or heads.
+void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_bf16p(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                      int c1, float* o_lat);
 void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
@@ -96,6 +106,11 @@ void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int k
                             const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
                             int c1, float* o_lat);
+// The AVX512-BF16 kernels of mla_scores_bf16q / mla_values_bf16p (attention_avx512bf16.cpp).
+void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                        const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                        int c1, float* o_lat);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,

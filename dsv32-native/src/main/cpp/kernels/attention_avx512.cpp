@@ -20,8 +20,6 @@ namespace {
 
 inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
 
-inline __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
-
 // Indexer scores of one query over keys [t, t + 4), heads vectorised: qT [hd][HV*16] (head h in lane h % 16 of vector
 // h / 16, padded heads zero), wv [HV*16] (padded zero). NV head vectors per pass (at most 4): 4 * NV accumulators; per
 // column 4 key broadcasts and NV query loads feed 4 * NV fused multiply-adds. Each key's arithmetic is the same
@@ -97,21 +95,6 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
 }
 
 namespace {
-
-// The lane sums of 16 vectors as one vector (lane u = sum of a[u]'s lanes): a transposing tree of 15 adds and 30
-// shuffles instead of 16 horizontal reductions. Every a[u] is summed by the same tree, whatever u.
-__attribute__((always_inline)) inline __m512 reduce16(const __m512* a) {
-    __m512 b[8], c[4], d[2];
-    for (int u = 0; u < 8; ++u)  // halves: [a[2u] lanes 0-7 + 8-15 | a[2u+1] likewise]
-        b[u] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0x44), _mm512_shuffle_f32x4(a[2 * u], a[2 * u + 1], 0xEE));
-    for (int u = 0; u < 4; ++u)  // quarters: 128-bit block k holds 4 partial sums of key 4u + k
-        c[u] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * u], b[2 * u + 1], 0x88), _mm512_shuffle_f32x4(b[2 * u], b[2 * u + 1], 0xDD));
-    for (int u = 0; u < 2; ++u)  // pairs within blocks: block k = [key 8u + k: 2 sums | key 8u + 4 + k: 2 sums]
-        d[u] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * u], c[2 * u + 1], 0x44), _mm512_shuffle_ps(c[2 * u], c[2 * u + 1], 0xEE));
-    // block k = [key k, key 4 + k, key 8 + k, key 12 + k]; then lane 4k + i -> lane 4i + k
-    const __m512 e = _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], 0x88), _mm512_shuffle_ps(d[0], d[1], 0xDD));
-    return _mm512_permutexvar_ps(_mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0), e);
-}
 
 // A cached row's 16 values from column c (masked) as f32: stored f32, or packed bf16 (the fp8 numerics' cache,
 // exact: a bf16 widened to f32 is one shift).

@@ -39,6 +39,9 @@ void round_bf16(float* x, size_t n) {
 }
 
 void pack_bf16(const float* x, int n, uint16_t* out) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return pack_bf16_avx512(x, n, out);
+#endif
     for (int i = 0; i < n; ++i) out[i] = f32_to_bf16(x[i]);
 }
 

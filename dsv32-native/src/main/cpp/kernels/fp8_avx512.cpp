@@ -76,5 +76,17 @@ void round_bf16_avx512(float* x, size_t n) {
     for (; i < n; ++i) x[i] = bf16_to_f32(f32_to_bf16(x[i]));
 }
 
+void pack_bf16_avx512(const float* x, int n, uint16_t* out) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {  // round_bf16_avx512's rounding, then the high halves
+        const __m512i u = _mm512_castps_si512(_mm512_loadu_ps(x + i));
+        const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
+        __m512i r = round_bits(u, 16);
+        r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16)));
+    }
+    for (; i < n; ++i) out[i] = f32_to_bf16(x[i]);
+}
+
 }  // namespace kernels
 }  // namespace dsv32

@@ -34,6 +34,7 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
 // for finite x (with a NaN in a block the two may differ; no finite activation makes one).
 void act_quant_roundtrip_avx512(float* x, int rows, int n);
 void round_bf16_avx512(float* x, size_t n);
+void pack_bf16_avx512(const float* x, int n, uint16_t* out);  // kernels::pack_bf16, bitwise
 // dot / axpy of kernels.h on each path (attention's inner loops).
 float dot_avx2(const float* a, const float* b, int n);
 float dot_avx512(const float* a, const float* b, int n);

@@ -1,7 +1,10 @@
 // kv_cache.cpp: the paged KV cache (kv_cache.h).
 #include "model/kv_cache.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -10,15 +13,36 @@
 
 namespace dsv32 {
 
+namespace {
+constexpr size_t kHugePage = size_t(2) << 20, kChunk = size_t(32) << 20;
+}
+
 float* HostBlockStore::allocate(size_t floats) {
-    // Not value-initialised: the pages are touched only when rows are written (RSS grows with use). On 64-byte
-    // boundaries, so that the rows (2 KB latents, 256 B k_pe) are whole cache lines for the attention kernels.
-    return new (std::align_val_t(64)) float[floats];
+    // Blocks on 64-byte boundaries, so that the rows (2 KB latents, 256 B k_pe) are whole cache lines for the
+    // attention kernels; not value-initialised.
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    if (chunks_.empty() || chunks_.back().second - used_ < bytes) {
+        const size_t size = std::max(kChunk, (bytes + kHugePage - 1) / kHugePage * kHugePage);
+        void* p = nullptr;
+        if (posix_memalign(&p, kHugePage, size) != 0) throw std::bad_alloc();
+#if defined(MADV_HUGEPAGE)
+        madvise(p, size, MADV_HUGEPAGE);  // advice: failure (THP off) changes nothing but speed
+#endif
+        chunks_.emplace_back(p, size);
+        used_ = 0;
+    }
+    float* b = reinterpret_cast<float*>(static_cast<char*>(chunks_.back().first) + used_);
+    used_ += bytes;
+    return b;
 }
 
 void HostBlockStore::copy(float* dst, const float* src, size_t floats) { std::memcpy(dst, src, floats * sizeof(float)); }
 
-void HostBlockStore::release(float* block, size_t) { ::operator delete[](block, std::align_val_t(64)); }
+void HostBlockStore::release(float*, size_t) {}
+
+HostBlockStore::~HostBlockStore() {
+    for (const auto& c : chunks_) std::free(c.first);
+}
 
 KvCache::KvCache(const Config& cfg, int block_size, int64_t max_blocks, int max_sequences, std::shared_ptr<BlockStore> store)
     : n_layers_(cfg.num_hidden_layers),

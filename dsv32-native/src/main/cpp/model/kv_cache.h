@@ -39,12 +39,25 @@ public:
     virtual void release(float* block, size_t floats) = 0;
 };
 
-// Host memory (new[] / memcpy): the CPU engine's store.
+// Host memory: the CPU engine's store. Blocks are carved from chunks of at least 32 MB on 2 MB boundaries that the
+// kernel is asked to back with transparent huge pages (madvise MADV_HUGEPAGE; a no-op where THP is off): a decode
+// step reads the selected keys' rows scattered over the whole cache, and with 4 KB pages nearly every row was a TLB
+// miss (on the 2-vCPU VM of the benchmarks, where a miss walks two page tables). Pages are touched only when rows are
+// written (RSS grows with use, 2 MB at a time). The chunks go back to the OS with the store.
 class HostBlockStore final : public BlockStore {
 public:
+    HostBlockStore() = default;
+    HostBlockStore(const HostBlockStore&) = delete;
+    HostBlockStore& operator=(const HostBlockStore&) = delete;
+    ~HostBlockStore() override;
     float* allocate(size_t floats) override;
     void copy(float* dst, const float* src, size_t floats) override;
-    void release(float* block, size_t floats) override;
+    void release(float* block, size_t floats) override;  // nothing until the store goes (blocks are never released
+                                                        // while the cache lives)
+
+private:
+    std::vector<std::pair<void*, size_t>> chunks_;  // base, bytes
+    size_t used_ = 0;  // bytes handed out of the last chunk
 };
 
 class KvCache {

@@ -214,10 +214,19 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         float* const qpe = workspace(WorkSlot::MlaDecQPe, size_t(nd) * H * dr);
         float* const olat = workspace(WorkSlot::MlaDecOLatAll, size_t(nd) * H * kvr);
         float* const pbuf = workspace(WorkSlot::MlaDecScores, p0.back());
+        // fp8 numerics (§6.5): the query and the probabilities are bf16, as the demo's einsums make them (q_lat and the
+        // softmax output; q_pe is RoPE's bf16 output), packed for the bf16 kernels: in the first halves of qlat / qpe,
+        // and in p16 (the scores' layout). Sums and the softmax stay f32.
+        uint16_t* const qlat16 = reinterpret_cast<uint16_t*>(qlat);
+        uint16_t* const qpe16 = reinterpret_cast<uint16_t*>(qpe);
+        uint16_t* const p16 = fp8_ ? reinterpret_cast<uint16_t*>(workspace(WorkSlot::MlaDecProbs, (p0.back() + 1) / 2)) : nullptr;
         RegionFailure fail;  // buffers, the kernels' scratch
         for (int i = 0; i < nd; ++i)
-            for (int h = 0; h < H; ++h)
-                std::copy_n(q + (size_t(row_of(i)) * H + h) * dq + dn, dr, qpe + (size_t(i) * H + h) * dr);
+            for (int h = 0; h < H; ++h) {
+                const float* src = q + (size_t(row_of(i)) * H + h) * dq + dn;
+                if (fp8_) kernels::pack_bf16(src, dr, qpe16 + (size_t(i) * H + h) * dr);
+                else std::copy_n(src, dr, qpe + (size_t(i) * H + h) * dr);
+            }
         const bool par = nt > 1 && int64_t(H) * kvw * kvr * nd > 200000;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(nt) if (par)
@@ -233,7 +242,10 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(q + (size_t(row_of(i)) * H + h) * dq, dn, xg + size_t(i) * dn);
                         kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
-                        for (int i = 0; i < nd; ++i) std::copy_n(og + size_t(i) * kvr, kvr, qlat + (size_t(i) * H + h) * kvr);
+                        for (int i = 0; i < nd; ++i) {
+                            if (fp8_) kernels::pack_bf16(og + size_t(i) * kvr, kvr, qlat16 + (size_t(i) * H + h) * kvr);
+                            else std::copy_n(og + size_t(i) * kvr, kvr, qlat + (size_t(i) * H + h) * kvr);
+                        }
                     }
                 });
 #if defined(_OPENMP)
@@ -242,9 +254,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (size_t it = 0; it < score_items.size(); ++it) {
                 const int i = score_items[it].first, t0 = score_items[it].second, n = std::min(KEYS, ns(i) - t0);
                 if (fp8_)
-                    kernels::mla_scores_bf16(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
-                                             lat16[size_t(i)].data() + t0, pe16[size_t(i)].data() + t0, n, scale,
-                                             pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
+                    kernels::mla_scores_bf16q(qlat16 + size_t(i) * H * kvr, qpe16 + size_t(i) * H * dr, H, kvr, dr,
+                                              lat16[size_t(i)].data() + t0, pe16[size_t(i)].data() + t0, n, scale,
+                                              pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
                 else
                     kernels::mla_scores(qlat + size_t(i) * H * kvr, qpe + size_t(i) * H * dr, H, kvr, dr,
                                         lat_rows[size_t(i)].data() + t0, pe_rows[size_t(i)].data() + t0, n, scale,
@@ -255,7 +267,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #endif
             for (int ih = 0; ih < nd * H; ++ih) {
                 const int i = ih / H, h = ih % H;
-                kernels::softmax(pbuf + p0[size_t(i)] + size_t(h) * size_t(ns(i)), ns(i));
+                const size_t at = p0[size_t(i)] + size_t(h) * size_t(ns(i));
+                kernels::softmax(pbuf + at, ns(i));
+                if (fp8_) kernels::pack_bf16(pbuf + at, ns(i), p16 + at);
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
@@ -263,8 +277,8 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             for (size_t it = 0; it < value_items.size(); ++it) {
                 const int i = value_items[it].first, c0 = value_items[it].second;
                 if (fp8_)
-                    kernels::mla_values_bf16(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat16[size_t(i)].data(), ns(i), c0,
-                                             std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
+                    kernels::mla_values_bf16p(p16 + p0[size_t(i)], size_t(ns(i)), H, kvr, lat16[size_t(i)].data(), ns(i), c0,
+                                              std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
                 else
                     kernels::mla_values(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
                                         std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);

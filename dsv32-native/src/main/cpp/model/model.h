@@ -189,7 +189,8 @@ public:
     int n_threads() const { return n_threads_; }
     int mp() const { return mp_; }
     // fp8 numerics (the official demo's): bf16 activations, act_quant (ue8m0) before every FP8 GEMM with bf16
-    // output, FP8 round trip of the cached latent, FP8 indexer q/k. Off = f32 numerics (the golden reference).
+    // output, FP8 round trip of the cached latent, FP8 indexer q/k, the absorbed decode attention's query and
+    // probabilities in bf16 (model/mla.cpp). Off = f32 numerics (the golden reference).
     void set_fp8_numerics(bool on) { fp8_ = on; }
     bool fp8_numerics() const { return fp8_; }
     // Bytes of weights one decode step reads (every matrix once, routed experts: only the active ones).

@@ -28,6 +28,7 @@ enum class WorkSlot : int {
     MlaDecQPe,      //   ... q_pe [nd, H, dr]
     MlaDecOLatAll,  //   ... o_lat [nd, H, kvr]
     MlaDecScores,   //   ... the scores / probabilities of every entry and head
+    MlaDecProbs,    //   ... fp8 numerics: the probabilities as packed bf16, in the scores' layout
     Count
 };
 

@@ -62,7 +62,7 @@ void bench_attention(const BenchPlan& plan, const Stream& stream, Report& report
 
         Row dec{"attention", "sparse decode " + ctx, "B=" + std::to_string(B) + " H=" + std::to_string(m.H) + " topk=" +
                 std::to_string(K) + " d=" + std::to_string(m.kvr) + "+" + std::to_string(m.dr)};
-        dec.time_us = time_us([&] { mla_decode(q, rows, B, m.H, m.dn, m.dr, m.dv, wkv_b, cache, sel, cnt, K, scale, o, s); },
+        dec.time_us = time_us([&] { mla_decode(q, rows, B, m.H, m.dn, m.dr, m.dv, wkv_b, cache, sel, cnt, K, scale, false, o, s); },
                               plan.warmup, plan.iters, stream);
         require_finite(o, size_t(B) * m.H * m.dv, stream, "sparse decode " + ctx);
         dec.flops = n_sel * m.H * 2.0 * (2.0 * m.kvr + m.dr);

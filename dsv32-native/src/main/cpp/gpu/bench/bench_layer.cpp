@@ -162,7 +162,7 @@ void layer_step(const ModelDims& m, const LayerWeights& L, const Acts& a, const 
     indexer_logits(a.iq, a.iw, B, 0, m.inh, m.ihd, c, a.scores, ctx, s);
     topk_select(a.scores, B, ctx, ctx, nullptr, K, a.sel, a.cnt, s);
     // Absorbed sparse attention (§6.3) and the output projection.
-    mla_decode(a.q, a.rows, B, m.H, m.dn, m.dr, m.dv, L.wkv_b, c, a.sel, a.cnt, K, float(1.0 / std::sqrt(double(dq))), a.o, s);
+    mla_decode(a.q, a.rows, B, m.H, m.dn, m.dr, m.dv, L.wkv_b, c, a.sel, a.cnt, K, float(1.0 / std::sqrt(double(dq))), false, a.o, s);
     linear(a.o, L.wo, a.t, B, s);
     add_rmsnorm(a.h, a.t, L.ffn_norm, a.xn, B, m.D, eps, false, s);
     // MoE (§8): route, bucket, shared expert, routed experts as grouped GEMMs, combine.

@@ -4,6 +4,7 @@
 #ifndef DSV32_GPU_KERNELS_ATTENTION_CUH
 #define DSV32_GPU_KERNELS_ATTENTION_CUH
 
+#include "gpu/kernels/common.cuh"
 #include "gpu/kernels/kv_cache.cuh"
 
 namespace dsv32::gpu {
@@ -115,10 +116,13 @@ __global__ void mla_prefill_kernel(const float* __restrict__ q, const int32_t* _
     }
 }
 
-// grid (H, n_rows), kAttnThreads threads; dynamic shared memory: K + dq + 2 * kvr floats.
+// grid (H, n_rows), kAttnThreads threads; dynamic shared memory: K + dq + 2 * kvr floats. bf16_ops (fp8 numerics,
+// architecture.md §6.5; model/mla.cpp): q_lat, q_pe and the probabilities rounded to bf16, as the demo's einsums give
+// them and as the CPU engine uses them; the sums and the softmax stay f32.
 __global__ void mla_decode_kernel(const float* __restrict__ q, const int32_t* __restrict__ rows, int H, int dn, int dr,
                                   int dv, GpuWeight wkv_b, CacheRef c, const int32_t* __restrict__ sel,
-                                  const int32_t* __restrict__ count, int K, float scale, float* __restrict__ o) {
+                                  const int32_t* __restrict__ count, int K, float scale, bool bf16_ops,
+                                  float* __restrict__ o) {
     DSV32_DYNAMIC_SHARED(float, sh);
     __shared__ float fred[kAttnThreads];
     __shared__ double dred[kAttnThreads];
@@ -128,13 +132,16 @@ __global__ void mla_decode_kernel(const float* __restrict__ q, const int32_t* __
     float* qs = p + K;
     float* qlat = qs + dq;
     float* olat = qlat + kvr;
-    for (int i = threadIdx.x; i < dq; i += blockDim.x) qs[i] = q[(size_t(r) * H + h) * dq + i];
+    for (int i = threadIdx.x; i < dq; i += blockDim.x) {
+        const float v = q[(size_t(r) * H + h) * dq + i];
+        qs[i] = bf16_ops && i >= dn ? dev::round_bf16(v) : v;
+    }
     __syncthreads();
     // q_lat = W_UK^T q_nope (rows h*kvw .. +dn of wkv_b), in the CPU's order: d outer.
     for (int k = threadIdx.x; k < kvr; k += blockDim.x) {
         float acc = 0.0f;
         for (int d = 0; d < dn; ++d) acc += qs[d] * attn_weight(wkv_b, h * kvw + d, k);
-        qlat[k] = acc;
+        qlat[k] = bf16_ops ? dev::round_bf16(acc) : acc;
         olat[k] = 0.0f;
     }
     __syncthreads();
@@ -152,6 +159,10 @@ __global__ void mla_decode_kernel(const float* __restrict__ q, const int32_t* __
     }
     __syncthreads();
     block_softmax(p, n, fred, dred);
+    if (bf16_ops) {
+        for (int j = threadIdx.x; j < n; j += blockDim.x) p[j] = dev::round_bf16(p[j]);
+        __syncthreads();
+    }
     for (int k = threadIdx.x; k < kvr; k += blockDim.x) {
         float acc = 0.0f;
         for (int j = 0; j < n; ++j) acc += p[j] * cache_row(c, int(CacheSlot::Latent), seg, keys[j])[k];

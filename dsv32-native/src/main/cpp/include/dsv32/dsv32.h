@@ -38,7 +38,8 @@ enum dsv32_status {
 enum dsv32_backend { DSV32_BACKEND_CPU = 0, DSV32_BACKEND_CUDA = 1, DSV32_BACKEND_AUTO = 2, DSV32_BACKEND_HIP = 3 };
 
 /* Numerics mode (architecture.md; issue "dsv32-native"): f32 = dequantised weights, f32 everywhere;
- * fp8 = the official demo's (bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k). */
+ * fp8 = the official demo's (bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k, the decode
+ * attention's query and probabilities in bf16 with f32 sums and an f32 softmax). */
 enum dsv32_numerics { DSV32_NUMERICS_DEFAULT = 0, DSV32_NUMERICS_F32 = 1, DSV32_NUMERICS_FP8 = 2 };
 
 typedef struct dsv32_model dsv32_model;

@@ -6,7 +6,10 @@ public enum Numerics {
     DEFAULT(0),
     /** Dequantised weights, f32 everywhere (the reference for the golden logits). */
     F32(1),
-    /** The official demo's numerics: bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k. */
+    /**
+     * The official demo's numerics: bf16 activations, e4m3 activation quantisation, FP8 latent and indexer q/k, and the
+     * decode attention's query and probabilities in bf16 (sums and softmax in f32).
+     */
     FP8(2);
 
     private final int code;

@@ -1,0 +1,197 @@
+// attention_avx512bf16.cpp: the AVX512-BF16 kernels of the fp8 numerics' absorbed MLA decode attention (attention.h:
+// mla_scores_bf16q, mla_values_bf16p; architecture.md §6.3, §6.5). Compiled with the AVX512-BF16 flags
+// (CMakeLists.txt) and called only when the CPU has them (bf16_dot_enabled()). Reference: the f32 kernels on the
+// same values (mla_scores_scalar / mla_values_scalar), which test_kernels compares these against.
+//
+// Every operand is a bf16 (the query and probabilities as the demo rounds them, the cached rows as stored), so
+// VDPBF16PS forms each product exactly in f32 and only the f32 sums round; what differs from the f32 kernels is the
+// order of the sums: two columns (scores) or two keys (values) per step.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/attention.h"
+#include "kernels/convert_avx512.h"
+
+namespace dsv32 {
+namespace kernels {
+
+namespace {
+
+#define DSV32_UNROLL _Pragma("GCC unroll 8")
+
+inline __mmask32 tail_mask32(int n) { return n >= 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << n) - 1u); }
+
+inline __m512bh load_bf16(__mmask32 m, const uint16_t* p) { return (__m512bh)_mm512_maskz_loadu_epi16(m, p); }
+
+// Scores of 4 keys x 4 heads in one pass (the bf16 form of attention_avx512.cpp's mla_scores_4x4): 16 chains a[4g + u]
+// (head g, key u) over the kvr latent columns, then the dr rope columns, 32 columns (16 pairs) a step: per step 4 key
+// and 4 query loads feed 16 dot products. One transposing reduction (reduce16) gives the 16 sums. pl / pe: up to 4
+// later keys (null: none) whose rows are prefetched, one line of each per step (a step is one 64-byte line of a row).
+inline void scores_4x4(const uint16_t* const* ql, const uint16_t* const* qp, int kvr, int dr, const uint16_t* const* l,
+                       const uint16_t* const* e, __m512* out, const uint16_t* const* pl, const uint16_t* const* pe) {
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
+        const uint16_t* const* q = part == 0 ? ql : qp;
+        const uint16_t* const* rows = part == 0 ? l : e;
+        const uint16_t *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
+        const uint16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+        const int width = part == 0 ? kvr : dr;
+        const uint16_t* const* pf = part == 0 ? pl : pe;
+        for (int c = 0; c < width; c += 32) {  // a last partial step: the missing pairs add 0 * 0
+            const __mmask32 m = tail_mask32(width - c);
+            for (int u = 0; u < 4; ++u)
+                if (pf[u]) _mm_prefetch(reinterpret_cast<const char*>(pf[u] + c), _MM_HINT_T1);
+            const __m512bh k0 = load_bf16(m, r0 + c), k1 = load_bf16(m, r1 + c);
+            const __m512bh k2 = load_bf16(m, r2 + c), k3 = load_bf16(m, r3 + c);
+#define DSV32_HEAD(g, qg)                              \
+    {                                                  \
+        const __m512bh qv = load_bf16(m, qg + c);      \
+        a##g##0 = _mm512_dpbf16_ps(a##g##0, qv, k0);   \
+        a##g##1 = _mm512_dpbf16_ps(a##g##1, qv, k1);   \
+        a##g##2 = _mm512_dpbf16_ps(a##g##2, qv, k2);   \
+        a##g##3 = _mm512_dpbf16_ps(a##g##3, qv, k3);   \
+    }
+            DSV32_HEAD(0, q0)
+            DSV32_HEAD(1, q1)
+            DSV32_HEAD(2, q2)
+            DSV32_HEAD(3, q3)
+#undef DSV32_HEAD
+        }
+    }
+    const __m512 a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+    *out = reduce16(a);
+}
+
+// o_lat[g][c .. c + 32) (clipped at c1) for G heads, the keys two at a time: rows j and j + 1 interleaved into column
+// pairs (VPUNPCK{L,H}WD, within 128-bit lanes: lo holds columns {0-3, 8-11, 16-19, 24-27} of the step, hi the others),
+// each head's (p[j], p[j + 1]) broadcast as one dword; an odd last key pairs with a zero row and a zero probability.
+// Per key pair: 2 row loads, 2 interleaves and G broadcasts feed 2 G dot products. The lanes go back to column order
+// on the store.
+template <int G>
+inline void values_group(const uint16_t* p, size_t pstride, int kvr, const uint16_t* const* lat, int nkeys, int c, int c1,
+                         float* o_lat) {
+    const __mmask32 m = tail_mask32(c1 - c);
+    __m512 lo[G], hi[G];
+    DSV32_UNROLL
+    for (int g = 0; g < G; ++g) lo[g] = hi[g] = _mm512_setzero_ps();
+    constexpr int AHEAD = 16;  // keys: the rows are scattered over the cache, one line of each read here
+    int j = 0;
+    for (; j + 2 <= nkeys; j += 2) {
+        if (j + AHEAD + 1 < nkeys) {
+            _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD + 1] + c), _MM_HINT_T0);
+        }
+        const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_maskz_loadu_epi16(m, lat[j + 1] + c);
+        const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            uint32_t pp;
+            std::memcpy(&pp, p + size_t(g) * pstride + size_t(j), 4);
+            const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(pp));
+            lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
+            hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
+        }
+    }
+    if (j < nkeys) {
+        const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_setzero_si512();
+        const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(p[size_t(g) * pstride + size_t(j)]));
+            lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
+            hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
+        }
+    }
+    // lo lane 4b + i is column 8b + i, hi lane 4b + i column 8b + 4 + i.
+    const __m512i first = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1, 0);
+    const __m512i second = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10, 9, 8);
+    const __mmask16 m0 = tail_mask(c1 - c), m1 = c1 - c > 16 ? tail_mask(c1 - c - 16) : __mmask16(0);
+    DSV32_UNROLL
+    for (int g = 0; g < G; ++g) {
+        float* o = o_lat + size_t(g) * size_t(kvr) + size_t(c);
+        _mm512_mask_storeu_ps(o, m0, _mm512_permutex2var_ps(lo[g], first, hi[g]));
+        _mm512_mask_storeu_ps(o + 16, m1, _mm512_permutex2var_ps(lo[g], second, hi[g]));
+    }
+}
+
+}  // namespace
+
+void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                        const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    // The f32 kernel's blocking (attention_avx512.cpp, mla_scores_rows): key super-blocks of SB outermost, groups of 4
+    // heads over their 4-key blocks. The rows come from memory (the selection is scattered over the cache) and the
+    // dot products take half the f32 kernel's time, so the prefetches of the next super-block's rows are spread over
+    // all of this one's passes: pass ci fetches keys s1 + ci * per (one line a step each). On mini (16 heads: 16
+    // passes of 18 steps per super-block) that is one line a step; prefetching during the first group's passes only,
+    // as the f32 kernel does, left the dot products waiting for memory. The first DIST keys are requested at once.
+    constexpr int SB = 16, DIST = 8;
+    for (int j = 0; j < std::min(DIST, nkeys); ++j) {
+        for (int c = 0; c < kvr; c += 32) _mm_prefetch(reinterpret_cast<const char*>(lat[j] + c), _MM_HINT_T0);
+        for (int c = 0; c < dr; c += 32) _mm_prefetch(reinterpret_cast<const char*>(pe[j] + c), _MM_HINT_T0);
+    }
+    const __m512 sv = _mm512_set1_ps(scale);
+    const int groups = (nh + 3) / 4;
+    for (int s0 = 0; s0 < nkeys; s0 += SB) {
+        const int s1 = std::min(nkeys, s0 + SB);
+        const int passes = groups * ((s1 - s0 + 3) / 4);
+        const int per = std::min(4, (SB + passes - 1) / passes);  // keys prefetched per pass
+        int ci = 0;
+        for (int h0 = 0; h0 < nh; h0 += 4) {
+            const int ng = std::min(4, nh - h0);
+            const uint16_t* ql[4];
+            const uint16_t* qp[4];
+            for (int g = 0; g < 4; ++g) {
+                const int h = h0 + std::min(g, ng - 1);
+                ql[g] = q_lat + size_t(h) * size_t(kvr);
+                qp[g] = q_pe + size_t(h) * size_t(dr);
+            }
+            for (int j0 = s0; j0 < s1; j0 += 4, ++ci) {
+                const int nj = std::min(4, s1 - j0);
+                const uint16_t* l[4];
+                const uint16_t* e[4];
+                const uint16_t* fl[4];
+                const uint16_t* fe[4];
+                for (int u = 0; u < 4; ++u) {
+                    const int j = j0 + std::min(u, nj - 1), f = s1 + ci * per + u;
+                    l[u] = lat[j];
+                    e[u] = pe[j];
+                    const bool want = u < per && ci * per < SB && f < nkeys;
+                    fl[u] = want ? lat[f] : nullptr;
+                    fe[u] = want ? pe[f] : nullptr;
+                }
+                __m512 r;
+                scores_4x4(ql, qp, kvr, dr, l, e, &r, fl, fe);
+                r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
+                const __mmask8 km = __mmask8((1u << nj) - 1u);
+                for (int g = 0; g < ng; ++g)
+                    _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
+                                       _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+            }
+        }
+    }
+}
+
+void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
+                        int c1, float* o_lat) {
+    for (int h = 0; h < nh;) {
+        const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
+        const uint16_t* ph = p + size_t(h) * pstride;
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        for (int c = c0; c < c1; c += 32) {
+            switch (g) {
+                case 8: values_group<8>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 4: values_group<4>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 2: values_group<2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                default: values_group<1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+            }
+        }
+        h += g;
+    }
+}
+
+}  // namespace kernels
+}  // namespace dsv32
