@@ -10,6 +10,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
+#include "kernels/mla_scores_avx512.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -113,51 +114,19 @@ inline void prefetch_key(const T* lat, int kvr, const T* pe, int dr) {
     for (size_t c = 0; c < size_t(dr) * sizeof(T); c += 64) _mm_prefetch(e + c, _MM_HINT_T0);
 }
 
-// Scores of 4 keys x 4 heads in one pass: 16 chains a[4g + u] (head g, key u) over the kvr latent columns, then the
-// dr rope columns, 16 lanes each; per 16 columns 4 key and 4 query loads feed 16 fused multiply-adds. The 16 lane
-// sums come out of one transposing reduction (reduce16), so no chain is reduced on its own. Every score is computed
-// the same way whatever block it falls in: short blocks repeat their last key / head (results unused).
-// (16 named accumulators: GCC keeps an array of them in registers but also stores it on every pass.) pl / pe (may be
-// null): 4 later keys whose rows are prefetched along the way, one line of each per cache line of columns passed.
+// The f32 kernels' scores block (mla_scores_avx512.h): f32 queries, rows of T (f32, or packed bf16 widened by
+// load_row), 16 columns a step, fused multiply-adds; prefetches into L1.
 template <typename T>
-inline void mla_scores_4x4(const float* const* ql, const float* const* qp, int kvr, int dr, const T* const* l,
-                           const T* const* e, __m512* out, const T* const* pl = nullptr, const T* const* pe = nullptr) {
-    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
-        const float* const* q = part == 0 ? ql : qp;
-        const T* const* rows = part == 0 ? l : e;
-        const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
-        const T *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
-        const int width = part == 0 ? kvr : dr;
-        const T* const* pf = part == 0 ? pl : pe;
-        for (int c = 0; c < width; c += 16) {  // a last partial chunk: the missing lanes add 0 * 0
-            const __mmask16 m = tail_mask(width - c);
-            if (pf) {
-                constexpr int per = 64 / (16 * int(sizeof(T)));  // 16-column steps per cache line
-                if ((c / 16) % per == 0)
-                    for (int u = 0; u < 4; ++u) _mm_prefetch(reinterpret_cast<const char*>(pf[u] + c), _MM_HINT_T0);
-            }
-            const __m512 k0 = load_row(m, r0 + c), k1 = load_row(m, r1 + c);
-            const __m512 k2 = load_row(m, r2 + c), k3 = load_row(m, r3 + c);
-#define DSV32_HEAD(g, qg)                                  \
-    {                                                      \
-        const __m512 qv = _mm512_maskz_loadu_ps(m, qg + c); \
-        a##g##0 = _mm512_fmadd_ps(qv, k0, a##g##0);        \
-        a##g##1 = _mm512_fmadd_ps(qv, k1, a##g##1);        \
-        a##g##2 = _mm512_fmadd_ps(qv, k2, a##g##2);        \
-        a##g##3 = _mm512_fmadd_ps(qv, k3, a##g##3);        \
-    }
-            DSV32_HEAD(0, q0)
-            DSV32_HEAD(1, q1)
-            DSV32_HEAD(2, q2)
-            DSV32_HEAD(3, q3)
-#undef DSV32_HEAD
-        }
-    }
-    const __m512 a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-    *out = reduce16(a);
-}
+struct F32Scores {
+    using Q = float;
+    using K = T;
+    static constexpr int kStep = 16;
+    static constexpr auto kHint = _MM_HINT_T0;
+    static __mmask16 mask(int n) { return tail_mask(n); }
+    static __m512 load_q(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+    static __m512 load_k(__mmask16 m, const T* p) { return load_row(m, p); }
+    static __m512 mac(__m512 a, __m512 q, __m512 k) { return _mm512_fmadd_ps(q, k, a); }
+};
 
 // o_lat[g][c0..c1) = sum_j p[g][j] lat[j][c0..c1) for G heads, NC 16-column chunks per pass over the keys (2 * 8
 // accumulators at most), the keys in sequence.
@@ -242,8 +211,8 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
                     fl[u] = lat[j];
                     fe[u] = pe[j];
                 }
-                if (pf) mla_scores_4x4(ql, qp, kvr, dr, l, e, &r, fl, fe);
-                else mla_scores_4x4(ql, qp, kvr, dr, l, e, &r);
+                if (pf) mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r, fl, fe);
+                else mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r);
                 r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
                 const __mmask8 km = __mmask8((1u << nj) - 1u);
                 for (int g = 0; g < ng; ++g)

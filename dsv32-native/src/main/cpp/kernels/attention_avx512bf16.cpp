@@ -14,6 +14,7 @@
 
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
+#include "kernels/mla_scores_avx512.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -26,45 +27,18 @@ inline __mmask32 tail_mask32(int n) { return n >= 32 ? __mmask32(0xFFFFFFFFu) : 
 
 inline __m512bh load_bf16(__mmask32 m, const uint16_t* p) { return (__m512bh)_mm512_maskz_loadu_epi16(m, p); }
 
-// Scores of 4 keys x 4 heads in one pass (the bf16 form of attention_avx512.cpp's mla_scores_4x4): 16 chains a[4g + u]
-// (head g, key u) over the kvr latent columns, then the dr rope columns, 32 columns (16 pairs) a step: per step 4 key
-// and 4 query loads feed 16 dot products. One transposing reduction (reduce16) gives the 16 sums. pl / pe: up to 4
-// later keys (null: none) whose rows are prefetched, one line of each per step (a step is one 64-byte line of a row).
-inline void scores_4x4(const uint16_t* const* ql, const uint16_t* const* qp, int kvr, int dr, const uint16_t* const* l,
-                       const uint16_t* const* e, __m512* out, const uint16_t* const* pl, const uint16_t* const* pe) {
-    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    for (int part = 0; part < 2; ++part) {  // the latent columns, then the rope columns
-        const uint16_t* const* q = part == 0 ? ql : qp;
-        const uint16_t* const* rows = part == 0 ? l : e;
-        const uint16_t *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3];
-        const uint16_t *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
-        const int width = part == 0 ? kvr : dr;
-        const uint16_t* const* pf = part == 0 ? pl : pe;
-        for (int c = 0; c < width; c += 32) {  // a last partial step: the missing pairs add 0 * 0
-            const __mmask32 m = tail_mask32(width - c);
-            for (int u = 0; u < 4; ++u)
-                if (pf[u]) _mm_prefetch(reinterpret_cast<const char*>(pf[u] + c), _MM_HINT_T1);
-            const __m512bh k0 = load_bf16(m, r0 + c), k1 = load_bf16(m, r1 + c);
-            const __m512bh k2 = load_bf16(m, r2 + c), k3 = load_bf16(m, r3 + c);
-#define DSV32_HEAD(g, qg)                              \
-    {                                                  \
-        const __m512bh qv = load_bf16(m, qg + c);      \
-        a##g##0 = _mm512_dpbf16_ps(a##g##0, qv, k0);   \
-        a##g##1 = _mm512_dpbf16_ps(a##g##1, qv, k1);   \
-        a##g##2 = _mm512_dpbf16_ps(a##g##2, qv, k2);   \
-        a##g##3 = _mm512_dpbf16_ps(a##g##3, qv, k3);   \
-    }
-            DSV32_HEAD(0, q0)
-            DSV32_HEAD(1, q1)
-            DSV32_HEAD(2, q2)
-            DSV32_HEAD(3, q3)
-#undef DSV32_HEAD
-        }
-    }
-    const __m512 a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
-    *out = reduce16(a);
-}
+// The bf16 scores block (mla_scores_avx512.h): packed bf16 queries and rows, 32 columns (16 pairs, one 64-byte line of
+// a row) a step, VDPBF16PS; prefetches into L2.
+struct Bf16Scores {
+    using Q = uint16_t;
+    using K = uint16_t;
+    static constexpr int kStep = 32;
+    static constexpr auto kHint = _MM_HINT_T1;
+    static __mmask32 mask(int n) { return tail_mask32(n); }
+    static __m512bh load_q(__mmask32 m, const uint16_t* p) { return load_bf16(m, p); }
+    static __m512bh load_k(__mmask32 m, const uint16_t* p) { return load_bf16(m, p); }
+    static __m512 mac(__m512 a, __m512bh q, __m512bh k) { return _mm512_dpbf16_ps(a, q, k); }
+};
 
 // o_lat[g][c .. c + 32) (clipped at c1) for G heads, the keys two at a time: rows j and j + 1 interleaved into column
 // pairs (VPUNPCK{L,H}WD, within 128-bit lanes: lo holds columns {0-3, 8-11, 16-19, 24-27} of the step, hi the others),
@@ -164,7 +138,7 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
                     fe[u] = want ? pe[f] : nullptr;
                 }
                 __m512 r;
-                scores_4x4(ql, qp, kvr, dr, l, e, &r, fl, fe);
+                mla_scores_4x4<Bf16Scores>(ql, qp, kvr, dr, l, e, &r, fl, fe);
                 r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
                 const __mmask8 km = __mmask8((1u << nj) - 1u);
                 for (int g = 0; g < ng; ++g)
