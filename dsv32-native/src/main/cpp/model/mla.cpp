@@ -36,7 +36,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     const float eps = float(cfg_.rms_norm_eps);
     const int S = st.rows;  // all rows of the step: the projections run once over them
 
-    std::vector<float> qa(size_t(S) * qlr), qr(size_t(S) * qlr);
+    AlignedFloats qa(size_t(S) * qlr), qr(size_t(S) * qlr);  // 64-byte aligned: linear's x
     float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]: written by the linear below
     linear(L.wq_a, x, S, qa.data());
     kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
@@ -95,7 +95,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     std::vector<std::vector<int>> sel;
     indexer(l, x, qr.data(), st, c, &sel);
 
-    std::vector<float> o(size_t(S) * H * dv, 0.0f);
+    AlignedFloats o(size_t(S) * H * dv, 0.0f);
     const float scale = softmax_scale_;
     const int kvw = dn + dv;
     // Which path each entry takes: n > 1 a prefill chunk (MHA form), n == 1 a decode token (absorbed form).

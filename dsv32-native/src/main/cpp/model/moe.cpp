@@ -9,12 +9,13 @@
 #include "model/model.h"
 #include "model/region_failure.h"
 #include "model/sparse_kernels.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
 
 void Model::swiglu(const Ffn& f, const float* x, int S, float* out, int n_threads) const {
     const int I = f.w1.out;
-    std::vector<float> a(size_t(S) * I), b(size_t(S) * I);
+    AlignedFloats a(size_t(S) * I), b(size_t(S) * I);  // 64-byte aligned: linear's x
     linear(f.w1, x, S, a.data(), n_threads);
     linear(f.w3, x, S, b.data(), n_threads);
     for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::silu(a[i]) * b[i];
@@ -85,7 +86,7 @@ void Model::moe(int l, const float* x, int S, float* out) const {
             const int e = active[size_t(i)];
             const std::vector<int>& ts = tok[size_t(e)];
             const int n = int(ts.size());
-            std::vector<float> xin(size_t(n) * D);
+            AlignedFloats xin(size_t(n) * D);
             for (int j = 0; j < n; ++j) std::copy(x + size_t(ts[size_t(j)]) * D, x + size_t(ts[size_t(j)] + 1) * D, xin.data() + size_t(j) * D);
             swiglu(L.experts[size_t(e)], xin.data(), n, ys.data() + off[size_t(i)], 1);
         });

@@ -8,6 +8,7 @@
 #include "checkpoint/safetensors.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
+#include "model/workspace.h"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -58,7 +59,7 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
     const RankCtx& rk = rank();
     const RankWeights& R = *rk.w;
     const int M = st.rows;  // the tokens of all entries, stacked
-    std::vector<float> h(size_t(M) * D), xn(size_t(M) * D), t(size_t(M) * D);
+    AlignedFloats h(size_t(M) * D), xn(size_t(M) * D), t(size_t(M) * D);  // 64-byte aligned: linear's x
     // Vocab-parallel embedding (§5 step 2): this rank's rows; other tokens give zeros, summed over the ranks.
     const kernels::WeightMat embed = R.embed.mat();
     for (size_t i = 0; i < st.segs.size(); ++i) {
