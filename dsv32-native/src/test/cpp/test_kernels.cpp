@@ -1029,6 +1029,29 @@ static void test_attention_kernels() {
                 }
             }
             CHECK_MSG(max_err < 1e-4, "%s mha_row nh %d dn %d dr %d dv %d: max error %g", pn, nh, dn, dr, dv, max_err);
+            // mha_rows_prefix: up to 4 queries of head 1 over key prefixes (the causal prefill), each bitwise what
+            // mha_row gives it alone.
+            std::vector<const float*> kh(nsel);
+            for (int j = 0; j < nsel; ++j) kh[size_t(j)] = kr[size_t(j)] + kvw;  // head 1's [k_nope | v]
+            std::vector<float> qs4(size_t(4) * (dn + dr));
+            std::mt19937 rng4(uint32_t(dn + 7));  // its own stream: the later cases' data stay as they were
+            std::normal_distribution<float> nd4;
+            for (auto& v : qs4) v = nd4(rng4);
+            for (const auto& ns : {std::vector<int>{nsel - 3, nsel - 2, nsel - 1, nsel}, std::vector<int>{1, 2, 3},
+                                   std::vector<int>{nsel}, std::vector<int>{5, nsel, 2, 9}}) {
+                const int nq = int(ns.size());
+                std::vector<const float*> qg(static_cast<size_t>(nq));
+                std::vector<float> og(size_t(nq) * dv, NAN), oref(size_t(nq) * dv, NAN), sc(size_t(nq) * nsel), sr(static_cast<size_t>(nsel));
+                std::vector<float*> op(static_cast<size_t>(nq));
+                for (int g = 0; g < nq; ++g) {
+                    qg[size_t(g)] = qs4.data() + size_t(g) * (dn + dr);
+                    op[size_t(g)] = og.data() + size_t(g) * dv;
+                    kernels::mha_row(qg[size_t(g)], 1, dn, dr, dv, kh.data(), pr.data(), ns[size_t(g)], scale, oref.data() + size_t(g) * dv, sr.data());
+                }
+                kernels::mha_rows_prefix(qg.data(), nq, dn, dr, dv, kh.data(), pr.data(), ns.data(), scale, op.data(), sc.data());
+                CHECK_MSG(std::memcmp(og.data(), oref.data(), 4 * og.size()) == 0, "%s mha_rows_prefix (%d queries, dn %d dv %d): not mha_row's bits",
+                          pn, nq, dn, dv);
+            }
         }
         // ---- linear_t_rows / linear_rows over a band of rows, FP8 / BF16 / F32; K: 256-column register blocks only,
         // with a 32-column tail, and not a multiple of 32 (the general loop) ----

@@ -274,6 +274,14 @@ void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const*
     mha_row_scalar(q, nh, dn, dr, dv, kv, pe, nsel, scale, o, scratch);
 }
 
+void mha_rows_prefix(const float* const* q, int nq, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                     const int* n, float scale, float* const* o, float* scratch) {
+#if defined(DSV32_X86_KERNELS)
+    if (kernel_path() == KernelPath::Avx512) return mha_rows_prefix_avx512(q, nq, dn, dr, dv, kv, pe, n, scale, o, scratch);
+#endif
+    for (int g = 0; g < nq; ++g) mha_row(q[g], 1, dn, dr, dv, kv, pe, n[g], scale, o[g], scratch);
+}
+
 void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return linear_t_rows_avx512(x, w, r0, r1, y, M);

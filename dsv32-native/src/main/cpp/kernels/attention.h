@@ -83,6 +83,12 @@ void mha_row(const float* q, int nh, int dn, int dr, int dv, const float* const*
              float scale, float* o, float* scratch);
 void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
                     int nsel, float scale, float* o, float* scratch);
+// The causal prefill of up to 4 query rows of one head together (nq in 1..4): query g (q[g]: [dn + dr]) attends keys
+// [0, n[g]) of kv / pe (each kv[j] points at key j's [k_nope | v] of that head, n[g] >= 1) and writes o[g] [dv].
+// Each query's output is bitwise what mha_row(q[g], 1, dn, dr, dv, kv, pe, n[g], scale, o[g], ...) gives on the active
+// path; the AVX-512 path reads each key once for all the queries. scratch holds nq * max(n) floats.
+void mha_rows_prefix(const float* const* q, int nq, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
+                     const int* n, float scale, float* const* o, float* scratch);
 
 // The transposed product over a band of rows of W: y[m][c] = sum_{r = r0}^{r1-1} x[m][r - r0] * W[r][c], for
 // x [M][r1 - r0] and y [M][w.in] (overwritten), rows dequantised exactly as dequant_row does, accumulated r0..r1-1 in
@@ -120,6 +126,8 @@ void hadamard128_avx512(float* x);  // kernels::hadamard128, bitwise
 void softmax_avx512(float* x, int n);  // kernels::softmax (kernels.h)
 void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe,
                     int nsel, float scale, float* o, float* scratch);
+void mha_rows_prefix_avx512(const float* const* q, int nq, int dn, int dr, int dv, const float* const* kv,
+                            const float* const* pe, const int* n, float scale, float* const* o, float* scratch);
 #endif
 
 }  // namespace kernels

@@ -415,6 +415,69 @@ void mha_row_avx512(const float* q, int nh, int dn, int dr, int dv, const float*
     }
 }
 
+// Up to 4 query rows of one head over key prefixes (attention.h): the scores of 4 queries x 4 keys per pass in the
+// decode kernels' register block (per 16 columns 8 loads feed 16 fused multiply-adds, against 17 loads in mha_row's
+// pass of 16 keys for one query), then each query's softmax, then the values of all the queries together, 64 value
+// columns at a time (per key 4 row loads and nq broadcasts feed 4 nq fused multiply-adds), each query's chain
+// stopping at its own last key. Every score and output element is summed as mha_row_avx512 sums it: one chain over
+// the dn then the dr columns, the same reduce16 tree, the same scaling; per output element one chain over the keys.
+void mha_rows_prefix_avx512(const float* const* q, int nq, int dn, int dr, int dv, const float* const* kv,
+                            const float* const* pe, const int* n, float scale, float* const* o, float* scratch) {
+    int nmax = 0;
+    for (int g = 0; g < nq; ++g) nmax = std::max(nmax, n[g]);
+    const float* ql[4];
+    const float* qp[4];
+    for (int g = 0; g < 4; ++g) {  // a short group repeats its last query (results unused)
+        ql[g] = q[std::min(g, nq - 1)];
+        qp[g] = ql[g] + dn;
+    }
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (int j0 = 0; j0 < nmax; j0 += 4) {
+        const int nj = std::min(4, nmax - j0);
+        const float* l[4];
+        const float* e[4];
+        for (int u = 0; u < 4; ++u) {
+            const int j = j0 + std::min(u, nj - 1);
+            l[u] = kv[j];
+            e[u] = pe[j];
+        }
+        __m512 r;
+        mla_scores_4x4<F32Scores<float>>(ql, qp, dn, dr, l, e, &r);
+        r = _mm512_mul_ps(r, sv);  // lane 4g + u: query g, key j0 + u
+        const __mmask8 km = __mmask8((1u << nj) - 1u);
+        for (int g = 0; g < nq; ++g)
+            _mm_mask_storeu_ps(scratch + size_t(g) * size_t(nmax) + size_t(j0), km,
+                               _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+    }
+    for (int g = 0; g < nq; ++g) softmax(scratch + size_t(g) * size_t(nmax), n[g]);
+    int nmin = nmax;
+    for (int g = 0; g < nq; ++g) nmin = std::min(nmin, n[g]);
+    for (int c = 0; c < dv; c += 64) {
+        __mmask16 m[4];
+        for (int u = 0; u < 4; ++u) m[u] = c + 16 * u < dv ? tail_mask(dv - (c + 16 * u)) : __mmask16(0);
+        __m512 acc[4][4];
+        DSV32_UNROLL
+        for (int g = 0; g < 4; ++g)
+            DSV32_UNROLL
+            for (int u = 0; u < 4; ++u) acc[g][u] = _mm512_setzero_ps();
+        for (int j = 0; j < nmax; ++j) {
+            const float* v = kv[j] + size_t(dn) + size_t(c);
+            __m512 vv[4];
+            DSV32_UNROLL
+            for (int u = 0; u < 4; ++u) vv[u] = _mm512_maskz_loadu_ps(m[u], v + 16 * u);
+            DSV32_UNROLL
+            for (int g = 0; g < 4; ++g) {
+                if (g >= nq || (j >= nmin && j >= n[g])) continue;  // query g's chain ends at its last key
+                const __m512 p = _mm512_set1_ps(scratch[size_t(g) * size_t(nmax) + size_t(j)]);
+                DSV32_UNROLL
+                for (int u = 0; u < 4; ++u) acc[g][u] = _mm512_fmadd_ps(p, vv[u], acc[g][u]);
+            }
+        }
+        for (int g = 0; g < nq; ++g)
+            for (int u = 0; u < 4; ++u) _mm512_mask_storeu_ps(o[g] + c + 16 * u, m[u], acc[g][u]);
+    }
+}
+
 namespace {
 
 // FP8, K % 32 == 0: y[m0 .. m0 + MG)[c0 .. c0 + 16 * NV) in registers over the band's rows, each 32-code chunk

@@ -142,6 +142,13 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         // (contiguous in kvh), so they stay in L2 across its rows instead of every row sweeping all heads.
         constexpr int RB = 16;
         const int nblocks = int((rows.size() + RB - 1) / RB), items = nblocks * H;
+        // A row whose selection is its whole causal prefix (every row while the sequence is within top-k keys)
+        // goes with up to 3 following such rows of its chunk to kernels::mha_rows_prefix, which reads each key once
+        // for all of them (the same bits as one mha_row each); other rows (a top-k selection) take mha_row.
+        auto prefix_row = [&](size_t r) {
+            const Segment& g = st.segs[size_t(rows[r].first)];
+            return sel[size_t(rows[r].second)].size() == size_t(g.start + (rows[r].second - g.row0) + 1);
+        };
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads()) if (items > 1 && rows.size() > 8)
 #endif
@@ -150,20 +157,41 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             const size_t r0 = size_t(it / H) * RB, r1 = std::min(rows.size(), r0 + RB);
             std::vector<const float*> kv_rows, pe_rows;
             std::vector<float> p;
-            for (size_t r = r0; r < r1; ++r) {
+            for (size_t r = r0; r < r1;) {
                 const int i = rows[r].first, s = rows[r].second;
                 const KvCache::View& cv = c[size_t(i)];
                 const float* kvbi = kvh + (size_t(h) * total + kv0[size_t(i)]) * kvw;  // head h of key 0
                 const std::vector<int>& keys = sel[size_t(s)];
-                kv_rows.resize(keys.size());
-                pe_rows.resize(keys.size());
-                p.resize(keys.size());
-                for (size_t j = 0; j < keys.size(); ++j) {
-                    kv_rows[j] = kvbi + size_t(keys[j]) * kvw;
-                    pe_rows[j] = pe32 ? pe32 + (kv0[size_t(i)] + size_t(keys[j])) * dr : cv.k_pe(keys[j]);
+                size_t nq = 1;
+                if (prefix_row(r))
+                    while (nq < 4 && r + nq < r1 && rows[r + nq].first == i && prefix_row(r + nq)) ++nq;
+                int n[4];
+                size_t nmax = 0;
+                for (size_t g = 0; g < nq; ++g) {
+                    n[g] = int(sel[size_t(rows[r + g].second)].size());
+                    nmax = std::max(nmax, size_t(n[g]));
                 }
-                kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
-                                 int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
+                kv_rows.resize(nmax);
+                pe_rows.resize(nmax);
+                p.resize(nq * nmax);
+                for (size_t j = 0; j < nmax; ++j) {  // the prefix rows' keys are 0 .. n - 1: keys[j] == j
+                    const size_t t = nq > 1 ? j : size_t(keys[j]);
+                    kv_rows[j] = kvbi + t * kvw;
+                    pe_rows[j] = pe32 ? pe32 + (kv0[size_t(i)] + t) * dr : cv.k_pe(int(t));
+                }
+                if (nq == 1) {
+                    kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
+                                     int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
+                } else {
+                    const float* qg[4];
+                    float* og[4];
+                    for (size_t g = 0; g < nq; ++g) {
+                        qg[g] = q + (size_t(rows[r + g].second) * H + h) * dq;
+                        og[g] = o.data() + (size_t(rows[r + g].second) * H + h) * dv;
+                    }
+                    kernels::mha_rows_prefix(qg, int(nq), dn, dr, dv, kv_rows.data(), pe_rows.data(), n, scale, og, p.data());
+                }
+                r += nq;
             }
         }
     }
