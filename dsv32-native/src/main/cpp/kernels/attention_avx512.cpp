@@ -188,20 +188,12 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
             const int ng = std::min(4, nh - h0);
             const float* ql[4];
             const float* qp[4];
-            for (int g = 0; g < 4; ++g) {
-                const int h = h0 + std::min(g, ng - 1);
-                ql[g] = q_lat + size_t(h) * size_t(kvr);
-                qp[g] = q_pe + size_t(h) * size_t(dr);
-            }
+            block_heads(q_lat, q_pe, kvr, dr, h0, ng, ql, qp);
             for (int j0 = s0; j0 < s1; j0 += 4) {
                 const int nj = std::min(4, s1 - j0);
                 const T* l[4];
                 const T* e[4];
-                for (int u = 0; u < 4; ++u) {
-                    const int j = j0 + std::min(u, nj - 1);
-                    l[u] = lat[j];
-                    e[u] = pe[j];
-                }
+                block_keys(lat, pe, j0, nj, l, e);
                 __m512 r;
                 const T* fl[4];
                 const T* fe[4];
@@ -213,11 +205,7 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
                 }
                 if (pf) mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r, fl, fe);
                 else mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r);
-                r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
-                const __mmask8 km = __mmask8((1u << nj) - 1u);
-                for (int g = 0; g < ng; ++g)
-                    _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
-                                       _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+                store_block(_mm512_mul_ps(r, sv), ng, nj, p + size_t(h0) * pstride + size_t(j0), pstride);  // heads h0 + g
             }
         }
     }
@@ -436,18 +424,10 @@ void mha_rows_prefix_avx512(const float* const* q, int nq, int dn, int dr, int d
         const int nj = std::min(4, nmax - j0);
         const float* l[4];
         const float* e[4];
-        for (int u = 0; u < 4; ++u) {
-            const int j = j0 + std::min(u, nj - 1);
-            l[u] = kv[j];
-            e[u] = pe[j];
-        }
+        block_keys(kv, pe, j0, nj, l, e);
         __m512 r;
         mla_scores_4x4<F32Scores<float>>(ql, qp, dn, dr, l, e, &r);
-        r = _mm512_mul_ps(r, sv);  // lane 4g + u: query g, key j0 + u
-        const __mmask8 km = __mmask8((1u << nj) - 1u);
-        for (int g = 0; g < nq; ++g)
-            _mm_mask_storeu_ps(scratch + size_t(g) * size_t(nmax) + size_t(j0), km,
-                               _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+        store_block(_mm512_mul_ps(r, sv), nq, nj, scratch + size_t(j0), size_t(nmax));  // queries g
     }
     for (int g = 0; g < nq; ++g) softmax(scratch + size_t(g) * size_t(nmax), n[g]);
     int nmin = nmax;

@@ -118,32 +118,23 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
             const int ng = std::min(4, nh - h0);
             const uint16_t* ql[4];
             const uint16_t* qp[4];
-            for (int g = 0; g < 4; ++g) {
-                const int h = h0 + std::min(g, ng - 1);
-                ql[g] = q_lat + size_t(h) * size_t(kvr);
-                qp[g] = q_pe + size_t(h) * size_t(dr);
-            }
+            block_heads(q_lat, q_pe, kvr, dr, h0, ng, ql, qp);
             for (int j0 = s0; j0 < s1; j0 += 4, ++ci) {
                 const int nj = std::min(4, s1 - j0);
                 const uint16_t* l[4];
                 const uint16_t* e[4];
                 const uint16_t* fl[4];
                 const uint16_t* fe[4];
+                block_keys(lat, pe, j0, nj, l, e);
                 for (int u = 0; u < 4; ++u) {
-                    const int j = j0 + std::min(u, nj - 1), f = s1 + ci * per + u;
-                    l[u] = lat[j];
-                    e[u] = pe[j];
+                    const int f = s1 + ci * per + u;
                     const bool want = u < per && ci * per < SB && f < nkeys;
                     fl[u] = want ? lat[f] : nullptr;
                     fe[u] = want ? pe[f] : nullptr;
                 }
                 __m512 r;
                 mla_scores_4x4<Bf16Scores>(ql, qp, kvr, dr, l, e, &r, fl, fe);
-                r = _mm512_mul_ps(r, sv);  // lane 4g + u: head h0 + g, key j0 + u
-                const __mmask8 km = __mmask8((1u << nj) - 1u);
-                for (int g = 0; g < ng; ++g)
-                    _mm_mask_storeu_ps(p + size_t(h0 + g) * pstride + size_t(j0), km,
-                                       _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
+                store_block(_mm512_mul_ps(r, sv), ng, nj, p + size_t(h0) * pstride + size_t(j0), pstride);  // heads h0 + g
             }
         }
     }

@@ -7,6 +7,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/convert_avx512.h"
@@ -65,6 +67,34 @@ inline void mla_scores_4x4(const typename Ops::Q* const* ql, const typename Ops:
     }
     const __m512 a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
     *out = reduce16(a);
+}
+
+// The queries of a 4 x 4 block: heads h0 .. h0 + ng - 1 of q_lat [nh][kvr] / q_pe [nh][dr] (ng in 1..4; a short group
+// repeats its last head).
+template <typename Q>
+inline void block_heads(const Q* q_lat, const Q* q_pe, int kvr, int dr, int h0, int ng, const Q** ql, const Q** qp) {
+    for (int g = 0; g < 4; ++g) {
+        const int h = h0 + std::min(g, ng - 1);
+        ql[g] = q_lat + size_t(h) * size_t(kvr);
+        qp[g] = q_pe + size_t(h) * size_t(dr);
+    }
+}
+
+// The keys of a 4 x 4 block (the rows of keys j0 .. j0 + nj - 1, nj in 1..4; a short block repeats its last key).
+template <typename K>
+inline void block_keys(const K* const* lat, const K* const* pe, int j0, int nj, const K** l, const K** e) {
+    for (int u = 0; u < 4; ++u) {
+        const int j = j0 + std::min(u, nj - 1);
+        l[u] = lat[j];
+        e[u] = pe[j];
+    }
+}
+
+// Stores a 4 x 4 block's scores r (lane 4g + u: query or head g, key u) at p[g * stride + u] for g < ng, u < nj.
+inline void store_block(__m512 r, int ng, int nj, float* p, size_t stride) {
+    const __mmask8 km = __mmask8((1u << nj) - 1u);
+    for (int g = 0; g < ng; ++g)
+        _mm_mask_storeu_ps(p + size_t(g) * stride, km, _mm512_castps512_ps128(_mm512_maskz_compress_ps(__mmask16(0xFu << (4 * g)), r)));
 }
 
 }  // namespace
