@@ -26,8 +26,8 @@ namespace {
 // one line of each at the start of every cache line of columns passed. A last partial step: the missing columns add
 // 0 * 0.
 //
-// Ops: Q / K the query and row element types; Vec the loaded vector type; Mask; kStep; kHint; mask(n) (the first n
-// columns of a step); load_q / load_k (masked loads); mac(acc, q, k).
+// Ops (F32Scores in attention_avx512.cpp, Bf16Scores in attention_avx512bf16.cpp): Q / K the query and row element
+// types; kStep; kHint; mask(n) (the first n columns of a step); load_q / load_k (masked loads); mac(acc, q, k).
 template <class Ops>
 inline void mla_scores_4x4(const typename Ops::Q* const* ql, const typename Ops::Q* const* qp, int kvr, int dr,
                            const typename Ops::K* const* l, const typename Ops::K* const* e, __m512* out,
