@@ -161,23 +161,20 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 const int i = rows[r].first, s = rows[r].second;
                 const KvCache::View& cv = c[size_t(i)];
                 const float* kvbi = kvh + (size_t(h) * total + kv0[size_t(i)]) * kvw;  // head h of key 0
-                const std::vector<int>& keys = sel[size_t(s)];
                 size_t nq = 1;
                 if (prefix_row(r))
                     while (nq < 4 && r + nq < r1 && rows[r + nq].first == i && prefix_row(r + nq)) ++nq;
                 int n[4];
-                size_t nmax = 0;
-                for (size_t g = 0; g < nq; ++g) {
-                    n[g] = int(sel[size_t(rows[r + g].second)].size());
-                    nmax = std::max(nmax, size_t(n[g]));
-                }
+                for (size_t g = 0; g < nq; ++g) n[g] = int(sel[size_t(rows[r + g].second)].size());
+                // The group's last row has the longest selection, and the others' are its prefixes.
+                const std::vector<int>& keys = sel[size_t(rows[r + nq - 1].second)];
+                const size_t nmax = keys.size();
                 kv_rows.resize(nmax);
                 pe_rows.resize(nmax);
                 p.resize(nq * nmax);
-                for (size_t j = 0; j < nmax; ++j) {  // the prefix rows' keys are 0 .. n - 1: keys[j] == j
-                    const size_t t = nq > 1 ? j : size_t(keys[j]);
-                    kv_rows[j] = kvbi + t * kvw;
-                    pe_rows[j] = pe32 ? pe32 + (kv0[size_t(i)] + t) * dr : cv.k_pe(int(t));
+                for (size_t j = 0; j < nmax; ++j) {
+                    kv_rows[j] = kvbi + size_t(keys[j]) * kvw;
+                    pe_rows[j] = pe32 ? pe32 + (kv0[size_t(i)] + size_t(keys[j])) * dr : cv.k_pe(keys[j]);
                 }
                 if (nq == 1) {
                     kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
