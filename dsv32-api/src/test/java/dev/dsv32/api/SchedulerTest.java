@@ -161,18 +161,27 @@ class SchedulerTest {
     @Test
     void aSessionRunsOneRequestAtATime() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean scriptReturned = new java.util.concurrent.atomic.AtomicBoolean();
         ScriptedEngine engine = ScriptedEngine.of(p -> {
+            entered.countDown();
             try {
                 release.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            scriptReturned.set(true);
             return "ok";
         });
         try (Model model = Model.builder().engine(engine).build(); Session s = model.newSession()) {
             CompletableFuture<GenerateResult> first = s.generateAsync(GenerateRequest.of("a"));
+            // With "a" inside the engine's step (its script blocked), "b" is refused at once: admitting it reads the
+            // engine's cache statistics, which must not wait for the step (it did while the script ran under the
+            // engine's monitor, and "b" then ran after "a" instead of failing).
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.generate(GenerateRequest.of("b")));
             assertTrue(e.getMessage().contains("already generating"), e.getMessage());
+            assertFalse(scriptReturned.get(), "the second request waited for the first one's script");
             assertThrows(IllegalStateException.class, s::fork);
             release.countDown();
             first.get(10, TimeUnit.SECONDS);

@@ -144,46 +144,69 @@ public final class ScriptedEngine implements InferenceEngine {
     }
 
     @Override
-    public synchronized float[] step(List<StepEntry> batch) {
-        if (closed) throw new IllegalStateException("the engine is closed");
+    public float[] step(List<StepEntry> batch) {
+        // The script runs outside the engine's monitor: a script that blocks (a test holding a request in flight) must
+        // not block the engine's other calls meanwhile (the cache statistics a new request's admission reads, a
+        // sequence's length). The scheduler steps from one thread, so nothing else moves these sequences in between.
+        final int continues = 0, prefill = 1, ask = 2;
+        int[] kind = new int[batch.size()];
+        String[] asked = new String[batch.size()];
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("the engine is closed");
+            for (int i = 0; i < batch.size(); i++) {
+                Seq s = (Seq) batch.get(i).sequence();
+                if (s.closed) throw new IllegalStateException("batch entry " + i + ": the sequence is closed");
+                if (s.length + batch.get(i).tokens().length > maxContext) {
+                    throw new CapacityException("batch entry " + i + ": the sequence would exceed " + maxContext + " tokens");
+                }
+            }
+            if (poolBlocks > 0) {
+                long need = 0;
+                for (StepEntry e : batch) {
+                    Seq s = (Seq) e.sequence();
+                    need += (s.length + e.tokens().length + BLOCK - 1) / BLOCK - (s.length + BLOCK - 1) / BLOCK;
+                }
+                long free = poolBlocks - usedBlocks();
+                if (need > free) throw new CapacityException("the step needs " + need + " KV blocks, " + free + " of " + poolBlocks + " are free");
+            }
+            steps++;
+            for (int i = 0; i < batch.size(); i++) {
+                Seq s = (Seq) batch.get(i).sequence();
+                int[] t = batch.get(i).tokens();
+                boolean goesOn = t.length == 1 && s.script != null && s.cursor < s.script.length && t[0] == s.script[s.cursor];
+                s.append(t);
+                if (goesOn) {
+                    kind[i] = continues;
+                    s.cursor++;
+                } else if (!batch.get(i).sampled()) { // a prefill chunk before the prompt's last one
+                    kind[i] = prefill;
+                    s.script = null;
+                } else { // a new prompt: ask the script (below, without the monitor)
+                    kind[i] = ask;
+                    asked[i] = tokenizer.decode(Arrays.copyOf(s.tokens, s.length));
+                    prompts.add(asked[i]);
+                    s.script = null;
+                }
+            }
+        }
+        int[][] answers = new int[batch.size()][];
         for (int i = 0; i < batch.size(); i++) {
-            Seq s = (Seq) batch.get(i).sequence();
-            if (s.closed) throw new IllegalStateException("batch entry " + i + ": the sequence is closed");
-            if (s.length + batch.get(i).tokens().length > maxContext) {
-                throw new CapacityException("batch entry " + i + ": the sequence would exceed " + maxContext + " tokens");
-            }
+            if (kind[i] == ask) answers[i] = tokenizer.encode(script.apply(asked[i]));
         }
-        if (poolBlocks > 0) {
-            long need = 0;
-            for (StepEntry e : batch) {
-                Seq s = (Seq) e.sequence();
-                need += (s.length + e.tokens().length + BLOCK - 1) / BLOCK - (s.length + BLOCK - 1) / BLOCK;
+        synchronized (this) {
+            float[] logits = new float[batch.size() * vocab];
+            for (int i = 0; i < batch.size(); i++) {
+                if (kind[i] == prefill) continue;
+                Seq s = (Seq) batch.get(i).sequence();
+                if (kind[i] == ask) {
+                    s.script = answers[i];
+                    s.cursor = 0;
+                }
+                int next = s.cursor < s.script.length ? s.script[s.cursor] : Tokenizer.EOS_ID;
+                logits[i * vocab + next] = PEAK;
             }
-            long free = poolBlocks - usedBlocks();
-            if (need > free) throw new CapacityException("the step needs " + need + " KV blocks, " + free + " of " + poolBlocks + " are free");
+            return logits;
         }
-        steps++;
-        float[] logits = new float[batch.size() * vocab];
-        for (int i = 0; i < batch.size(); i++) {
-            Seq s = (Seq) batch.get(i).sequence();
-            int[] t = batch.get(i).tokens();
-            boolean continues = t.length == 1 && s.script != null && s.cursor < s.script.length && t[0] == s.script[s.cursor];
-            s.append(t);
-            if (continues) {
-                s.cursor++;
-            } else if (!batch.get(i).sampled()) { // a prefill chunk before the prompt's last one
-                s.script = null;
-                continue;
-            } else { // a new prompt: ask the script
-                String prompt = tokenizer.decode(Arrays.copyOf(s.tokens, s.length));
-                prompts.add(prompt);
-                s.script = tokenizer.encode(script.apply(prompt));
-                s.cursor = 0;
-            }
-            int next = s.cursor < s.script.length ? s.script[s.cursor] : Tokenizer.EOS_ID;
-            logits[i * vocab + next] = PEAK;
-        }
-        return logits;
     }
 
     @Override
