@@ -263,7 +263,7 @@ static void test_linear_bf16_dot() {
     // chunks of 64 by the GEMM)
     const int shapes[][3] = {{2, 37, 384}, {2, 130, 256}, {2, 260, 1024}, {2, 1030, 1024}, {2, 5, 128}, {2, 9, 300},
                              {2, 11, 192}, {1, 37, 384}, {1, 130, 64}, {1, 260, 1024}, {1, 9, 192}, {1, 9, 300}, {1, 7, 96}};
-    const int batch_sizes[] = {1, 2, 3, 5, 8, 9, 16, 17, 33, 70};
+    const int batch_sizes[] = {1, 2, 3, 4, 5, 8, 9, 16, 17, 33, 70};  // 2-4: the two-row kernels
     for (const auto& sh : shapes) {
         const int type = sh[0], N = sh[1], K = sh[2], Mmax = 70;
         const bool layout = type == 2 ? K % 128 == 0 : K % 64 == 0;
