@@ -28,27 +28,53 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     // fp8 numerics: q8 / k8 are act_quant's e4m3 * 2^e (bf16 values); the keys are cached as packed bf16.
     const bool idx_bf16 = fp8_ && hd % 128 == 0;
 
-    std::vector<float> k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(S) * nh);
-    float* const q = workspace(WorkSlot::IndexerQ, size_t(S) * nh * hd);  // [S, nh * hd]: written by the linear below
-    linear(L.idx_wq_b, qr, S, q);
-    linear(L.idx_wk, x, S, kraw.data());
-    kernels::layernorm(kraw.data(), L.idx_knorm_w.data(), L.idx_knorm_b.data(), k.data(), S, hd, float(cfg_.rms_norm_eps));
-    linear(L.idx_wproj, x, S, wts.data());
-    const float wscale = float(1.0 / std::sqrt(double(nh)) / std::sqrt(double(hd)));
-    for (auto& v : wts) v *= wscale;
     std::vector<int> pos_of(static_cast<size_t>(S)), seg_of(static_cast<size_t>(S));  // each row's position and entry
     for (size_t i = 0; i < st.segs.size(); ++i)
         for (int s = st.segs[i].row0; s < st.segs[i].row0 + st.segs[i].n; ++s) {
             pos_of[size_t(s)] = st.segs[i].start + (s - st.segs[i].row0);
             seg_of[size_t(s)] = int(i);
         }
-    // Per row: RoPE, Hadamard (and in fp8 numerics the bf16 rounding and act_quant round trip) of its nh query heads and
-    // of its key, the key written to the entry's cache row (§7 k_cache; replicated on every rank: the ranks share the
-    // cache, rank 0 writes). Every head and key is independent (act_quant's block is one head), so the items -- a
-    // (row, head) or a row's key -- are split over the threads; a prefill chunk has S * 65 of them.
+    // DEBUG_DENSE_ATTENTION: every row keeps all its causal keys (no scores computed), i.e. dense MLA attention (§7
+    // with top-k >= context); identical to DSA while nkeys <= index_topk.
+    const int topk = (debug_flags_ & DEBUG_DENSE_ATTENTION) ? std::numeric_limits<int>::max() : cfg_.index_topk;
+    // Only a row with more causal keys than top-k is scored (its selection is otherwise every key): the query side of
+    // the indexer (wq_b, weights_proj, the heads' RoPE / Hadamard / quantisation) runs on those rows only, qrow[s] the
+    // row's index among them or -1. A prompt within top-k keys (2048 on V3.2, 512 on mini) computes no index query at
+    // all: on mini that is about a sixth of a short prefill's FLOPs. The key side runs on every row (the cache needs
+    // it). linear's rows do not depend on which rows are batched with them, so the scores are bitwise unchanged.
+    std::vector<int> qrow(static_cast<size_t>(S), -1), scored;
+    for (int s = 0; s < S; ++s)
+        if (pos_of[size_t(s)] + 1 > topk) {
+            qrow[size_t(s)] = int(scored.size());
+            scored.push_back(s);
+        }
+    const int SQ = int(scored.size());
+    std::vector<float> k(size_t(S) * hd), kraw(size_t(S) * hd), wts(size_t(SQ) * nh);
+    float* const q = workspace(WorkSlot::IndexerQ, size_t(SQ) * nh * hd);  // [SQ, nh * hd]: written by the linear below
+    if (SQ == S) {
+        linear(L.idx_wq_b, qr, S, q);
+        linear(L.idx_wproj, x, S, wts.data());
+    } else if (SQ > 0) {  // the scored rows of qr and x, stacked (a prefill chunk crossing top-k: its tail)
+        const int qlr = cfg_.q_lora_rank, D = cfg_.hidden_size;
+        AlignedFloats qs(size_t(SQ) * qlr), xs(size_t(SQ) * D);  // 64-byte aligned: linear's x
+        for (int j = 0; j < SQ; ++j) {
+            std::copy_n(qr + size_t(scored[size_t(j)]) * qlr, qlr, qs.data() + size_t(j) * qlr);
+            std::copy_n(x + size_t(scored[size_t(j)]) * D, D, xs.data() + size_t(j) * D);
+        }
+        linear(L.idx_wq_b, qs.data(), SQ, q);
+        linear(L.idx_wproj, xs.data(), SQ, wts.data());
+    }
+    linear(L.idx_wk, x, S, kraw.data());
+    kernels::layernorm(kraw.data(), L.idx_knorm_w.data(), L.idx_knorm_b.data(), k.data(), S, hd, float(cfg_.rms_norm_eps));
+    const float wscale = float(1.0 / std::sqrt(double(nh)) / std::sqrt(double(hd)));
+    for (auto& v : wts) v *= wscale;
+    // Per row: RoPE, Hadamard (and in fp8 numerics the bf16 rounding and act_quant round trip) of its nh query heads (a
+    // scored row) and of its key, the key written to the entry's cache row (§7 k_cache; replicated on every rank: the
+    // ranks share the cache, rank 0 writes). Every head and key is independent (act_quant's block is one head), so the
+    // items -- a (scored row, head) or a row's key -- are split over the threads; a prefill chunk has up to S * 65.
     const int dim = rope_.dim;
     std::vector<float> cs(size_t(S) * size_t(dim));  // RoPE cos / sin of each row's position (Rope::table)
-    const int prep_items = S * (nh + 1);
+    const int prep_items = SQ * nh + S;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(threads()) if (prep_items >= 64)
 #endif
@@ -61,16 +87,17 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
 #pragma omp for schedule(static)
 #endif
         for (int it = 0; it < prep_items; ++it) {
-            const int s = it / (nh + 1), h = it % (nh + 1);
+            const bool is_q = it < SQ * nh;  // the scored rows' query heads, then every row's key
+            const int s = is_q ? scored[size_t(it / nh)] : it - SQ * nh;
             const float* cst = cs.data() + size_t(s) * dim;
-            float* v = h < nh ? q + (size_t(s) * nh + h) * hd : k.data() + size_t(s) * hd;
+            float* v = is_q ? q + size_t(it) * hd : k.data() + size_t(s) * hd;  // q: [SQ][nh][hd], item it = j * nh + h
             rope_.apply(v, cst, inter);
             kernels::hadamard128(v);
             if (idx_bf16) {  // q8 / k8 = act_quant of the bf16 rotated q, k: score with their exact values
                 bf16(v, size_t(hd));
                 kernels::act_quant_roundtrip(v, 1, hd, true);
             }
-            if (h == nh && writer) {  // fp8 numerics: k8's values are bf16, cached as packed bf16 (half the bytes)
+            if (!is_q && writer) {  // fp8 numerics: k8's values are bf16, cached as packed bf16 (half the bytes)
                 float* row = c[size_t(seg_of[size_t(s)])].idx_k(pos_of[size_t(s)]);
                 if (idx_bf16) kernels::pack_bf16(v, hd, reinterpret_cast<uint16_t*>(row));
                 else std::copy_n(v, hd, row);
@@ -85,9 +112,6 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
     // that a single decode row uses every thread and a prefill chunk reads each key once per 16 rows. Each score is
     // computed the same way whatever the split.
     selected->assign(size_t(S), {});
-    // DEBUG_DENSE_ATTENTION: every row keeps all its causal keys (no scores computed), i.e. dense MLA attention (§7
-    // with top-k >= context); identical to DSA while nkeys <= index_topk.
-    const int topk = (debug_flags_ & DEBUG_DENSE_ATTENTION) ? std::numeric_limits<int>::max() : cfg_.index_topk;
     constexpr int CHUNK = 256, ROWS = 16;
     constexpr size_t GROUP_SCORES = size_t(1) << 22;
     std::vector<std::vector<float>> score(static_cast<size_t>(S));
@@ -136,8 +160,8 @@ void Model::indexer(int l, const float* x, const float* qr, const Step& st, cons
             const int nq = item.r1 - item.r0;
             for (int j = 0; j < nq; ++j) {
                 const int s = item.r0 + j;
-                qs[j] = q + size_t(s) * nh * hd;
-                ws[j] = wts.data() + size_t(s) * nh;
+                qs[j] = q + size_t(qrow[size_t(s)]) * nh * hd;  // a scored row (items hold only those)
+                ws[j] = wts.data() + size_t(qrow[size_t(s)]) * nh;
                 outs[j] = score[size_t(s)].data() + item.t0;
                 lim[j] = pos_of[size_t(s)] + 1 - item.t0;
             }

@@ -269,7 +269,7 @@ final class BenchCommand implements Callable<Integer> {
             meta.put("bandwidth_array_bytes", n * 8);
             meta.put("bandwidth_runs", bw.runs());
             meta.put("decode_steps", nSteps);
-            meta.put("roofline_bytes_per_token_batch1", roof.stepBytes(1, 0));
+            meta.put("roofline_bytes_per_token_batch1", roof.weightBytes(1, roof.indexTopk)); // weights, a scored step
             meta.put("date", date);
             ArrayNode arr = root.putArray("rows");
             for (Cell c : cells) {
@@ -301,9 +301,9 @@ final class BenchCommand implements Callable<Integer> {
                 mib(rssAfterLoad * 1024), mib(peakRss * 1024));
         out.printf(Locale.ROOT, "- memory bandwidth: %.1f GB/s (triad a[i] = b[i] + s*c[i], 3 x %d MiB, %d threads, best of %d)%n",
                 bw.bestGBs(), n * 8 >> 20, nThreads, bw.runs());
-        out.printf(Locale.ROOT, "- roofline bytes/token at batch 1: %.1f MB weights (dense+attention %.1f MB incl. head %.1f MB, routed experts %d/%d = %.1f MB) + KV%n",
-                roof.stepBytes(1, 0) / 1e6, roof.denseBytes / 1e6, roof.headBytes / 1e6, roof.expertsPerToken, roof.experts,
-                roof.moeLayers * roof.expertsTouched(1) * roof.expertBytes / 1e6);
+        out.printf(Locale.ROOT, "- roofline bytes/token at batch 1: %.1f MB weights (dense+attention %.1f MB incl. head %.1f MB, routed experts %d/%d = %.1f MB) + KV; below top-k keys %.1f MB less (no index query)%n",
+                roof.weightBytes(1, roof.indexTopk) / 1e6, roof.denseBytes / 1e6, roof.headBytes / 1e6, roof.expertsPerToken, roof.experts,
+                roof.moeLayers * roof.expertsTouched(1) * roof.expertBytes / 1e6, (double) roof.layers * roof.indexQueryBytes / 1e6);
         out.println();
         out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline | GFLOP/s |");
         out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

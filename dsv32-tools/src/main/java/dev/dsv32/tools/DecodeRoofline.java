@@ -14,12 +14,17 @@ import com.fasterxml.jackson.databind.JsonNode;
  *   <li>KV cache, per token and layer: every cached indexer key (index_head_dim FP8 bytes + one f32 scale) and the
  *       min(L, index_topk) selected latent entries ((kv_lora_rank + qk_rope_head_dim) bf16), the demo's format.</li>
  * </ul>
+ * A token with at most index_topk causal keys (context L + 1 <= top-k) is not scored: its selection is every key, so the
+ * engine computes no index query for it (the indexer's {@code wq_b} and {@code weights_proj} are not read, nor its
+ * cached keys) and the bytes and FLOPs here leave them out ({@link #scored}).
  */
 final class DecodeRoofline {
     final long denseBytes, expertBytes, headBytes;
     final int moeLayers, experts, expertsPerToken, layers, hidden, indexDim, indexTopk, kvEntry;
     /** Weight elements one token multiplies (dense parts, attention with its indexer, head, k routed experts). */
     final long activeWeightElements;
+    /** The index query's weights per layer ({@code wq_b}, {@code weights_proj}): elements and bytes as stored. */
+    final long indexQueryElements, indexQueryBytes;
     private final int heads, indexHeads, qkDim, vDim, kvLora, ropeDim;
 
     DecodeRoofline(JsonNode c) {
@@ -38,9 +43,10 @@ final class DecodeRoofline {
         int inter = c.get("intermediate_size").asInt(), moeInter = c.get("moe_intermediate_size").asInt();
         hidden = h;
         moeLayers = layers - dense;
+        indexQueryBytes = fp8((long) ih * indexDim, qr) + (long) ih * h * 2;
+        indexQueryElements = (long) ih * indexDim * qr + (long) ih * h;
         long attn = fp8(qr, h) + fp8((long) nh * (dn + dr), qr) + fp8(kvr + dr, h) + fp8((long) nh * (dn + dv), kvr)
-                + fp8(h, (long) nh * dv) + fp8((long) ih * indexDim, qr) + fp8(indexDim, h) + (long) ih * h * 2
-                + 4L * (2L * h + qr + kvr + 2L * indexDim);
+                + fp8(h, (long) nh * dv) + indexQueryBytes + fp8(indexDim, h) + 4L * (2L * h + qr + kvr + 2L * indexDim);
         long moeFixed = (long) experts * h * 2 + experts * 4L + ffn((long) moeInter * shared, h);
         expertBytes = ffn(moeInter, h);
         headBytes = (long) v * h * 2;
@@ -59,34 +65,53 @@ final class DecodeRoofline {
                 + moeLayers * ((long) experts * h + (long) shared * expertEl + (long) expertsPerToken * expertEl) + (long) v * h;
     }
 
-    /** Bytes of one decode step with dense attention (no indexer scan: every cached latent is read). */
+    /** Whether the engine scores the indexer for a token at context {@code ctx}: it has ctx + 1 causal keys. */
+    boolean scored(int ctx) {
+        return ctx + 1 > indexTopk;
+    }
+
+    /** Weight bytes of one decode step of {@code batch} sequences (at context {@code ctx}: the index query or not). */
+    double weightBytes(int batch, int ctx) {
+        return denseBytes - (scored(ctx) ? 0 : (double) layers * indexQueryBytes)
+                + (double) moeLayers * expertsTouched(batch) * expertBytes + (long) batch * hidden * 2;
+    }
+
+    /** Bytes of one decode step with dense attention (no indexer: no index query, every cached latent read). */
     double stepBytesDense(int batch, int ctx) {
-        return denseBytes + (double) moeLayers * expertsTouched(batch) * expertBytes + (long) batch * hidden * 2
-                + (double) batch * layers * (long) ctx * kvEntry;
+        return weightBytes(batch, 0) + (double) batch * layers * (long) ctx * kvEntry;
     }
 
     /**
-     * FLOPs of a prefill of {@code n} tokens from an empty cache (2 per multiply-add): every token's matrix products
-     * over the active weights (last-token logits only: the head once), plus attention in the MHA form over its causal
-     * keys (QK and PV per head) and the indexer's scores (architecture.md §6.2, §7), summed over positions 0..n-1.
+     * FLOPs of a prefill of {@code n} tokens from an empty cache (2 per multiply-add), as the engine runs it: every
+     * token's matrix products over the active weights (last-token logits only: the head once; the index query only for
+     * the tokens past top-k, the scored ones), attention in the MHA form over each token's selected keys (all its
+     * causal keys up to top-k, then top-k; QK and PV per head) and the indexer's scores of each scored token over its
+     * causal keys (architecture.md §6.2, §7), summed over positions 0..n-1.
      */
     double prefillFlops(int n) {
         long headEl = (long) headBytes / 2;
-        double matmul = 2.0 * n * (activeWeightElements - headEl) + 2.0 * headEl;
-        double keys = (double) n * (n + 1) / 2; // causal (query, key) pairs
-        double attn = 2.0 * keys * layers * ((double) heads * (qkDim + vDim) + (double) indexHeads * indexDim);
+        long scoredRows = Math.max(0, n - indexTopk); // positions p >= top-k have p + 1 > top-k keys
+        double matmul = 2.0 * n * (activeWeightElements - headEl) + 2.0 * headEl
+                - 2.0 * (n - scoredRows) * layers * indexQueryElements;
+        double selected = n <= indexTopk ? (double) n * (n + 1) / 2
+                : (double) indexTopk * (indexTopk + 1) / 2 + (double) scoredRows * indexTopk; // (query, key) pairs
+        double scoredKeys = (double) n * (n + 1) / 2 - (double) (n - scoredRows) * (n - scoredRows + 1) / 2;
+        double attn = 2.0 * layers * (selected * heads * (qkDim + vDim) + scoredKeys * indexHeads * indexDim);
         return matmul + attn;
     }
 
     /**
      * FLOPs of one decode step of {@code batch} sequences at context {@code ctx} (2 per multiply-add, architecture.md
-     * §12): each token's matrix products over the active weights (head included; W_UK and W_UV absorbed), the absorbed
-     * attention over its min(ctx, index_topk) selected latents (scores over kv_lora_rank + qk_rope_head_dim columns,
-     * values over kv_lora_rank, per head) and the indexer's scores over every cached key.
+     * §12): each token's matrix products over the active weights (head included; W_UK and W_UV absorbed; the index
+     * query only when {@link #scored}), the absorbed attention over its min(ctx, index_topk) selected latents (scores
+     * over kv_lora_rank + qk_rope_head_dim columns, values over kv_lora_rank, per head) and, when scored, the indexer's
+     * scores over every cached key.
      */
     double decodeFlops(int batch, int ctx) {
-        double attn = (double) heads * Math.min(ctx, indexTopk) * (2.0 * kvLora + ropeDim) + (double) indexHeads * indexDim * ctx;
-        return batch * (2.0 * activeWeightElements + 2.0 * layers * attn);
+        boolean sc = scored(ctx);
+        double attn = (double) heads * Math.min(ctx, indexTopk) * (2.0 * kvLora + ropeDim) + (sc ? (double) indexHeads * indexDim * ctx : 0);
+        double weights = activeWeightElements - (sc ? 0 : (double) layers * indexQueryElements);
+        return batch * (2.0 * weights + 2.0 * layers * attn);
     }
 
     private static long fp8(long out, long in) {
@@ -102,15 +127,14 @@ final class DecodeRoofline {
         return experts * (1 - Math.pow(1 - (double) expertsPerToken / experts, batch));
     }
 
-    /** KV bytes one token reads at context {@code ctx}, all layers. */
+    /** KV bytes one token reads at context {@code ctx}, all layers (the indexer keys only when scored). */
     long kvBytes(int ctx) {
-        return (long) layers * ((long) ctx * (indexDim + 4) + (long) Math.min(ctx, indexTopk) * kvEntry);
+        return (long) layers * ((scored(ctx) ? (long) ctx * (indexDim + 4) : 0) + (long) Math.min(ctx, indexTopk) * kvEntry);
     }
 
     /** Bytes read by one decode step of {@code batch} sequences at context {@code ctx}. */
     double stepBytes(int batch, int ctx) {
-        return denseBytes + (double) moeLayers * expertsTouched(batch) * expertBytes + (long) batch * hidden * 2
-                + (double) batch * kvBytes(ctx);
+        return weightBytes(batch, ctx) + (double) batch * kvBytes(ctx);
     }
 
     /** The bandwidth bound in tokens/s for that step at {@code bytesPerSecond}. */

@@ -60,7 +60,8 @@ final class Report {
         f(b, "Batch 1. Dense attention is the engine with `DebugFlag.DENSE_ATTENTION` (every query attends to every cached "
                 + "key, no indexer scan); up to top-k = %d keys both compute the same logits. Roofline = triad bandwidth / "
                 + "bytes one step reads (FP8 weights + scales, k routed experts, bf16 head; KV: DSA every indexer key + "
-                + "top-k latents, dense every latent).%n%n", in.roof.indexTopk);
+                + "top-k latents, dense every latent; a token with at most top-k keys is not scored, so neither engine "
+                + "reads the index query weights or keys for it).%n%n", in.roof.indexTopk);
         f(b, "![decode vs context](%s)%n%n", ReportCharts.DECODE_VS_CONTEXT);
         f(b, "| context | DSA tok/s | DSA of roofline | dense tok/s | dense of roofline | DSA / dense |%n|---:|---:|---:|---:|---:|---:|%n");
         int crossover = -1;
@@ -110,8 +111,9 @@ final class Report {
 
         // prefill
         f(b, "## Prefill GFLOP/s vs the measured peak%n%n");
-        f(b, "FLOPs: 2 per multiply-add of the active weights for every token (head: last token only) plus the causal "
-                + "attention (QK and PV per head) and indexer scores.%n%n");
+        f(b, "FLOPs: 2 per multiply-add of the active weights for every token (head: last token only; index query: "
+                + "tokens past top-k only) plus the attention over each token's selected keys (QK and PV per head) and the "
+                + "indexer scores of the tokens past top-k.%n%n");
         f(b, "![prefill](%s)%n%n", ReportCharts.PREFILL);
         f(b, "| tokens | tok/s | GFLOP/s | of FMA peak |%s%n|---:|---:|---:|---:|%s%n",
                 in.isMini ? " llama.cpp tok/s | ratio | PyTorch bf16 tok/s | ratio |" : "", in.isMini ? "---:|---:|---:|---:|" : "");

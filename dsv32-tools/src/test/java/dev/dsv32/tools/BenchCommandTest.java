@@ -216,26 +216,41 @@ class BenchCommandTest {
     @Test
     void miniRooflineIsArchitectureMdNumbers() throws IOException {
         DecodeRoofline r = new DecodeRoofline(Json.MAPPER.readTree(SynthConfig.MINI.configJson()));
-        // architecture.md §17: "≈402 MB read/token (FP8 weights + scales, bf16 head)" at batch 1
-        assertEquals(402e6, r.stepBytes(1, 0), 4e6);
+        // architecture.md §17: "≈402 MB read/token (FP8 weights + scales, bf16 head)" at batch 1, a scored token
+        assertEquals(402e6, r.weightBytes(1, 512), 4e6);
+        assertEquals(402e6, r.stepBytes(1, 512) - r.kvBytes(512), 4e6);
+        // within top-k keys no index query: 8 layers of wq_b (64 x 128 x 384 FP8 + 64 x 3 block scales) and weights_proj (bf16)
+        assertEquals(8L * (64 * 128 * 384 + 64 * 3 * 4 + 64 * 1024 * 2), r.weightBytes(1, 512) - r.weightBytes(1, 511), 1e-3);
+        assertEquals(r.weightBytes(1, 0), r.stepBytes(1, 0), 1e-3);
+        assertTrue(r.scored(512) && !r.scored(511), "a token at context 511 has 512 keys: top-k, not scored");
         assertEquals(129280L * 1024 * 2, r.headBytes); // bf16 lm_head
         assertEquals(8.0, r.expertsTouched(1), 1e-9);
         assertTrue(r.expertsTouched(4) > 8 && r.expertsTouched(4) < 32);
-        // KV per token and layer at context 4096: 4096 indexer keys (132 B) + 512 selected latents (1152 B)
+        // KV per token and layer at context 4096: 4096 indexer keys (132 B) + 512 selected latents (1152 B); at 256 the
+        // latents only (not scored)
         assertEquals(8L * (4096 * 132 + 512 * 1152), r.kvBytes(4096));
+        assertEquals(8L * 256 * 1152, r.kvBytes(256));
     }
 
     @Test
     void denseStepBytesAndPrefillFlopsOnMini() throws IOException {
         DecodeRoofline r = new DecodeRoofline(Json.MAPPER.readTree(SynthConfig.MINI.configJson()));
-        // dense attention reads every latent and no indexer key: up to top-k (512) the same latents as DSA
-        assertEquals(r.stepBytes(1, 256) - 8.0 * 256 * 132, r.stepBytesDense(1, 256), 1e-3);
-        assertEquals(r.stepBytes(1, 4096) - 8.0 * 4096 * 132 + 8.0 * (4096 - 512) * 1152, r.stepBytesDense(1, 4096), 1e-3);
+        // dense attention reads every latent, no indexer key and no index query: below top-k (512) the same as DSA
+        assertEquals(r.stepBytes(1, 256), r.stepBytesDense(1, 256), 1e-3);
+        assertEquals(r.stepBytes(1, 4096) - 8.0 * 4096 * 132 + 8.0 * (4096 - 512) * 1152 - 8.0 * r.indexQueryBytes,
+                r.stepBytesDense(1, 4096), 1e-3);
         // one multiply per active weight element: FP8 bytes ~ elements, bf16 head 2 bytes each (within the scales)
-        assertEquals(r.stepBytes(1, 0) - r.headBytes / 2.0, r.activeWeightElements, 0.03 * r.stepBytes(1, 0));
-        // prefill: the head once (last token), linear in the weights, quadratic in attention
-        double one = r.prefillFlops(1), n512 = r.prefillFlops(512), n1024 = r.prefillFlops(1024);
-        assertTrue(one > 2.0 * r.activeWeightElements && one < 2.1 * r.activeWeightElements, one + "");
+        assertEquals(r.weightBytes(1, 512) - r.headBytes / 2.0, r.activeWeightElements, 0.03 * r.weightBytes(1, 512));
+        // prefill: the head once (last token), linear in the weights, quadratic in attention; no index query (64 x 128 x
+        // 384 + 64 x 1024 a layer) nor scores up to top-k
+        assertEquals(64L * 128 * 384 + 64 * 1024, r.indexQueryElements);
+        double query = 8.0 * r.indexQueryElements, attn1 = 2.0 * 8 * 16 * (192 + 128);  // one (query, key) pair
+        double one = r.prefillFlops(1), n512 = r.prefillFlops(512), n513 = r.prefillFlops(513), n1024 = r.prefillFlops(1024);
+        assertEquals(2.0 * (r.activeWeightElements - query) + attn1, one, 1);
+        assertEquals(512 * (one - attn1) - 511 * 2.0 * r.headBytes / 2 + attn1 * 512 * 513 / 2, n512, 1e-9 * n512);
+        // token 513 (position 512) is scored: its index query, top-k pairs of attention, 513 indexer scores
+        assertEquals(2.0 * (r.activeWeightElements - r.headBytes / 2) + attn1 * 512 + 2.0 * 8 * 64 * 128 * 513, n513 - n512,
+                1e-9 * n513);
         assertTrue(n1024 - 2 * n512 > 0, "attention makes prefill FLOPs superlinear");
         assertTrue(n512 < 512 * one, "the head runs for the last token only");
     }
@@ -246,7 +261,8 @@ class BenchCommandTest {
         // architecture.md §12: absorbed attention core 2·H·(576+512)·K over K = min(L, top-k) keys, indexer scores
         // 2·64·128·L, per layer; the weight products 2 per active element. mini: 8 layers, 16 heads, top-k 512.
         double weights = 2.0 * r.activeWeightElements;
-        assertEquals(weights + 8 * (2.0 * 16 * 1088 * 256 + 2.0 * 64 * 128 * 256), r.decodeFlops(1, 256), 1);
+        // context 256: not scored (257 keys <= top-k): no index query, no indexer scores
+        assertEquals(weights - 2.0 * 8 * r.indexQueryElements + 8 * (2.0 * 16 * 1088 * 256), r.decodeFlops(1, 256), 1);
         assertEquals(weights + 8 * (2.0 * 16 * 1088 * 512 + 2.0 * 64 * 128 * 4096), r.decodeFlops(1, 4096), 1);
         // past top-k only the indexer grows; a batch multiplies everything (each sequence its own tokens)
         assertEquals(8 * 2.0 * 64 * 128 * 3072, r.decodeFlops(1, 4096) - r.decodeFlops(1, 1024), 1);
