@@ -201,7 +201,12 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         //   3. per (entry, head), the softmax;
         //   4. per (entry, block of latent columns), o_lat of all heads (kernels::mla_values);
         //   5. per group of heads, o = W_UV o_lat for every entry (kernels::linear_rows).
-        // Every value is computed the same way whatever the split or thread count (attention.h).
+        // Every value is computed the same way whatever the split or thread count (attention.h). Steps 2-4 split their
+        // items (in entry order) statically: a thread then scores and sums the same entries' rows, which stay in its L2
+        // (at batch 4, entries 0-1 on one core, 2-3 on the other). With a dynamic schedule the values read many rows the
+        // other core had scored (the values step at batch 4: 1.0-1.2 ms, against 0.7-0.8); batch-4 fp8 steps of
+        // 24.5-26.5 ms against 24.5-24.9 (bench_decode, five pairs), f32 35-38 against 34-35.5, batch 1 unchanged. A
+        // static split does not absorb a preempted thread; measured, it still won. Steps 1 and 5 stay dynamic.
         const kernels::WeightMat wkv_b = R.wkv_b.mat();
         const int nd = int(dec.size());
         // The selected rows: f32, or packed bf16 in fp8 numerics (read by the *_bf16 kernels, the same bits).
@@ -274,7 +279,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     }
                 });
 #if defined(_OPENMP)
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
 #endif
             for (size_t it = 0; it < score_items.size(); ++it) {
                 const int i = score_items[it].first, t0 = score_items[it].second, n = std::min(KEYS, ns(i) - t0);
@@ -288,7 +293,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                                         pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)));
             }
 #if defined(_OPENMP)
-#pragma omp for schedule(dynamic, 4)
+#pragma omp for schedule(static)
 #endif
             for (int ih = 0; ih < nd * H; ++ih) {
                 const int i = ih / H, h = ih % H;
@@ -297,7 +302,7 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 if (fp8_) kernels::pack_bf16(pbuf + at, ns(i), p16 + at);
             }
 #if defined(_OPENMP)
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
 #endif
             for (size_t it = 0; it < value_items.size(); ++it) {
                 const int i = value_items[it].first, c0 = value_items[it].second;
