@@ -9,6 +9,7 @@
 #include "dsv32/config.h"
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
+#include "kernels/panels.h"
 #include "model/model.h"
 #include "test_util.h"
 
@@ -1091,6 +1092,84 @@ static void test_attention_kernels() {
     CHECK(paths_run >= 1);
 }
 
+// The row-panel head GEMV (kernels/panels.h): packing from a strided BF16 view with a partial last panel, the AVX-512
+// kernels bitwise against the scalar reference (f32 x: one fma chain per output; bf16 x: VDPBF16PS's arithmetic),
+// every row of y bitwise the same for any M and thread count, and the values those of kernels::linear on the stored
+// matrix to f32 rounding. On a CPU without AVX-512 only the reference runs (against kernels::linear).
+static void test_linear_panels() {
+    std::mt19937 rng(57);
+    std::normal_distribution<float> nd;
+    const kernels::KernelPath saved = kernels::kernel_path();
+    // N, K, and the stored row stride (0: contiguous): 200 rows = three panels and one of 8; K 96 not a multiple of
+    // 64; a view of columns [32, 32 + 160) of a 256-column matrix.
+    const int shapes[][3] = {{200, 96, 0}, {64, 1024, 0}, {130, 160, 256}, {7, 2, 0}};
+    const int batch_sizes[] = {1, 2, 3, 4, 5, 8, 9};
+    int simd_runs = 0;
+    for (const auto& sh : shapes) {
+        const int N = sh[0], K = sh[1], ld = sh[2], Mmax = 9;
+        const int stride = ld > 0 ? ld : K, off = ld > 0 ? 32 : 0;
+        std::vector<uint16_t> store(size_t(N) * stride);
+        for (auto& b : store) b = kernels::f32_to_bf16(nd(rng));
+        kernels::WeightMat W;
+        W.type = kernels::WType::BF16;
+        W.out = N;
+        W.in = K;
+        W.ld = ld;
+        W.data = store.data() + off;
+        CHECK(kernels::panels_layout_ok(W));
+        const kernels::Bf16Panels P = kernels::pack_panels(W, 2);
+        CHECK(P.out == N && P.in == K && P.panels() == (N + 63) / 64);
+        std::vector<float> x(size_t(Mmax) * K), xb(size_t(Mmax) * K);
+        for (auto& v : x) v = nd(rng);
+        for (size_t i = 0; i < xb.size(); ++i) xb[i] = kernels::bf16_to_f32(kernels::f32_to_bf16(x[i]));
+        for (int bf : {0, 1}) {
+            const std::vector<float>& xv = bf ? xb : x;
+            const kernels::XValues kind = bf ? kernels::XValues::Bf16 : kernels::XValues::F32;
+            for (kernels::KernelPath path : {kernels::KernelPath::Scalar, kernels::KernelPath::Avx512}) {
+                if (!kernels::set_kernel_path(path)) continue;
+                const bool dot = bf && path == kernels::KernelPath::Avx512 && kernels::bf16_dot_enabled();
+                std::vector<float> ref(size_t(Mmax) * N), stored(size_t(Mmax) * N);
+                kernels::linear_panels_scalar(xv.data(), P, ref.data(), Mmax, 0, P.panels(), dot);
+                kernels::linear(xv.data(), W, stored.data(), Mmax, 1, kind);
+                double err = 0, mag = 1e-30;
+                for (size_t i = 0; i < ref.size(); ++i) {
+                    err = std::max(err, std::fabs(double(ref[i]) - stored[i]));
+                    mag = std::max(mag, std::fabs(double(stored[i])));
+                }
+                CHECK_MSG(err <= 1e-6 * mag * std::sqrt(double(K)), "panels N%d K%d bf%d: %g off kernels::linear (max %g)", N, K, bf, err, mag);
+                simd_runs += path == kernels::KernelPath::Avx512;
+                for (int M : batch_sizes)
+                    for (int threads : {1, 2}) {
+                        std::vector<float> y(size_t(M) * N, NAN);
+                        kernels::linear_panels(xv.data(), P, y.data(), M, threads, kind);
+                        size_t diff = 0;
+                        for (size_t i = 0; i < y.size(); ++i) diff += std::memcmp(&y[i], &ref[i], 4) != 0;
+                        CHECK_MSG(diff == 0, "panels %s N%d K%d bf%d: M = %d, %d threads: %zu of %zu values off the reference",
+                                  kernels::kernel_path_name(path), N, K, bf, M, threads, diff, y.size());
+                    }
+            }
+        }
+    }
+    kernels::set_kernel_path(saved);
+    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512)) CHECK(simd_runs == 8);
+    // What cannot be packed: an odd column count, a non-BF16 matrix.
+    kernels::WeightMat odd;
+    odd.type = kernels::WType::BF16;
+    odd.out = 4;
+    odd.in = 3;
+    CHECK(!kernels::panels_layout_ok(odd));
+    bool threw = false;
+    try {
+        kernels::pack_panels(odd, 1);
+    } catch (const std::invalid_argument& e) {
+        threw = std::string(e.what()).find("even number of columns") != std::string::npos;
+    }
+    CHECK(threw);
+    odd.in = 4;
+    odd.type = kernels::WType::F32;
+    CHECK(!kernels::panels_layout_ok(odd));
+}
+
 int main() {
     test_e4m3();
     test_bf16_f16();
@@ -1101,6 +1180,7 @@ int main() {
     test_linear_paths();
     test_linear_batch_invariance();
     test_linear_bf16_dot();
+    test_linear_panels();
     test_fp8_numerics_paths();
     test_fp8_primitives();
     test_dot_axpy_paths();

@@ -15,6 +15,7 @@
 
 #include "dsv32/config.h"
 #include "kernels/kernels.h"
+#include "kernels/panels.h"
 #include "parallel/cpu_collective.h"
 #include "model/kv_cache.h"
 
@@ -230,6 +231,9 @@ private:
     // Shards the weights for mp ranks (unless ranks_ came from a converted checkpoint) and starts the rank threads
     // (model/ranks.cpp).
     void init_ranks(int mp, const Progress& progress);
+    // The head's logits y [S, head.out] for S rows of x on this rank: from head_panels_ on the AVX-512 path, else
+    // kernels::linear on the head as stored (model/ranks.cpp).
+    void head_linear(const float* x, int S, float* y, kernels::XValues xv) const;
     // Model parallelism: sum a partial result over the ranks (no-op at mp == 1), and wait for all ranks.
     void all_reduce(float* x, size_t n) const;
     void rank_barrier() const;
@@ -257,6 +261,9 @@ private:
     int mp_ = 1;
     std::vector<RankWeights> ranks_;           // views into w_, one per rank
     std::vector<RankCtx> rank_ctx_;            // one per rank
+    // Per rank: its BF16 head repacked in row panels (kernels/panels.h) when the CPU has the AVX-512 path, for the
+    // batched decode's head GEMV; empty otherwise (or with DSV32_HEAD_PANELS=0). Owns its copy: +2 bytes per weight.
+    std::vector<kernels::Bf16Panels> head_panels_;
     std::unique_ptr<CpuCollective> coll_;      // mp > 1
     std::unique_ptr<RankGroup> group_;         // mp > 1: the rank threads
     float softmax_scale_;

@@ -102,7 +102,7 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
     // fp8 numerics: xn holds bf16 values (the demo's head input), so the bf16 head may take the dot-product kernels.
     const kernels::XValues head_x = fp8_ ? kernels::XValues::Bf16 : kernels::XValues::F32;
     if (rk.mp == 1) {
-        kernels::linear(xn.data(), R.head.mat(), logits, S, threads(), head_x);
+        head_linear(xn.data(), S, logits, head_x);
         return;
     }
     // Vocab-parallel head (§5 step 5, §9): each rank computes its vocab slice, all_gather concatenates the slices in
@@ -114,7 +114,7 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
         const int n = std::min(chunk, S - s0);
         part.resize(size_t(n) * Vl);
         all.resize(size_t(n) * V);
-        kernels::linear(xn.data() + size_t(s0) * D, R.head.mat(), part.data(), n, threads(), head_x);
+        head_linear(xn.data() + size_t(s0) * D, n, part.data(), head_x);
         rk.coll->all_gather(rk.rank, part.data(), all.data(), part.size());
         if (!logits) continue;
         for (int r = 0; r < rk.mp; ++r)
