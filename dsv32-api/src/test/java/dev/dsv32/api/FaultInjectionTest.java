@@ -129,11 +129,16 @@ class FaultInjectionTest {
 
     @Test
     void kvExhaustionStopsTheNewestRequestAndTheOthersFinish() throws Exception {
-        // 10 blocks of 16 tokens: two requests that each grow to ~95 tokens (6 blocks) cannot both fit.
+        // 10 blocks of 16 tokens: two requests that each grow to ~95 tokens (6 blocks) cannot both fit. The first waits
+        // at its first token until the second is submitted (FirstTokenGate), so the two grow together and the newer one
+        // meets the full cache (after a fixed 50 ms sleep, a fast engine had finished the first's 90 tokens first).
         try (Model m = Model.builder().engine(new NativeEngine(tinyNative(4, 160), 4)).build()) {
-            CompletableFuture<GenerateResult> first = m.generateAsync(greedy("One", 90));
-            Thread.sleep(50);
+            FirstTokenGate gate = new FirstTokenGate();
+            GenerateRequest gated =
+                    GenerateRequest.builder().messages(Message.user("One")).greedy().maxTokens(90).ignoreEos(true).logitsListener(gate).build();
+            CompletableFuture<GenerateResult> first = m.generateAsync(gated);
             CompletableFuture<GenerateResult> second = m.generateAsync(greedy("Two", 90));
+            gate.open();
             List<Throwable> errors = new ArrayList<>();
             int finished = 0;
             for (CompletableFuture<GenerateResult> f : List.of(first, second)) {

@@ -53,23 +53,14 @@ class SchedulerTest {
             GenerateRequest req = GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36).build();
             int promptTokens = TOK.encode(ChatEncoder.builder().thinkingMode(ThinkingMode.CHAT).build().encode(req.messages())).length;
             assertTrue(promptTokens + 36 <= 64 && 2 * (promptTokens + 36) > 64, "prompt " + promptTokens);
-            // The first request's first token waits (on the engine thread) until the second is submitted, so the two
-            // overlap whatever the timing: otherwise a fast engine could finish the first before the second arrives.
-            java.util.concurrent.CountDownLatch submitted = new java.util.concurrent.CountDownLatch(1);
-            GenerateRequest gated = GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36)
-                    .logitsListener((step, logits, offset, vocab) -> {
-                        if (step == 0) {
-                            try {
-                                submitted.await(10, TimeUnit.SECONDS);
-                            } catch (InterruptedException ie) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }
-                    })
-                    .build();
+            // The first request's first token waits until the second is submitted (FirstTokenGate): the two overlap
+            // whatever the timing.
+            FirstTokenGate gate = new FirstTokenGate();
+            GenerateRequest gated =
+                    GenerateRequest.builder().messages(Message.user("go")).thinking(false).maxTokens(36).logitsListener(gate).build();
             CompletableFuture<GenerateResult> first = model.generateAsync(gated);
             CompletableFuture<GenerateResult> second = model.generateAsync(req);
-            submitted.countDown();
+            gate.open();
             assertEquals(FinishReason.LENGTH, first.get(10, TimeUnit.SECONDS).finishReason());
             ExecutionException e = assertThrows(ExecutionException.class, () -> second.get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof CapacityException && e.getCause().getMessage().contains("the KV cache is full"), e.getCause().toString());
