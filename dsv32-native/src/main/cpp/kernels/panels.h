@@ -1,10 +1,10 @@
 // panels.h: a BF16 weight matrix repacked in row panels, for the decode GEMVs of a batch (kernels::linear_panels).
 //
-// Why: in W's own row-major layout a small-batch GEMV reads every x vector once per row of W. At batch 4 the bf16 head
-// (129280 x 1024 on mini) then spends more time on those L1 loads than on streaming W: 8.5 ms a step against 5.8 at
-// batch 1 on the 2-vCPU EPYC (perf, fp8 numerics), 12.3 ms in f32. In a panel, 16 rows sit in the lanes of one
-// vector, so one broadcast of x serves 16 rows (64 with the panel's four vectors) and the matrix is one sequential
-// stream: the batch-4 head runs at the memory speed of batch 1.
+// Why: in W's own row-major layout a small-batch GEMV reads every x vector once per row of W, and at batch 4 the bf16
+// head (129280 x 1024 on mini) spends more time on those loads than on streaming W. In a panel, 16 rows sit in the
+// lanes of one vector, so one broadcast of x serves 16 rows (64 with the panel's four vectors) and the matrix is one
+// sequential stream. On the 2-vCPU EPYC, 2 threads, the head alone at M = 4: f32 11.8 -> 5.6 ms, bf16 x 6.8-7.0 -> 5.0
+// (the speed of M = 1); at M = 1 the same or faster.
 //
 // Layout (64-row panels, column pairs interleaved): dword data[((p * in / 2) + q) * 64 + v * 16 + r] holds row
 // n = 64 p + 16 v + r, columns 2q (low half) and 2q + 1 (high half), as bf16 bits; rows past `out` are zero.

@@ -13,6 +13,7 @@
 // computed identically, and a barrier makes them visible before anyone reads them (mla.cpp, indexer.cpp).
 #include <algorithm>
 #include <cstdlib>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -55,17 +56,23 @@ void Model::init_ranks(int mp, const Progress& progress) {
         c.coll = coll_.get();
         c.w = &ranks_[size_t(r)];
     }
-    // The head in row panels (kernels/panels.h): in its stored layout a decode batch re-reads x for every row of W, and
-    // at batch 4 the 129280-row head of mini took 8.5 ms a step against 5.8 at batch 1 (fp8 numerics, 12.3 in f32);
-    // from panels it streams at the speed of batch 1. Packed once here; the stored head stays for the other kernel
-    // paths (DSV32_KERNELS) and is no longer read on this one.
+    // The head in row panels (kernels/panels.h): in its stored layout a decode batch re-reads x for every row of W (mini's
+    // f32 batch-4 decode step: 34.4-37.0 -> 29.3-29.8 ms with the panels). Packed once here; the stored head stays for
+    // the other kernel paths (DSV32_KERNELS) and is no longer read on this one.
     head_panels_.clear();
     head_panels_.resize(size_t(mp));
     const char* env = std::getenv("DSV32_HEAD_PANELS");
     if (kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0"))
         for (int r = 0; r < mp; ++r) {
             const kernels::WeightMat h = ranks_[size_t(r)].head.mat();
-            if (kernels::panels_layout_ok(h)) head_panels_[size_t(r)] = kernels::pack_panels(h, n_threads_);
+            if (!kernels::panels_layout_ok(h)) continue;
+            try {
+                head_panels_[size_t(r)] = kernels::pack_panels(h, n_threads_);
+            } catch (const std::bad_alloc&) {  // no room for the copy: the stored head serves, slower at batch > 1
+                head_panels_.clear();
+                head_panels_.resize(size_t(mp));
+                break;
+            }
         }
 }
 
