@@ -339,11 +339,13 @@ bool bf16_dot_layout_ok(const WeightMat& w) {
 bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out) {
     const __m512i low = _mm512_set1_epi32(0xFFFF);
     __m512i bad = _mm512_setzero_si512();
-    if (wt == WType::BF16) {  // natural order
-        for (size_t i = 0; i < size_t(M) * size_t(K); i += 16) {
-            const __m512i v = _mm512_castps_si512(_mm512_loadu_ps(x + i));
+    if (wt == WType::BF16) {  // natural order (also the bf16 pairs of the row-panel GEMV, panels.h); any M * K
+        const size_t n = size_t(M) * size_t(K);
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+            const __m512i v = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, x + i));
             bad = _mm512_or_si512(bad, _mm512_and_si512(v, low));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16)));
+            _mm256_mask_storeu_epi16(out + i, m, _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16)));
         }
         return _mm512_test_epi32_mask(bad, bad) == 0;
     }

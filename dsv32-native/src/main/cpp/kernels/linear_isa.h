@@ -22,11 +22,11 @@ inline size_t linear_scratch_floats(int in) {
 #if defined(DSV32_X86_KERNELS)
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
 void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch);
-// The AVX512-BF16 kernels (linear_avx512bf16.cpp) for an x of bf16 values. pack_x_bf16 writes x [M, K] (K % 64 == 0)
-// as bf16 bits (out: M * K) in the column order of the kernel for weights of type wt (FP8: permuted per 64 columns;
-// BF16: natural), and returns false when some value is not a bf16 (its low 16 bits not zero). linear_rows_bf16dot
-// computes rows [n0, n1) of y from that packing, for weights that bf16_dot_layout_ok (FP8 with K % 128 == 0, BF16
-// with K % 64 == 0).
+// The AVX512-BF16 kernels (linear_avx512bf16.cpp) for an x of bf16 values. pack_x_bf16 writes x [M, K] as bf16 bits
+// (out: M * K) in the column order of the kernel for weights of type wt (FP8, K % 64 == 0: permuted per 64 columns;
+// BF16, any K: natural, which is also the bf16 pairs of the row-panel GEMV, panels.h), and returns false when some
+// value is not a bf16 (its low 16 bits not zero). linear_rows_bf16dot computes rows [n0, n1) of y from that packing,
+// for weights that bf16_dot_layout_ok (FP8 with K % 128 == 0, BF16 with K % 64 == 0).
 bool bf16_dot_layout_ok(const WeightMat& w);
 bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);

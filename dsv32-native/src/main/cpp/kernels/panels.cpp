@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "kernels/aligned_scratch.h"
+#include "kernels/linear_isa.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -102,23 +103,6 @@ void linear_panels_scalar(const float* x, const Bf16Panels& w, float* y, int M, 
     }
 }
 
-namespace {
-
-// x [M, K] as bf16 pairs (panels.h); false when some value is not a bf16 (low 16 bits set).
-bool pack_x_pairs(const float* x, int M, int K, uint32_t* out) {
-    uint32_t bad = 0;
-    for (size_t i = 0; i < size_t(M) * size_t(K); i += 2) {
-        uint32_t e, o;
-        std::memcpy(&e, x + i, 4);
-        std::memcpy(&o, x + i + 1, 4);
-        bad |= (e | o) & 0xFFFFu;
-        out[i / 2] = (e >> 16) | (o & 0xFFFF0000u);
-    }
-    return bad == 0;
-}
-
-}  // namespace
-
 void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_threads, XValues xv) {
     if (w.empty() || M <= 0) return;
     const int P = w.panels();
@@ -135,7 +119,7 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
         kind = Kind::F32;
         if (xv == XValues::Bf16 && bf16_dot_enabled()) {
             uint32_t* buf = aligned_scratch(xpairs, size_t(M) * size_t(w.in / 2));
-            if (pack_x_pairs(x, M, w.in, buf)) {
+            if (pack_x_bf16(x, M, w.in, WType::BF16, reinterpret_cast<uint16_t*>(buf))) {  // natural order = the pairs
                 kind = Kind::Dot;
                 xp = buf;
             }
