@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "checkpoint/json.h"
+#include "checkpoint/safetensors.h"
 #include "dsv32/dsv32.h"
 #include "test_util.h"
 
@@ -86,6 +89,20 @@ int main(int argc, char** argv) {
         dsv32_model* m = nullptr;
         CHECK_MSG(dsv32_model_open(dir.c_str(), nullptr, &m) == DSV32_OK, "%s", dsv32_last_error());
         dsv32_model_close(m);
+    }
+    // SafetensorsSet::release (the stored head after it is copied into row panels): a range inside a mapped file is
+    // dropped and reads back the same bytes from the file; a range past the file or outside every mapping is refused.
+    {
+        dsv32::SafetensorsSet set(g_good);
+        const dsv32::TensorInfo* t = set.find("lm_head.weight");
+        CHECK(t != nullptr);
+        if (t) {
+            const std::vector<uint8_t> before(t->data, t->data + t->nbytes);
+            CHECK(set.release(t->data, t->nbytes));
+            CHECK(std::memcmp(before.data(), t->data, t->nbytes) == 0);
+            CHECK(!set.release(t->file->data(), t->file->size() + 1));
+            CHECK(!set.release(before.data(), before.size()));
+        }
     }
     // Extra tensors (an MTP layer model.layers.{num_hidden_layers}.*) are ignored; an index.json with shards is read.
     {

@@ -66,6 +66,18 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd);
 }
 
+bool SafetensorsSet::release(const void* p, size_t n) const {
+    const uint8_t* b = static_cast<const uint8_t*>(p);
+    for (const auto& f : files_) {
+        if (b < f->data() || n > f->size() || size_t(b - f->data()) > f->size() - n) continue;
+        const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+        const uintptr_t lo = (uintptr_t(b) + page - 1) / page * page, hi = (uintptr_t(b) + n) / page * page;
+        if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);  // advice: a failure only keeps the pages
+        return true;
+    }
+    return false;
+}
+
 MappedFile::~MappedFile() {
     if (data_) munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -56,6 +56,10 @@ public:
     static std::shared_ptr<const SafetensorsSet> open_file(const std::string& path);
     const TensorInfo* find(const std::string& name) const;
     const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
+    // Bytes [p, p + n) no longer needed in memory, if they lie inside one of the mapped files: their whole pages are
+    // dropped from the process (the mapping is private and read-only, so a later read faults them back in from the
+    // file). Returns whether the range was found. For a tensor the engine has copied (the head in row panels).
+    bool release(const void* p, size_t n) const;
 
 private:
     SafetensorsSet() = default;
