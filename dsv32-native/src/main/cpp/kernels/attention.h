@@ -62,8 +62,8 @@ void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint
 // The fp8 numerics' decode attention (model/mla.cpp), every operand a bf16: the query (q_lat [nh][kvr], q_pe [nh][dr])
 // and the probabilities (p [nh][pstride], entries 0..nkeys-1 of each row) packed bf16 too, as the demo rounds them
 // (architecture.md §6.5; the softmax itself stays f32). Exact products, f32 sums: on a CPU with AVX512-BF16
-// (bf16_dot_enabled()) as VDPBF16PS dot products, two columns (scores) or two keys (values) a step
-// (attention_avx512bf16.cpp), so not the bits of the f32 kernels; elsewhere the f32 kernels on the widened values.
+// (bf16_dot_enabled()) as VDPBF16PS dot products, each score one chain over the column pairs, two keys a step in the
+// values (attention_avx512bf16.cpp), so not the bits of the f32 kernels; elsewhere the f32 kernels on the widened values.
 // Either way every element is computed the same whatever the split over keys, columns or heads.
 void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                       const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
