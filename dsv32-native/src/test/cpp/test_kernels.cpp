@@ -1096,6 +1096,21 @@ static void test_attention_kernels() {
                         bad += (n >= 130 && n < 200) ? v != yl[size_t(m) * N + n] : v != -7.0f;
                     }
                 CHECK_MSG(bad == 0, "%s linear_rows type %d: %zu values wrong", pn, type, bad);
+                // x of bf16 values (XValues::Bf16): linear's bits with the same claim on the band's columns, the rest
+                // untouched; bands from a 128-row block (their own matrix on the dot path) and from inside one.
+                for (auto& v : x) v = kernels::bf16_to_f32(kernels::f32_to_bf16(v));
+                kernels::linear(x.data(), W, yl.data(), M, 1, kernels::XValues::Bf16);
+                for (const auto& band : {std::array<int, 2>{128, 256}, std::array<int, 2>{130, 200}}) {
+                    std::fill(yr.begin(), yr.end(), -7.0f);
+                    kernels::linear_rows(x.data(), W, yr.data(), M, band[0], band[1], kernels::XValues::Bf16);
+                    bad = 0;
+                    for (int m = 0; m < M; ++m)
+                        for (int n = 0; n < N; ++n) {
+                            const float v = yr[size_t(m) * N + n];
+                            bad += (n >= band[0] && n < band[1]) ? v != yl[size_t(m) * N + n] : v != -7.0f;
+                        }
+                    CHECK_MSG(bad == 0, "%s linear_rows bf16 x type %d K %d rows %d..%d: %zu values wrong", pn, type, K, band[0], band[1], bad);
+                }
             }
         }
     }

@@ -289,10 +289,30 @@ void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y,
     linear_t_rows_scalar(x, w, r0, r1, y, M);
 }
 
-void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1) {
+void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, XValues xv) {
+    (void)xv;  // the dot-product kernels are x86 only
     const KernelPath path = kernel_path();
     if (path == KernelPath::Scalar) return linear_rows_scalar(x, w, y, M, n0, n1);
 #if defined(DSV32_X86_KERNELS)
+    if (xv == XValues::Bf16 && path == KernelPath::Avx512 && bf16_dot_enabled() && bf16_dot_layout_ok(w)) {
+        thread_local std::vector<uint16_t> xb;
+        uint16_t* xp = aligned_scratch(xb, size_t(M) * size_t(w.in));
+        if (pack_x_bf16(x, M, w.in, w.type, xp)) {
+            // The band as a matrix of its own where its scales allow (FP8: from a 128-row block on): the kernels then
+            // request rows ahead only up to its end, not the rows after it that this call does not read (in wkv_b, the
+            // next head's W_UK under each W_UV band). Its rows' results go to their columns of y.
+            if (w.type == WType::FP8 && n0 % 128 != 0) return linear_rows_bf16dot(xp, w, y, M, n0, n1);
+            WeightMat band = w;
+            band.out = n1 - n0;
+            band.data = static_cast<const uint8_t*>(w.data) + size_t(n0) * w.stride() * (w.type == WType::FP8 ? 1 : 2);
+            if (w.type == WType::FP8) band.scale = w.scale + size_t(n0 / 128) * size_t(w.scale_cols);
+            thread_local std::vector<float> yb;
+            float* yp = aligned_scratch(yb, size_t(M) * size_t(band.out));
+            linear_rows_bf16dot(xp, band, yp, M, 0, band.out);
+            for (int m = 0; m < M; ++m) std::copy_n(yp + size_t(m) * size_t(band.out), band.out, y + size_t(m) * size_t(w.out) + size_t(n0));
+            return;
+        }
+    }
     thread_local std::vector<float> scratch;
     float* sp = aligned_scratch(scratch, linear_scratch_floats(w.in));
     if (path == KernelPath::Avx512) return linear_rows_avx512(x, w, y, M, n0, n1, sp);

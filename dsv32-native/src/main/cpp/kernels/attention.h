@@ -96,8 +96,10 @@ void mha_rows_prefix(const float* const* q, int nq, int dn, int dr, int dv, cons
 void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
 void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
 
-// Rows [n0, n1) of linear (y [M][w.out]: only those columns written) on the active path, single-threaded.
-void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1);
+// Rows [n0, n1) of linear (y [M][w.out]: only those columns written) on the active path, single-threaded. With
+// XValues::Bf16 (x holds bf16 values; checked as it is packed) the AVX512-BF16 kernels of linear take it where
+// linear's dispatch would: the bits of linear(x, w, y, M, n, XValues::Bf16) on those columns.
+void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, XValues xv = XValues::F32);
 
 #if defined(DSV32_X86_KERNELS)
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,

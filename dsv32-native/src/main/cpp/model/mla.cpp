@@ -326,8 +326,11 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     float* yg = workspace(WorkSlot::MlaDecOut, size_t(nd) * wkv_b.out);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(olat + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
+                        // fp8 numerics: o_lat is bf16, as the demo's P . V einsum leaves it (§6.5), so W_UV takes the
+                        // dot-product kernels of the FP8 linear.
+                        if (fp8_) bf16(og, size_t(nd) * size_t(kvr));
                         const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
-                        kernels::linear_rows(og, wkv_b, yg, nd, wuv, wuv + dv);
+                        kernels::linear_rows(og, wkv_b, yg, nd, wuv, wuv + dv, fp8_ ? kernels::XValues::Bf16 : kernels::XValues::F32);
                         for (int i = 0; i < nd; ++i)
                             std::copy_n(yg + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(row_of(i)) * H + h) * dv);
                     }
