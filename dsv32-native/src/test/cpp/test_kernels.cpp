@@ -9,6 +9,7 @@
 #include "dsv32/config.h"
 #include "kernels/attention.h"
 #include "kernels/kernels.h"
+#include "kernels/pair_tiles.h"
 #include "kernels/panels.h"
 #include "model/model.h"
 #include "test_util.h"
@@ -1118,6 +1119,71 @@ static void test_attention_kernels() {
     CHECK(paths_run >= 1);
 }
 
+// The FP8 pair tiles (kernels/pair_tiles.h) of the absorbed decode's W_UK^T q_nope: which bands can be tiled; the
+// scalar reference against a double oracle on the matrix's own rows; the AVX512-BF16 kernel, where the CPU has it,
+// bitwise the reference and each row of x alone the bits it gets among M; an x value that is not a bf16 refused with
+// nothing written.
+static void test_pair_tiles() {
+    std::mt19937 rng(29);
+    std::normal_distribution<float> nd;
+    struct Shape {
+        int n, k, first, stride, bands, rows;
+    };
+    // mini's wkv_b: 3 heads of 128 + 128 rows, W_UK the first 128 of each (every 256), 512 columns; an odd band (37
+    // rows every 40 from row 3, inside one 128-row block) over 192 columns.
+    int kernel_runs = 0;
+    for (const Shape& sh : {Shape{768, 512, 0, 256, 3, 128}, Shape{128, 192, 3, 40, 3, 37}}) {
+        const RandomWeights rw(sh.n, sh.k, rng);
+        const kernels::WeightMat W = rw.mat(2);
+        CHECK(kernels::pair_tiles_ok(W, sh.first, sh.stride, sh.bands, sh.rows));
+        const kernels::Fp8PairTiles t = kernels::pack_pair_tiles(W, sh.first, sh.stride, sh.bands, sh.rows);
+        const int M = 5, R = sh.rows, K = sh.k;
+        std::vector<float> x(size_t(M) * R), ys(size_t(M) * K, NAN), yk(size_t(M) * K, NAN), y1(size_t(K), NAN), row(static_cast<size_t>(K));
+        for (auto& v : x) v = kernels::bf16_to_f32(kernels::f32_to_bf16(nd(rng)));
+        for (int b = 0; b < sh.bands; ++b) {
+            CHECK(kernels::linear_t_tiles_scalar(x.data(), t, b, ys.data(), M));
+            double err = 0;
+            for (int m = 0; m < M; ++m)
+                for (int c = 0; c < K; ++c) {
+                    double ref = 0, mag = 0;
+                    for (int r = 0; r < R; ++r) {
+                        kernels::dequant_row(W, sh.first + b * sh.stride + r, c, 1, row.data());
+                        ref += double(x[size_t(m) * R + r]) * row[0];
+                        mag += std::fabs(double(x[size_t(m) * R + r]) * row[0]);
+                    }
+                    if (std::isfinite(ref)) err = std::max(err, std::fabs(ref - ys[size_t(m) * K + c]) / (1e-3 + mag));
+                }
+            CHECK_MSG(err < 1e-5, "pair tiles %dx%d band %d: reference error %g", sh.n, sh.k, b, err);
+            if (!kernels::linear_t_tiles(x.data(), t, b, yk.data(), M)) continue;  // no AVX512-BF16 here
+            ++kernel_runs;
+            CHECK_MSG(std::memcmp(yk.data(), ys.data(), 4 * yk.size()) == 0, "pair tiles %dx%d band %d: kernel not the reference's bits", sh.n, sh.k, b);
+            for (const int m : {0, M - 1}) {
+                CHECK(kernels::linear_t_tiles(x.data() + size_t(m) * R, t, b, y1.data(), 1));
+                CHECK_MSG(std::memcmp(y1.data(), ys.data() + size_t(m) * K, 4 * size_t(K)) == 0, "pair tiles band %d: row %d alone differs", b, m);
+            }
+        }
+        x[3] = 1.0f + 1.0f / 1024;  // not a bf16
+        std::fill(yk.begin(), yk.end(), -7.0f);
+        CHECK(!kernels::linear_t_tiles(x.data(), t, 0, yk.data(), M));
+        CHECK(!kernels::linear_t_tiles_scalar(x.data(), t, 0, yk.data(), M));
+        CHECK(std::all_of(yk.begin(), yk.end(), [](float v) { return v == -7.0f; }));
+    }
+    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_enabled()) CHECK(kernel_runs == 6);
+    // Bands that cannot be tiled: across a 128-row block, past the matrix, a BF16 matrix, columns not a multiple of 64.
+    const RandomWeights rw(300, 256, rng), rk(128, 96, rng);
+    CHECK(!kernels::pair_tiles_ok(rw.mat(2), 100, 128, 1, 40));
+    CHECK(!kernels::pair_tiles_ok(rw.mat(2), 256, 64, 2, 40));
+    CHECK(!kernels::pair_tiles_ok(rw.mat(1), 0, 128, 2, 128));
+    CHECK(!kernels::pair_tiles_ok(rk.mat(2), 0, 64, 2, 64));
+    bool threw = false;
+    try {
+        kernels::pack_pair_tiles(rw.mat(2), 100, 128, 1, 40);
+    } catch (const std::invalid_argument&) {
+        threw = true;
+    }
+    CHECK(threw);
+}
+
 // The row-panel head GEMV (kernels/panels.h): packing from a strided BF16 view with a partial last panel, the AVX-512
 // kernels bitwise against the scalar reference (f32 x: one fma chain per output; bf16 x: VDPBF16PS's arithmetic),
 // every row of y bitwise the same for any M and thread count, and the values those of kernels::linear on the stored
@@ -1207,6 +1273,7 @@ int main() {
     test_linear_batch_invariance();
     test_linear_bf16_dot();
     test_linear_panels();
+    test_pair_tiles();
     test_fp8_numerics_paths();
     test_fp8_primitives();
     test_dot_axpy_paths();

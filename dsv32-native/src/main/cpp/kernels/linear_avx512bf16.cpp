@@ -27,9 +27,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
 #include "kernels/linear_isa.h"
+#include "kernels/pair_tiles.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -405,6 +407,93 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
             for (; n < c1; ++n) fp8_gemm<1>(xb, w, y, m0, m1, n, wt + size_t(n - c0) * size_t(K));
         }
     }
+}
+
+// ---- The transposed product on bf16 x over pair tiles (pair_tiles.h: the absorbed attention's W_UK^T q_nope) ----
+
+namespace {
+
+// 64 e4m3 codes in a register -> w0, w1 as fp8x64 converts them from memory.
+inline void fp8x64r(__m512i c, const Lut& L, __m512bh* w0, __m512bh* w1) {
+    __m512i hi = _mm512_permutex2var_epi8(L.hi0, c, L.hi1);
+    const __m512i lo = _mm512_permutex2var_epi8(L.lo0, c, L.lo1);
+    hi = _mm512_ternarylogic_epi32(hi, c, _mm512_set1_epi8(char(0x80)), 0xF8);
+    *w0 = (__m512bh)_mm512_unpacklo_epi8(lo, hi);
+    *w1 = (__m512bh)_mm512_unpackhi_epi8(lo, hi);
+}
+
+// One tile (64 columns from c0) against rows [m0, m0 + MG) of x (xb [M][R], natural order). Each row pair's 128 bytes
+// convert to v[0..3], the pairs (W[2p][c], W[2p + 1][c]) of 16 columns each (v[q] lane k: column c0 + 16 (k / 4) +
+// 4 q + k % 4, the VPUNPCK{L,H}BW order of the tile), and one VDPBF16PS adds x's pair (x[2p], x[2p + 1]; x[2p + 1] =
+// 0 for an odd last row) times them. out (the same lane order) = blk * s.
+template <int MG>
+void t_tile(const uint8_t* tile, const uint8_t* end, int R, const uint16_t* xb, int m0, float s, float* out, int K, int c0,
+            const Lut& L) {
+    __m512 blk[MG][4];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m)
+        DSV32_UNROLL
+        for (int q = 0; q < 4; ++q) blk[m][q] = _mm512_setzero_ps();
+    for (int r = 0; r < R; r += 2) {
+        const uint8_t* p = tile + size_t(r / 2) * 128;
+        prefetch_stream(p, end);  // convert_avx512.h: the tiles are one stream
+        prefetch_stream(p + 64, end);
+        __m512bh v[4];
+        fp8x64r(_mm512_load_si512(p), L, &v[0], &v[1]);
+        fp8x64r(_mm512_load_si512(p + 64), L, &v[2], &v[3]);
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) {
+            const uint16_t* xr = xb + size_t(m0 + m) * size_t(R) + size_t(r);
+            const uint32_t pair = uint32_t(xr[0]) | (r + 1 < R ? uint32_t(xr[1]) << 16 : 0u);
+            const __m512bh xv = (__m512bh)_mm512_set1_epi32(int(pair));
+            DSV32_UNROLL
+            for (int q = 0; q < 4; ++q) blk[m][q] = _mm512_dpbf16_ps(blk[m][q], v[q], xv);
+        }
+    }
+    const __m512 sv = _mm512_set1_ps(s);
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m)
+        DSV32_UNROLL
+        for (int q = 0; q < 4; ++q) _mm512_store_ps(out + size_t(m0 + m) * size_t(K) + size_t(c0 + 16 * q), _mm512_mul_ps(blk[m][q], sv));
+}
+
+}  // namespace
+
+bool linear_t_tiles_bf16dot(const float* x, const Fp8PairTiles& t, int band, float* y, int M) {
+    const int K = t.in, R = t.rows;
+    if (M <= 0) return true;
+    thread_local std::vector<uint16_t> xbuf;
+    thread_local std::vector<float> obuf;
+    uint16_t* xb = aligned_scratch(xbuf, size_t(M) * size_t(R));
+    if (!pack_x_bf16(x, M, R, WType::BF16, xb)) return false;  // natural order; false: a value of x is not a bf16
+    float* out = aligned_scratch(obuf, size_t(M) * size_t(K));
+    const Lut L = make_lut();
+    const uint8_t* end = t.data.get() + t.nbytes();
+    for (int ti = 0; ti < t.tiles(); ++ti) {
+        const uint8_t* tile = t.tile(band, ti);
+        const float s = t.scale[size_t(band) * size_t(t.tiles()) + size_t(ti)];
+        for (int m0 = 0; m0 < M; m0 += 4) switch (std::min(4, M - m0)) {
+                case 4: t_tile<4>(tile, end, R, xb, m0, s, out, K, 64 * ti, L); break;
+                case 3: t_tile<3>(tile, end, R, xb, m0, s, out, K, 64 * ti, L); break;
+                case 2: t_tile<2>(tile, end, R, xb, m0, s, out, K, 64 * ti, L); break;
+                default: t_tile<1>(tile, end, R, xb, m0, s, out, K, 64 * ti, L); break;
+            }
+    }
+    // out's lanes to column order: within a tile, 128-bit block j of vector q holds columns 16 j + 4 q .. + 3, so
+    // output vector j is blocks j of vectors 0..3 (a 4 x 4 transpose of 128-bit blocks).
+    for (int m = 0; m < M; ++m)
+        for (int c0 = 0; c0 < K; c0 += 64) {
+            const float* a = out + size_t(m) * size_t(K) + size_t(c0);
+            const __m512 v0 = _mm512_load_ps(a), v1 = _mm512_load_ps(a + 16), v2 = _mm512_load_ps(a + 32), v3 = _mm512_load_ps(a + 48);
+            const __m512 t0 = _mm512_shuffle_f32x4(v0, v1, 0x44), t1 = _mm512_shuffle_f32x4(v0, v1, 0xEE);  // blocks 0, 1 / 2, 3
+            const __m512 t2 = _mm512_shuffle_f32x4(v2, v3, 0x44), t3 = _mm512_shuffle_f32x4(v2, v3, 0xEE);
+            float* o = y + size_t(m) * size_t(K) + size_t(c0);
+            _mm512_storeu_ps(o, _mm512_shuffle_f32x4(t0, t2, 0x88));       // blocks 0 of v0..v3
+            _mm512_storeu_ps(o + 16, _mm512_shuffle_f32x4(t0, t2, 0xDD));  // blocks 1
+            _mm512_storeu_ps(o + 32, _mm512_shuffle_f32x4(t1, t3, 0x88));  // blocks 2
+            _mm512_storeu_ps(o + 48, _mm512_shuffle_f32x4(t1, t3, 0xDD));  // blocks 3
+        }
+    return true;
 }
 
 // ---- The DSA indexer's scores on bf16 values (attention.h, index_scores with XValues::Bf16) ----

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "kernels/aligned_scratch.h"
+#include "kernels/bf16_dot_ref.h"
 #include "kernels/linear_isa.h"
 
 namespace dsv32 {
@@ -58,22 +59,6 @@ Bf16Panels pack_panels(const WeightMat& w, int n_threads) {
     }
     return p;
 }
-
-namespace {
-
-// VDPBF16PS's arithmetic for one lane (Intel SDM): denormal bf16 inputs read as zero, the odd pair's product added
-// first, each sum rounded to nearest even and a denormal result flushed to zero.
-inline float ftz(float v) { return std::fpclassify(v) == FP_SUBNORMAL ? std::copysign(0.0f, v) : v; }
-inline float daz_bf16(uint16_t b) {
-    const float v = bf16_to_f32(b);
-    return (b & 0x7F80) == 0 ? std::copysign(0.0f, v) : v;
-}
-inline float dp_pair(float acc, uint32_t w, uint32_t x) {
-    acc = ftz(acc + daz_bf16(uint16_t(w >> 16)) * daz_bf16(uint16_t(x >> 16)));  // the product is exact in f32
-    return ftz(acc + daz_bf16(uint16_t(w)) * daz_bf16(uint16_t(x)));
-}
-
-}  // namespace
 
 void linear_panels_scalar(const float* x, const Bf16Panels& w, float* y, int M, int p0, int p1, bool bf16dot) {
     const int K = w.in, Q = K / 2;

@@ -195,7 +195,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     if (!dec.empty()) {
         // Absorbed form (§6.3): q_lat = W_UK^T q_nope, scores = q_lat . c_t + q_pe . k_pe_t, o = W_UV (sum_t p_t c_t),
         // in one parallel region of five steps (each a worksharing loop; the barriers between them order the steps):
-        //   1. per group of heads, q_lat of every entry (W_UK rows dequantised once per group: kernels::linear_t_rows);
+        //   1. per group of heads, q_lat of every entry (W_UK rows dequantised once per group: kernels::linear_t_rows; in
+        //      fp8 numerics from the W_UK pair tiles, kernels::linear_t_tiles: mini's batch-4 step 0.81 -> 0.33 ms,
+        //      batch 1 0.49 -> 0.29, though W_UV, no longer next to lines step 1 brought in, takes 0.04-0.06 more);
         //   2. per (entry, chunk of selected keys), the scores of all heads (kernels::mla_scores): each selected latent
         //      is read once, by one thread;
         //   3. per (entry, head), the softmax;
@@ -208,6 +210,8 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         // 24.5-26.5 ms against 24.5-24.9 (bench_decode, five pairs), f32 35-38 against 34-35.5, batch 1 unchanged. A
         // static split does not absorb a preempted thread; measured, it still won. Steps 1 and 5 stay dynamic.
         const kernels::WeightMat wkv_b = R.wkv_b.mat();
+        const std::vector<kernels::Fp8PairTiles>& uk_tiles = wuk_tiles_[size_t(rank().rank)];
+        const kernels::Fp8PairTiles* uk = fp8_ && size_t(l) < uk_tiles.size() && !uk_tiles[size_t(l)].empty() ? &uk_tiles[size_t(l)] : nullptr;
         const int nd = int(dec.size());
         // The selected rows: f32, or packed bf16 in fp8 numerics (read by the *_bf16 kernels, the same bits).
         std::vector<std::vector<const float*>> lat_rows(static_cast<size_t>(nd)), pe_rows(static_cast<size_t>(nd));
@@ -275,7 +279,9 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     float* og = workspace(WorkSlot::MlaDecQLat, size_t(nd) * kvr);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
                         for (int i = 0; i < nd; ++i) std::copy_n(q + (size_t(row_of(i)) * H + h) * dq, dn, xg + size_t(i) * dn);
-                        kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
+                        // fp8 numerics: q_nope is bf16 (wq_b's output), so the pair tiles' kernel takes it where it can
+                        if (!(uk && kernels::linear_t_tiles(xg, *uk, h, og, nd)))
+                            kernels::linear_t_rows(xg, wkv_b, h * kvw, h * kvw + dn, og, nd);
                         for (int i = 0; i < nd; ++i) {
                             if (fp8_) kernels::pack_bf16(og + size_t(i) * kvr, kvr, qlat16 + (size_t(i) * H + h) * kvr);
                             else std::copy_n(og + size_t(i) * kvr, kvr, qlat + (size_t(i) * H + h) * kvr);

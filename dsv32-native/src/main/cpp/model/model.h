@@ -15,6 +15,7 @@
 
 #include "dsv32/config.h"
 #include "kernels/kernels.h"
+#include "kernels/pair_tiles.h"
 #include "kernels/panels.h"
 #include "parallel/cpu_collective.h"
 #include "model/kv_cache.h"
@@ -264,6 +265,9 @@ private:
     // Per rank: its BF16 head repacked in row panels (kernels/panels.h) when the CPU has the AVX-512 path, for the
     // batched decode's head GEMV; empty otherwise (or with DSV32_HEAD_PANELS=0). Owns its copy: +2 bytes per weight.
     std::vector<kernels::Bf16Panels> head_panels_;
+    // Per rank and layer: the W_UK bands of its wkv_b (one per head) in FP8 pair tiles (kernels/pair_tiles.h), for the
+    // fp8 numerics' absorbed decode on a CPU with AVX512-BF16; empty otherwise. A copy: +1 byte per W_UK weight.
+    std::vector<std::vector<kernels::Fp8PairTiles>> wuk_tiles_;
     std::unique_ptr<CpuCollective> coll_;      // mp > 1
     std::unique_ptr<RankGroup> group_;         // mp > 1: the rank threads
     float softmax_scale_;

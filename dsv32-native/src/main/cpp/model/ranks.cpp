@@ -75,6 +75,27 @@ void Model::init_ranks(int mp, const Progress& progress) {
                 break;
             }
         }
+    // The W_UK bands of wkv_b in pair tiles, where the CPU has the AVX512-BF16 kernel that reads them (mla.cpp, step 1
+    // of the absorbed decode). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed
+    // product reads it in 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike);
+    // tiled, a band is one sequential stream. No copy when it does not fit: the stored bands serve.
+    wuk_tiles_.clear();
+    wuk_tiles_.resize(size_t(mp));
+    const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
+    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported())
+        for (int r = 0; r < mp; ++r)
+            for (const RankWeights::Layer& L : ranks_[size_t(r)].layers) {
+                const kernels::WeightMat w = L.wkv_b.mat();
+                const int heads = kvw > 0 ? w.out / kvw : 0;
+                kernels::Fp8PairTiles t;
+                if (heads > 0 && kernels::pair_tiles_ok(w, 0, kvw, heads, dn)) {
+                    try {
+                        t = kernels::pack_pair_tiles(w, 0, kvw, heads, dn);
+                    } catch (const std::bad_alloc&) {
+                    }
+                }
+                wuk_tiles_[size_t(r)].push_back(std::move(t));
+            }
     // Packing read the stored head into memory; on this path it is not read again, so its pages go back (265 MB of
     // resident memory on mini). Another kernel path would fault them in from the file.
     for (int r = 0; r < mp; ++r) {
