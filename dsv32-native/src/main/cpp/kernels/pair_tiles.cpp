@@ -25,7 +25,7 @@ bool pair_tiles_ok(const WeightMat& w, int first, int stride, int bands, int row
     return true;
 }
 
-Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int bands, int rows) {
+Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int bands, int rows, int n_threads) {
     if (!pair_tiles_ok(w, first, stride, bands, rows))
         throw std::invalid_argument("pack_pair_tiles: bands of " + std::to_string(rows) + " rows from row " + std::to_string(first) +
                                     " every " + std::to_string(stride) + " do not fit this " + std::to_string(w.out) + " x " +
@@ -40,6 +40,10 @@ Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int band
     t.scale.resize(size_t(bands) * size_t(t.tiles()));
     const uint8_t* src = static_cast<const uint8_t*>(w.data);
     const size_t ld = w.stride();
+    (void)n_threads;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(std::max(1, n_threads)) if (n_threads > 1 && bands > 1)
+#endif
     for (int b = 0; b < bands; ++b) {
         const int r0 = first + b * stride;
         for (int ti = 0; ti < t.tiles(); ++ti) {

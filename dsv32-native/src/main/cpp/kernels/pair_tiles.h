@@ -43,8 +43,9 @@ struct Fp8PairTiles {
 // Whether `bands` bands of `rows` rows, band b from row first + b * stride of w, can be tiled: FP8 with scales,
 // in % 64 == 0, every band inside w and inside one 128-row block.
 bool pair_tiles_ok(const WeightMat& w, int first, int stride, int bands, int rows);
-// The tiles of those bands. Throws std::invalid_argument unless pair_tiles_ok, std::bad_alloc when they do not fit.
-Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int bands, int rows);
+// The tiles of those bands, packed by n_threads OpenMP threads. Throws std::invalid_argument unless pair_tiles_ok,
+// std::bad_alloc when they do not fit.
+Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int bands, int rows, int n_threads = 1);
 // y[m][c] = sum_r x[m][r] W[band's row r][c] for x [M][rows] (bf16 values) and y [M][in] (overwritten), single-threaded,
 // on a CPU with AVX512-BF16 (bf16_dot_enabled(), the Avx512 path). Returns false, writing nothing, when that does not
 // hold or a value of x is not a bf16: the caller then takes linear_t_rows on the matrix itself.

@@ -90,8 +90,8 @@ void Model::init_ranks(int mp, const Progress& progress) {
                 kernels::Fp8PairTiles t;
                 if (heads > 0 && kernels::pair_tiles_ok(w, 0, kvw, heads, dn)) {
                     try {
-                        t = kernels::pack_pair_tiles(w, 0, kvw, heads, dn);
-                    } catch (const std::bad_alloc&) {
+                        t = kernels::pack_pair_tiles(w, 0, kvw, heads, dn, n_threads_);
+                    } catch (const std::bad_alloc&) {  // empty tiles: this layer reads the stored bands
                     }
                 }
                 wuk_tiles_[size_t(r)].push_back(std::move(t));
