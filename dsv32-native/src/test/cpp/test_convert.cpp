@@ -20,6 +20,7 @@
 #include "checkpoint/safetensors.h"
 #include "checkpoint/sha256.h"
 #include "dsv32/dsv32.h"
+#include "kernels/kernels.h"
 #include "test_util.h"
 
 namespace {
@@ -322,7 +323,13 @@ int cmd_roundtrip(const std::string& src, const std::string& work, int mp, const
             CHECK(plog.done[i] >= 0 && plog.done[i] <= plog.total[i]);
             if (i + 1 == plog.stage.size() || plog.stage[i + 1] != plog.stage[i]) CHECK(plog.done[i] == plog.total[i]);
         }
-        CHECK((order == std::vector<std::string>{"verify", "map", "validate", "shard"}));
+        // then "pack" where the CPU repacks weights for its AVX-512 kernels (the head's row panels, the W_UK tiles)
+        const char* panels_env = std::getenv("DSV32_HEAD_PANELS");
+        std::vector<std::string> want{"verify", "map", "validate", "shard"};
+        if (dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) &&
+            (dsv32::kernels::bf16_dot_supported() || !(panels_env && std::string(panels_env) == "0")))
+            want.push_back("pack");
+        CHECK(order == want);
         CHECK(plog.total.front() == res.bytes);  // verify: every byte of the rank files
     }
     // Converting into a non-empty directory needs force; with force it replaces the files (the same bytes again).

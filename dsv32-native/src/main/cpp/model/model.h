@@ -85,7 +85,8 @@ struct Weights {
 // Load progress: (stage, done, total), called on the opening thread; done is non-decreasing within a stage and
 // the stage's last call has done == total. Stages in order: "map" (bytes of the safetensors files mapped and their
 // headers validated), "validate" (bytes of the tensors found and checked against the config), "shard" (bytes of the
-// tensors split for the model-parallel ranks). An empty function reports nothing.
+// tensors split for the model-parallel ranks), then "pack" (bytes of the weights repacked for the kernels: the head's
+// row panels, the W_UK pair tiles; Model::init_ranks) when any are. An empty function reports nothing.
 using Progress = std::function<void(const char* stage, int64_t done, int64_t total)>;
 
 // Loads and validates every tensor; throws std::runtime_error naming the file and tensor.

@@ -60,42 +60,69 @@ void Model::init_ranks(int mp, const Progress& progress) {
     // The head in row panels (kernels/panels.h): in its stored layout a decode batch re-reads x for every row of W (mini's
     // f32 batch-4 decode step: 34.4-37.0 -> 29.3-29.8 ms with the panels). Packed once here; the stored head stays for
     // the other kernel paths (DSV32_KERNELS) and is no longer read on this one.
-    head_panels_.clear();
-    head_panels_.resize(size_t(mp));
-    const char* env = std::getenv("DSV32_HEAD_PANELS");
-    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0"))
-        for (int r = 0; r < mp; ++r) {
-            const kernels::WeightMat h = ranks_[size_t(r)].head.mat();
-            if (!kernels::panels_layout_ok(h)) continue;
-            try {
-                head_panels_[size_t(r)] = kernels::pack_panels(h, n_threads_);
-            } catch (const std::bad_alloc&) {  // no room for the copy: the stored head serves, slower at batch > 1
-                head_panels_.clear();
-                head_panels_.resize(size_t(mp));
-                break;
-            }
-        }
+    //
     // The W_UK bands of wkv_b in pair tiles, where the CPU has the AVX512-BF16 kernel that reads them (mla.cpp, step 1
     // of the absorbed decode). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed
     // product reads it in 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike);
-    // tiled, a band is one sequential stream. No copy when it does not fit: the stored bands serve.
+    // tiled, a band is one sequential stream.
+    //
+    // Either copy is skipped when it does not fit (the stored weights serve). Progress: the "pack" stage, in bytes of the
+    // weights repacked (a few seconds on V3.2's 1.85 GB head); none when nothing packs.
+    const char* env = std::getenv("DSV32_HEAD_PANELS");
+    const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0");
+    const bool want_tiles = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
+    const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
+    auto head_bytes = [&](int r) -> int64_t {
+        const kernels::WeightMat h = ranks_[size_t(r)].head.mat();
+        return want_panels && kernels::panels_layout_ok(h) ? int64_t(h.out) * h.in * 2 : 0;
+    };
+    auto band_bytes = [&](const RankWeights::Layer& L) -> int64_t {
+        const kernels::WeightMat w = L.wkv_b.mat();
+        const int heads = kvw > 0 ? w.out / kvw : 0;
+        return want_tiles && heads > 0 && kernels::pair_tiles_ok(w, 0, kvw, heads, dn) ? int64_t(heads) * dn * w.in : 0;
+    };
+    int64_t total = 0, done = 0;
+    for (int r = 0; r < mp; ++r) {
+        total += head_bytes(r);
+        for (const RankWeights::Layer& L : ranks_[size_t(r)].layers) total += band_bytes(L);
+    }
+    auto packed = [&](int64_t bytes) {  // one call per head and per layer; the last reaches total
+        done += bytes;
+        if (progress && total > 0 && (bytes > 0 || done == 0)) progress("pack", done, total);
+    };
+    packed(0);
+    head_panels_.clear();
+    head_panels_.resize(size_t(mp));
+    bool panels_fit = true;
+    for (int r = 0; r < mp; ++r) {
+        const int64_t bytes = head_bytes(r);
+        if (bytes > 0 && panels_fit) {
+            try {
+                head_panels_[size_t(r)] = kernels::pack_panels(ranks_[size_t(r)].head.mat(), n_threads_);
+            } catch (const std::bad_alloc&) {  // no room for the copy: the stored heads serve, slower at batch > 1
+                head_panels_.clear();
+                head_panels_.resize(size_t(mp));
+                panels_fit = false;
+            }
+        }
+        packed(bytes);
+    }
     wuk_tiles_.clear();
     wuk_tiles_.resize(size_t(mp));
-    const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
-    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported())
-        for (int r = 0; r < mp; ++r)
-            for (const RankWeights::Layer& L : ranks_[size_t(r)].layers) {
+    for (int r = 0; r < mp; ++r)
+        for (const RankWeights::Layer& L : ranks_[size_t(r)].layers) {
+            const int64_t bytes = band_bytes(L);
+            kernels::Fp8PairTiles t;
+            if (bytes > 0) {
                 const kernels::WeightMat w = L.wkv_b.mat();
-                const int heads = kvw > 0 ? w.out / kvw : 0;
-                kernels::Fp8PairTiles t;
-                if (heads > 0 && kernels::pair_tiles_ok(w, 0, kvw, heads, dn)) {
-                    try {
-                        t = kernels::pack_pair_tiles(w, 0, kvw, heads, dn, n_threads_);
-                    } catch (const std::bad_alloc&) {  // empty tiles: this layer reads the stored bands
-                    }
+                try {
+                    t = kernels::pack_pair_tiles(w, 0, kvw, w.out / kvw, dn, n_threads_);
+                } catch (const std::bad_alloc&) {  // empty tiles: this layer reads the stored bands
                 }
-                wuk_tiles_[size_t(r)].push_back(std::move(t));
             }
+            wuk_tiles_[size_t(r)].push_back(std::move(t));
+            packed(bytes);
+        }
     // Packing read the stored head into memory; on this path it is not read again, so its pages go back (265 MB of
     // resident memory on mini). Another kernel path would fault them in from the file.
     for (int r = 0; r < mp; ++r) {

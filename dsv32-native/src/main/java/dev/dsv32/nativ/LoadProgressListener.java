@@ -4,7 +4,8 @@ package dev.dsv32.nativ;
  * Progress of {@link NativeModel#open} ({@code dsv32_progress_fn}): called on the opening thread, in stages, each in
  * bytes: {@code "map"} (the safetensors files mapped and their headers validated), {@code "validate"} (the tensors
  * found and checked against the config), then on the CPU backend {@code "shard"} (the tensors split for the
- * model-parallel ranks), on the CUDA backend {@code "upload"} (the tensors copied to device memory);
+ * model-parallel ranks) and, where its kernels read weights repacked (the head's row panels, the W_UK pair tiles),
+ * {@code "pack"} (the weights repacked), on the CUDA backend {@code "upload"} (the tensors copied to device memory);
  * {@link CheckpointConverter#convert} goes on with {@code "convert"} (bytes of the rank files written) and
  * {@code "verify"} (bytes of them re-read and compared). Within a
  * stage {@code total} is fixed and {@code done} does not decrease; each stage's last call has {@code done == total}.
@@ -16,8 +17,8 @@ package dev.dsv32.nativ;
 @FunctionalInterface
 public interface LoadProgressListener {
     /**
-     * @param stage {@code "map"}, {@code "validate"}, {@code "shard"} (CPU) or {@code "upload"} (CUDA), {@code "convert"}
-     *     or {@code "verify"}
+     * @param stage {@code "map"}, {@code "validate"}, {@code "shard"} and {@code "pack"} (CPU) or {@code "upload"} (CUDA),
+     *     {@code "convert"} or {@code "verify"}
      * @param done bytes done in this stage
      * @param total bytes of this stage
      */
