@@ -20,7 +20,6 @@
 #include "checkpoint/safetensors.h"
 #include "checkpoint/sha256.h"
 #include "dsv32/dsv32.h"
-#include "kernels/kernels.h"
 #include "test_util.h"
 
 namespace {
@@ -324,11 +323,8 @@ int cmd_roundtrip(const std::string& src, const std::string& work, int mp, const
             if (i + 1 == plog.stage.size() || plog.stage[i + 1] != plog.stage[i]) CHECK(plog.done[i] == plog.total[i]);
         }
         // then "pack" where the CPU repacks weights for its AVX-512 kernels (the head's row panels, the W_UK tiles)
-        const char* panels_env = std::getenv("DSV32_HEAD_PANELS");
         std::vector<std::string> want{"verify", "map", "validate", "shard"};
-        if (dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) &&
-            (dsv32::kernels::bf16_dot_supported() || !(panels_env && std::string(panels_env) == "0")))
-            want.push_back("pack");
+        if (cpu_backend_packs_weights()) want.push_back("pack");
         CHECK(order == want);
         CHECK(plog.total.front() == res.bytes);  // verify: every byte of the rank files
     }

@@ -422,10 +422,7 @@ int cmd_progress(const std::string& dir, int mp) {
     // The last stage: the CPU splits the weights for its ranks and, with the AVX-512 kernels, repacks some (the head's
     // row panels, unless DSV32_HEAD_PANELS=0; the W_UK pair tiles on AVX512-BF16); the GPU backends upload them.
     const bool gpu = g_backend == DSV32_BACKEND_CUDA || g_backend == DSV32_BACKEND_HIP;
-    const char* panels_env = std::getenv("DSV32_HEAD_PANELS");
-    const bool packs = dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) &&
-                       (dsv32::kernels::bf16_dot_supported() || !(panels_env && std::string(panels_env) == "0"));
-    const std::string last = gpu ? "upload" : packs ? "pack" : "shard";
+    const std::string last = gpu ? "upload" : cpu_backend_packs_weights() ? "pack" : "shard";
     const std::vector<std::string> order = gpu ? std::vector<std::string>{"map", "validate", "upload"}
                                                : std::vector<std::string>{"map", "validate", "shard", "pack"};
     size_t si = 0;

@@ -3,12 +3,15 @@
 #define DSV32_TEST_UTIL_H
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "kernels/kernels.h"
 
 static int g_failures = 0;
 static int g_checks = 0;
@@ -32,6 +35,15 @@ static int g_checks = 0;
             std::fprintf(stderr, "\n");                                                \
         }                                                                              \
     } while (0)
+
+// Whether the CPU backend repacks weights at open on this machine, so that its load progress ends with a "pack" stage
+// (model/ranks.cpp): the head's row panels on the AVX-512 path (unless DSV32_HEAD_PANELS=0), the W_UK pair tiles with
+// AVX512-BF16 as well.
+inline bool cpu_backend_packs_weights() {
+    const char* env = std::getenv("DSV32_HEAD_PANELS");
+    return dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) &&
+           (dsv32::kernels::bf16_dot_supported() || !(env && std::string(env) == "0"));
+}
 
 inline int test_summary(const char* name) {
     std::printf("%s: %d checks, %d failures\n", name, g_checks, g_failures);

@@ -153,7 +153,7 @@ namespace {
 // when the call has work for them. Every output row is computed the same way whatever the tiling.
 // A GEMM (M > 16) takes about 16 tasks per thread, so the dynamic schedule balances the compute without a task per 16
 // rows. A decode GEMV (M <= 16) streams W from memory and takes 2: each task is then a long contiguous run, and the
-// requests prefetch_stream makes 32 KB ahead (convert_avx512.h) land in rows the same task reads, where with 16 short
+// requests prefetch_stream makes ahead (convert_avx512.h; 32 KB then, 8 KB now) land in rows the same task reads, where with 16 short
 // tasks most of them fetched rows another task, often on the other core, read later or had read already. mini's fp8
 // decode step: batch 1 12.0 -> 10.8 ms, batch 4 22.1 -> 20.9 (two runs of 40 rounds, both sizes alternating within
 // one process); f32 1 % faster. Two rather than one: a static halving has no slack when the shared box preempts a core.

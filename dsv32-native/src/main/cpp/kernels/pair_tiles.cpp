@@ -49,7 +49,7 @@ Fp8PairTiles pack_pair_tiles(const WeightMat& w, int first, int stride, int band
         for (int ti = 0; ti < t.tiles(); ++ti) {
             const int c0 = 64 * ti;
             t.scale[size_t(b) * size_t(t.tiles()) + size_t(ti)] = w.scale[size_t(r0 / 128) * size_t(w.scale_cols) + size_t(c0 / 128)];
-            uint8_t* o = const_cast<uint8_t*>(t.tile(b, ti));
+            uint8_t* o = t.tile(b, ti);
             for (int pi = 0; pi < t.pairs(); ++pi) {
                 const uint8_t* a = src + size_t(r0 + 2 * pi) * ld + size_t(c0);
                 const uint8_t* bb = 2 * pi + 1 < rows ? a + ld : nullptr;  // an odd last row: zero codes

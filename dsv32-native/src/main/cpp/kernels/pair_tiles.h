@@ -38,6 +38,7 @@ struct Fp8PairTiles {
     bool empty() const { return !data; }
     size_t nbytes() const { return size_t(bands) * size_t(tiles()) * size_t(pairs()) * 128; }
     const uint8_t* tile(int b, int t) const { return data.get() + (size_t(b) * size_t(tiles()) + size_t(t)) * size_t(pairs()) * 128; }
+    uint8_t* tile(int b, int t) { return data.get() + (size_t(b) * size_t(tiles()) + size_t(t)) * size_t(pairs()) * 128; }
 };
 
 // Whether `bands` bands of `rows` rows, band b from row first + b * stride of w, can be tiled: FP8 with scales,
