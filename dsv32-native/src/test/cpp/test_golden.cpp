@@ -11,6 +11,8 @@
 //   test_golden mpbf16 DIR CASE MP WORK  as mpeq on a BF16 copy of DIR's checkpoint written to WORK
 //   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
 //   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
+//   test_golden arena DIR CASE MP       the CPU's weight arena: logits bitwise those of the mapped weights (f32, fp8), and
+//                                       the "pack" stage grows by exactly the layers' FP8 / BF16 matrices
 // Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|hip|auto the
 // engine (default cpu; cuda / hip exit 77, skipped, when this build or machine cannot run it, printing why).
 #include <algorithm>
@@ -23,6 +25,7 @@
 #include "checkpoint/safetensors.h"
 #include "dsv32/dsv32.h"
 #include "model/model.h"
+#include "model/weight_arena.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
 
@@ -419,8 +422,8 @@ int cmd_progress(const std::string& dir, int mp) {
     dsv32_model* m = nullptr;
     CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
     dsv32_model_close(m);
-    // The last stage: the CPU splits the weights for its ranks and, with the AVX-512 kernels, repacks some (the head's
-    // row panels, unless DSV32_HEAD_PANELS=0; the W_UK pair tiles on AVX512-BF16); the GPU backends upload them.
+    // The last stage: the CPU splits the weights for its ranks and repacks or copies some (test_util.h); the GPU
+    // backends upload them.
     const bool gpu = g_backend == DSV32_BACKEND_CUDA || g_backend == DSV32_BACKEND_HIP;
     const std::string last = gpu ? "upload" : cpu_backend_packs_weights() ? "pack" : "shard";
     const std::vector<std::string> order = gpu ? std::vector<std::string>{"map", "validate", "upload"}
@@ -452,6 +455,60 @@ int cmd_progress(const std::string& dir, int mp) {
     CHECK(bad.stage.size() == log.stage.size());
     dsv32_model_close(m);
     return test_summary("test_golden progress");
+}
+
+// The pack stage's total of one open (0 when there is none).
+int64_t pack_total(const std::string& dir, int mp) {
+    ProgressLog log;
+    dsv32_open_options o{};
+    o.mp = mp;
+    o.progress = progress_cb;
+    o.progress_user = &log;
+    dsv32_model* m = nullptr;
+    if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
+    dsv32_model_close(m);
+    for (size_t i = 0; i < log.stage.size(); ++i)
+        if (log.stage[i] == "pack") return log.total[i];
+    return 0;
+}
+
+// The CPU backend's weight arena (model/weight_arena.h): with it (the default) and without it (DSV32_WEIGHT_ARENA=0),
+// the case's logits are the same bits in both numerics at mp = MP, and the load's "pack" stage counts exactly the
+// bytes of the layers' 2-D FP8 / BF16 tensors more (each tensor once, whatever the ranks' views of it).
+int cmd_arena(const std::string& dir, const std::string& name, int mp) {
+    const Case k = load_case(dir, name);
+    g_mp = mp;
+    for (const int32_t numerics : {DSV32_NUMERICS_F32, DSV32_NUMERICS_FP8}) {
+        g_numerics = numerics;
+        int V = 0;
+        setenv("DSV32_WEIGHT_ARENA", "0", 1);
+        const std::vector<float> mapped = run(dir, k, 0, 0, &V);
+        unsetenv("DSV32_WEIGHT_ARENA");
+        const std::vector<float> arena = run(dir, k, 0, 0, &V);
+        CHECK(!mapped.empty() && mapped.size() == arena.size());
+        CHECK_MSG(mapped.size() == arena.size() && std::memcmp(mapped.data(), arena.data(), mapped.size() * sizeof(float)) == 0,
+                  "%s mp=%d %s: logits differ with the weight arena", name.c_str(), mp, numerics == DSV32_NUMERICS_FP8 ? "fp8" : "f32");
+    }
+    g_numerics = DSV32_NUMERICS_F32;
+    dsv32::SafetensorsSet st(dir);
+    int64_t layer_bytes = 0;
+    for (const auto& kv : st.tensors())
+        if (kv.first.rfind("model.layers.", 0) == 0 && kv.second.shape.size() == 2 &&
+            (kv.second.dtype == dsv32::DType::F8_E4M3 || kv.second.dtype == dsv32::DType::BF16))
+            layer_bytes += int64_t(kv.second.nbytes);
+    if (!dsv32::weight_arena_fits(size_t(layer_bytes))) {
+        std::printf("arena: %lld bytes do not fit here (or /proc/meminfo is unreadable): the pack check skipped\n", (long long)layer_bytes);
+    } else {
+        setenv("DSV32_WEIGHT_ARENA", "0", 1);
+        const int64_t without = pack_total(dir, mp);
+        unsetenv("DSV32_WEIGHT_ARENA");
+        const int64_t with = pack_total(dir, mp);
+        std::printf("arena: pack %lld -> %lld bytes, layer matrices %lld\n", (long long)without, (long long)with, (long long)layer_bytes);
+        CHECK_MSG(with - without == layer_bytes, "pack grew by %lld, the layers' matrices are %lld bytes", (long long)(with - without),
+                  (long long)layer_bytes);
+    }
+    g_mp = 1;
+    return test_summary("test_golden arena");
 }
 
 // The paged cache's sequence operations through the engine (16-position blocks): a sequence forked at 40 positions
@@ -560,6 +617,7 @@ int main(int argc, char** argv) {
         if (cmd == "mpbf16" && argc == 6) return cmd_mpbf16(argv[2], argv[3], std::atoi(argv[4]), argv[5]);
         if (cmd == "mperr" && argc >= 4) return cmd_mperr(argv[2], std::atoi(argv[3]), std::vector<std::string>(argv + 4, argv + argc));
         if (cmd == "progress" && argc == 4) return cmd_progress(argv[2], std::atoi(argv[3]));
+        if (cmd == "arena" && argc == 5) return cmd_arena(argv[2], argv[3], std::atoi(argv[4]));
         if (cmd == "case" && argc >= 4) {
             if (argc > 5) g_block_size = std::atoi(argv[5]);
             return cmd_case(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 0);

@@ -19,6 +19,7 @@
 #include "kernels/panels.h"
 #include "parallel/cpu_collective.h"
 #include "model/kv_cache.h"
+#include "model/weight_arena.h"
 
 namespace dsv32 {
 
@@ -85,8 +86,9 @@ struct Weights {
 // Load progress: (stage, done, total), called on the opening thread; done is non-decreasing within a stage and
 // the stage's last call has done == total. Stages in order: "map" (bytes of the safetensors files mapped and their
 // headers validated), "validate" (bytes of the tensors found and checked against the config), "shard" (bytes of the
-// tensors split for the model-parallel ranks), then "pack" (bytes of the weights repacked for the kernels: the head's
-// row panels, the W_UK pair tiles; Model::init_ranks) when any are. An empty function reports nothing.
+// tensors split for the model-parallel ranks), then "pack" (bytes of the weights repacked or copied for the kernels:
+// the layers' matrices into the weight arena, the head's row panels, the W_UK pair tiles; Model::init_ranks) when any
+// are. An empty function reports nothing.
 using Progress = std::function<void(const char* stage, int64_t done, int64_t total)>;
 
 // Loads and validates every tensor; throws std::runtime_error naming the file and tensor.
@@ -269,6 +271,9 @@ private:
     // Per rank and layer: the W_UK bands of its wkv_b (one per head) in FP8 pair tiles (kernels/pair_tiles.h), for the
     // fp8 numerics' absorbed decode on a CPU with AVX512-BF16; empty otherwise. A copy: +1 byte per W_UK weight.
     std::vector<std::vector<kernels::Fp8PairTiles>> wuk_tiles_;
+    // The layers' FP8 / BF16 matrices in huge-page memory (weight_arena.h) when it is not empty: the Linears of w_ and
+    // ranks_ then point into it. Owns the copy.
+    WeightArena weight_arena_;
     std::unique_ptr<CpuCollective> coll_;      // mp > 1
     std::unique_ptr<RankGroup> group_;         // mp > 1: the rank threads
     float softmax_scale_;

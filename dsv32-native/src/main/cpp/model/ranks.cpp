@@ -19,6 +19,7 @@
 
 #include "checkpoint/safetensors.h"
 #include "model/model.h"
+#include "model/weight_arena.h"
 
 namespace dsv32 {
 
@@ -66,8 +67,11 @@ void Model::init_ranks(int mp, const Progress& progress) {
     // product reads it in 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike);
     // tiled, a band is one sequential stream.
     //
-    // Either copy is skipped when it does not fit (the stored weights serve). Progress: the "pack" stage, in bytes of the
-    // weights repacked (a few seconds on V3.2's 1.85 GB head); none when nothing packs.
+    // The other matrices a decode step streams, copied into huge-page memory (weight_arena.h), with DSV32_WEIGHT_ARENA
+    // unset or not "0".
+    //
+    // Each copy is skipped when it does not fit (the stored weights serve). Progress: the "pack" stage, in bytes of the
+    // weights repacked or copied (a few seconds on V3.2's 1.85 GB head); none when nothing is.
     const char* env = std::getenv("DSV32_HEAD_PANELS");
     const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0");
     const bool want_tiles = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
@@ -81,7 +85,28 @@ void Model::init_ranks(int mp, const Progress& progress) {
         const int heads = kvw > 0 ? w.out / kvw : 0;
         return want_tiles && heads > 0 && kernels::pair_tiles_ok(w, 0, kvw, heads, dn) ? int64_t(heads) * dn * w.in : 0;
     };
-    int64_t total = 0, done = 0;
+    // Every Linear of the layers, the ranks' views included (the arena merges a tensor and its views into one range).
+    std::vector<Linear*> layer_linears;
+    auto add_ffn = [&](Ffn& f) { layer_linears.insert(layer_linears.end(), {&f.w1, &f.w2, &f.w3}); };
+    for (LayerWeights& L : w_.layers) {
+        layer_linears.insert(layer_linears.end(), {&L.wq_a, &L.wq_b, &L.wkv_a, &L.wkv_b, &L.wo});
+        layer_linears.insert(layer_linears.end(), {&L.idx_wq_b, &L.idx_wk, &L.idx_wproj, &L.gate});
+        add_ffn(L.dense);
+        add_ffn(L.shared);
+        for (Ffn& e : L.experts) add_ffn(e);
+    }
+    for (RankWeights& R : ranks_)
+        for (RankWeights::Layer& L : R.layers) {
+            layer_linears.insert(layer_linears.end(), {&L.wq_b, &L.wkv_b, &L.wo});
+            add_ffn(L.dense);
+            add_ffn(L.shared);
+        }
+    const char* arena_env = std::getenv("DSV32_WEIGHT_ARENA");
+    WeightArena arena;
+    if (!(arena_env && std::string(arena_env) == "0"))
+        for (const Linear* q : layer_linears) arena.add(*q);
+    const bool arena_fits = arena.bytes() > 0 && weight_arena_fits(arena.bytes());
+    int64_t total = arena_fits ? int64_t(arena.bytes()) : 0, done = 0;
     for (int r = 0; r < mp; ++r) {
         total += head_bytes(r);
         for (const RankWeights::Layer& L : ranks_[size_t(r)].layers) total += band_bytes(L);
@@ -131,6 +156,19 @@ void Model::init_ranks(int mp, const Progress& progress) {
         const size_t bytes = (size_t(h.out) - 1) * h.stride() * 2 + size_t(h.in) * 2;
         if (st_) st_->release(h.data, bytes);
         for (const auto& f : rank_files_) f->release(h.data, bytes);
+    }
+    if (arena_fits && arena.allocate()) {
+        // The mapped pages each batch read go back as it ends (nothing reads them before the Linears are repointed
+        // below), so the resident memory stays about what the mapping's would have been. About 32 progress calls.
+        auto release = [&](const void* p, size_t n) {
+            if (st_) st_->release(p, n);
+            for (const auto& f : rank_files_) f->release(p, n);
+        };
+        arena.copy(n_threads_, 32, release, [&](size_t bytes) { packed(int64_t(bytes)); });
+        for (Linear* q : layer_linears) arena.repoint(q);
+        weight_arena_ = std::move(arena);
+    } else if (arena_fits) {
+        packed(int64_t(arena.bytes()));  // no room after all: the mapping serves
     }
 }
 

@@ -47,8 +47,9 @@ typedef struct dsv32_model dsv32_model;
 /* Load progress, called by dsv32_model_open on the thread that called it (never concurrently, never after it
  * returns): stage is "map" (bytes of the *.safetensors files mapped and their headers validated), then "validate"
  * (bytes of the tensors found and checked against the config), then "shard" (bytes of the tensors split for the
- * model-parallel ranks; also reported at mp 1, where nothing is split) and then, where this CPU's kernels read weights
- * repacked (the head's row panels, the W_UK pair tiles), "pack" (bytes of the weights repacked) on the CPU backend,
+ * model-parallel ranks; also reported at mp 1, where nothing is split) and then "pack" on the CPU backend (bytes of the
+ * weights repacked or copied for its kernels: the layers' matrices into huge-page memory unless DSV32_WEIGHT_ARENA=0 or
+ * they do not fit, the head's row panels and the W_UK pair tiles where this CPU's kernels read them),
  * or "upload" (bytes copied to device memory through pinned buffers, about one call per 32 MiB) on the CUDA backend. Within a stage total is
  * fixed and done does not decrease; each stage's last call has done == total. About one call per file, per layer:
  * not per tensor.

@@ -572,7 +572,7 @@ public final class Model implements AutoCloseable {
 
         /**
          * Told how loading goes, in stages ({@code "map"}, {@code "validate"}, {@code "shard"}, and {@code "pack"} where
-         * the CPU repacks weights for its kernels), each in bytes, on the thread that calls {@link #build()}.
+         * the CPU repacks or copies weights for its kernels), each in bytes, on the thread that calls {@link #build()}.
          */
         public Builder progress(LoadProgressListener listener) {
             this.progress = Objects.requireNonNull(listener, "progress");
