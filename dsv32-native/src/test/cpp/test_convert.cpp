@@ -322,7 +322,7 @@ int cmd_roundtrip(const std::string& src, const std::string& work, int mp, const
             CHECK(plog.done[i] >= 0 && plog.done[i] <= plog.total[i]);
             if (i + 1 == plog.stage.size() || plog.stage[i + 1] != plog.stage[i]) CHECK(plog.done[i] == plog.total[i]);
         }
-        // then "pack" where the CPU repacks weights for its AVX-512 kernels (the head's row panels, the W_UK tiles)
+        // then "pack" where the CPU repacks or copies weights for its kernels (test_util.h; this open: f32 numerics)
         std::vector<std::string> want{"verify", "map", "validate", "shard"};
         if (cpu_backend_packs_weights()) want.push_back("pack");
         CHECK(order == want);

@@ -12,7 +12,8 @@
 //   test_golden mperr DIR MP NEEDLE...  opening at mp=MP fails with DSV32_ERR_INVALID_ARGUMENT naming every NEEDLE
 //   test_golden progress DIR MP         the open progress callback: stages, monotone, ending at total
 //   test_golden arena DIR CASE MP       the CPU's weight arena: logits bitwise those of the mapped weights (f32, fp8), and
-//                                       the "pack" stage grows by exactly the layers' FP8 / BF16 matrices
+//                                       the "pack" stage grows by exactly the layers' FP8 / BF16 matrices; the W_UK
+//                                       pair tiles are packed for the fp8 numerics only
 // Options before the command: --mp N runs case / fp8 / topk at N model-parallel ranks; --backend cpu|cuda|hip|auto the
 // engine (default cpu; cuda / hip exit 77, skipped, when this build or machine cannot run it, printing why).
 #include <algorithm>
@@ -458,10 +459,11 @@ int cmd_progress(const std::string& dir, int mp) {
 }
 
 // The pack stage's total of one open (0 when there is none).
-int64_t pack_total(const std::string& dir, int mp) {
+int64_t pack_total(const std::string& dir, int mp, int32_t numerics = DSV32_NUMERICS_F32) {
     ProgressLog log;
     dsv32_open_options o{};
     o.mp = mp;
+    o.numerics = numerics;
     o.progress = progress_cb;
     o.progress_user = &log;
     dsv32_model* m = nullptr;
@@ -507,6 +509,16 @@ int cmd_arena(const std::string& dir, const std::string& name, int mp) {
         CHECK_MSG(with - without == layer_bytes, "pack grew by %lld, the layers' matrices are %lld bytes", (long long)(with - without),
                   (long long)layer_bytes);
     }
+    // The W_UK pair tiles (pack_pair_tiles) are built only for the fp8 numerics, on a CPU with the kernel that reads
+    // them: the fp8 open packs exactly every head's W_UK band more (heads x qk_nope_head_dim x kv_lora_rank bytes a
+    // layer, over all ranks).
+    const dsv32::Config cfg = dsv32::parse_config(read_file(dir + "/config.json"), dir + "/config.json");
+    const int64_t bands = int64_t(cfg.num_hidden_layers) * cfg.num_attention_heads * cfg.qk_nope_head_dim * cfg.kv_lora_rank;
+    const bool tiles = dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) && dsv32::kernels::bf16_dot_supported();
+    const int64_t f32_pack = pack_total(dir, mp, DSV32_NUMERICS_F32), fp8_pack = pack_total(dir, mp, DSV32_NUMERICS_FP8);
+    std::printf("arena: pack f32 %lld, fp8 %lld bytes; W_UK bands %lld (tiles %s)\n", (long long)f32_pack, (long long)fp8_pack,
+                (long long)bands, tiles ? "on this CPU" : "not on this CPU");
+    CHECK_MSG(fp8_pack - f32_pack == (tiles ? bands : 0), "fp8 packs %lld bytes more than f32", (long long)(fp8_pack - f32_pack));
     g_mp = 1;
     return test_summary("test_golden arena");
 }

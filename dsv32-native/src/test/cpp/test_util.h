@@ -39,14 +39,14 @@ static int g_checks = 0;
 
 // Whether the CPU backend repacks or copies weights at open on this machine, so that its load progress ends with a
 // "pack" stage (model/ranks.cpp): the layers' matrices into the weight arena (unless DSV32_WEIGHT_ARENA=0 or the
-// available memory is unknown: a test checkpoint is small), the head's row panels on the AVX-512 path (unless DSV32_HEAD_PANELS=0), the W_UK pair tiles
-// with AVX512-BF16 as well.
-inline bool cpu_backend_packs_weights() {
+// available memory is unknown: a test checkpoint is small), the head's row panels on the AVX-512 path (unless
+// DSV32_HEAD_PANELS=0), the W_UK pair tiles with AVX512-BF16 as well when the model opens in fp8 numerics.
+inline bool cpu_backend_packs_weights(bool fp8_numerics = false) {
     const char* arena = std::getenv("DSV32_WEIGHT_ARENA");
     if (!(arena && std::string(arena) == "0") && dsv32::weight_arena_fits(1)) return true;
     const char* env = std::getenv("DSV32_HEAD_PANELS");
     return dsv32::kernels::kernel_path_supported(dsv32::kernels::KernelPath::Avx512) &&
-           (dsv32::kernels::bf16_dot_supported() || !(env && std::string(env) == "0"));
+           ((fp8_numerics && dsv32::kernels::bf16_dot_supported()) || !(env && std::string(env) == "0"));
 }
 
 inline int test_summary(const char* name) {

@@ -15,9 +15,7 @@ namespace {
 class CpuEngine final : public Engine {
 public:
     explicit CpuEngine(const EngineOptions& o)
-        : m_(o.dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp, o.progress, o.verify_checksums) {
-        m_.set_fp8_numerics(o.fp8);
-    }
+        : m_(o.dir, o.max_seq_len, o.n_threads, o.debug_flags, o.mp, o.progress, o.verify_checksums, o.fp8) {}
     BackendKind backend() const override { return BackendKind::Cpu; }
     std::string device_name() const override { return "cpu (" + std::to_string(m_.n_threads()) + " threads)"; }
     const Config& config() const override { return m_.config(); }

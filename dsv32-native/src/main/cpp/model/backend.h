@@ -30,7 +30,7 @@ struct EngineOptions {
     int n_threads = 0;    // CPU worker threads (0 = all cores)
     int debug_flags = 0;  // DebugFlags
     int mp = 1;           // model-parallel ranks (CUDA: 1 only; multi-GPU is issue #8)
-    bool fp8 = false;     // fp8 numerics (Model::set_fp8_numerics)
+    bool fp8 = false;     // fp8 numerics (Model::fp8_numerics)
     int device = 0;       // CUDA / HIP device ordinal
     bool verify_checksums = false;  // a converted directory: SHA-256 of every rank file (CPU only)
     Progress progress;    // load progress (may be empty)

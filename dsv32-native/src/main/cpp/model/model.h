@@ -186,17 +186,18 @@ public:
     // mp > 1: the split weights of shard_weights, run by mp ranks (threads) that share n_threads worker threads
     // (model/ranks.cpp). progress (may be empty) is called during construction on this thread.
     // A directory with converted rank files (is_converted_dir) is opened by load_converted: each rank reads its own
-    // file (mp must be the mp it was converted for); verify_checksums applies to those only.
+    // file (mp must be the mp it was converted for); verify_checksums applies to those only. fp8_numerics: the
+    // numerics it runs in, fixed at construction (the weights repacked for the kernels depend on them: the W_UK pair
+    // tiles serve the fp8 numerics only).
     Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp = 1, const Progress& progress = {},
-          bool verify_checksums = false);
+          bool verify_checksums = false, bool fp8_numerics = false);
     const Config& config() const { return cfg_; }
     int max_seq_len() const { return max_seq_len_; }
     int n_threads() const { return n_threads_; }
     int mp() const { return mp_; }
     // fp8 numerics (the official demo's): bf16 activations, act_quant (ue8m0) before every FP8 GEMM with bf16
     // output, FP8 round trip of the cached latent, FP8 indexer q/k, the absorbed decode attention's query and
-    // probabilities in bf16 (model/mla.cpp). Off = f32 numerics (the golden reference).
-    void set_fp8_numerics(bool on) { fp8_ = on; }
+    // probabilities in bf16 (model/mla.cpp). Off = f32 numerics (the golden reference). Set by the constructor.
     bool fp8_numerics() const { return fp8_; }
     // Bytes of weights one decode step reads (every matrix once, routed experts: only the active ones).
     double decode_weight_bytes() const;
@@ -269,7 +270,8 @@ private:
     // batched decode's head GEMV; empty otherwise (or with DSV32_HEAD_PANELS=0). Owns its copy: +2 bytes per weight.
     std::vector<kernels::Bf16Panels> head_panels_;
     // Per rank and layer: the W_UK bands of its wkv_b (one per head) in FP8 pair tiles (kernels/pair_tiles.h), for the
-    // fp8 numerics' absorbed decode on a CPU with AVX512-BF16; empty otherwise. A copy: +1 byte per W_UK weight.
+    // fp8 numerics' absorbed decode on a CPU with AVX512-BF16, when the model opens in fp8 numerics; empty otherwise.
+    // A copy: +1 byte per W_UK weight.
     std::vector<std::vector<kernels::Fp8PairTiles>> wuk_tiles_;
     // The layers' FP8 / BF16 matrices in huge-page memory (weight_arena.h) when it is not empty: the Linears of w_ and
     // ranks_ then point into it. Owns the copy.

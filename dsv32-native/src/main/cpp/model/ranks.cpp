@@ -63,7 +63,7 @@ void Model::init_ranks(int mp, const Progress& progress) {
     // the other kernel paths (DSV32_KERNELS) and is no longer read on this one.
     //
     // The W_UK bands of wkv_b in pair tiles, where the CPU has the AVX512-BF16 kernel that reads them (mla.cpp, step 1
-    // of the absorbed decode). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed
+    // of the absorbed decode) and the model opens in fp8 numerics (the kernel needs bf16 x; f32 numerics never read them). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed
     // product reads it in 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike);
     // tiled, a band is one sequential stream.
     //
@@ -74,7 +74,7 @@ void Model::init_ranks(int mp, const Progress& progress) {
     // weights repacked or copied (a few seconds on V3.2's 1.85 GB head); none when nothing is.
     const char* env = std::getenv("DSV32_HEAD_PANELS");
     const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0");
-    const bool want_tiles = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
+    const bool want_tiles = fp8_ && kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
     const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
     auto head_bytes = [&](int r) -> int64_t {
         const kernels::WeightMat h = ranks_[size_t(r)].head.mat();

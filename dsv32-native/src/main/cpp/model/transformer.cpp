@@ -17,8 +17,8 @@
 namespace dsv32 {
 
 Model::Model(const std::string& dir, int max_seq_len, int n_threads, int debug_flags, int mp, const Progress& progress,
-             bool verify_checksums)
-    : debug_flags_(debug_flags) {
+             bool verify_checksums, bool fp8_numerics)
+    : debug_flags_(debug_flags), fp8_(fp8_numerics) {
     const std::string cfg_path = dir + "/config.json";
     std::ifstream in(cfg_path, std::ios::binary);
     if (!in) throw std::runtime_error(cfg_path + ": cannot open");
