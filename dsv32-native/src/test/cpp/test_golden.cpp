@@ -413,13 +413,20 @@ void progress_cb(void* user, const char* stage, int64_t done, int64_t total) {
     if (p->throw_now) throw std::runtime_error("a progress callback that throws");
 }
 
-int cmd_progress(const std::string& dir, int mp) {
-    ProgressLog log;
+// Options that report the open's progress into log (on g_backend, at mp ranks).
+dsv32_open_options logged_open(int mp, int32_t numerics, ProgressLog* log) {
     dsv32_open_options o{};
     o.mp = mp;
+    o.numerics = numerics;
     o.backend = g_backend;
     o.progress = progress_cb;
-    o.progress_user = &log;
+    o.progress_user = log;
+    return o;
+}
+
+int cmd_progress(const std::string& dir, int mp) {
+    ProgressLog log;
+    dsv32_open_options o = logged_open(mp, DSV32_NUMERICS_F32, &log);
     dsv32_model* m = nullptr;
     CHECK(dsv32_model_open(dir.c_str(), &o, &m) == DSV32_OK);
     dsv32_model_close(m);
@@ -461,11 +468,7 @@ int cmd_progress(const std::string& dir, int mp) {
 // The pack stage's total of one open (0 when there is none).
 int64_t pack_total(const std::string& dir, int mp, int32_t numerics = DSV32_NUMERICS_F32) {
     ProgressLog log;
-    dsv32_open_options o{};
-    o.mp = mp;
-    o.numerics = numerics;
-    o.progress = progress_cb;
-    o.progress_user = &log;
+    const dsv32_open_options o = logged_open(mp, numerics, &log);
     dsv32_model* m = nullptr;
     if (dsv32_model_open(dir.c_str(), &o, &m) != DSV32_OK) throw std::runtime_error(dsv32_last_error());
     dsv32_model_close(m);
