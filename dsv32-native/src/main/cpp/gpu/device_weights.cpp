@@ -24,8 +24,6 @@ GpuWeight device_view(const Linear& L, const void* data, const float* scale) {
 
 namespace {
 
-size_t elem_bytes(kernels::WType t) { return t == kernels::WType::FP8 ? 1 : t == kernels::WType::BF16 ? 2 : 4; }
-
 // What goes into the arena: host source bytes at an aligned offset. A Linear's rows are copied one by one when its
 // view has a row stride (ld > in: a column shard; not at mp 1, kept general).
 struct Item {
@@ -71,8 +69,8 @@ DeviceWeights upload_weights(const Config& cfg, const Weights& w, const std::vec
     auto lin = [&](const Linear& L) {
         LinOff o;
         o.L = &L;
-        const size_t row = size_t(L.in) * elem_bytes(L.type);
-        const size_t stride = size_t(L.ld > 0 ? L.ld : L.in) * elem_bytes(L.type);
+        const size_t row = size_t(L.in) * kernels::wtype_bytes(L.type);
+        const size_t stride = size_t(L.ld > 0 ? L.ld : L.in) * kernels::wtype_bytes(L.type);
         o.data = stride == row ? plan.add(L.raw, size_t(L.out) * row) : plan.add_rows(L.raw, size_t(L.out), row, stride);
         if (L.type == kernels::WType::FP8) {
             const size_t br = size_t((L.out + 127) / 128);

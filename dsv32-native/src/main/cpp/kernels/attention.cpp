@@ -304,7 +304,7 @@ void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, in
             if (w.type == WType::FP8 && n0 % 128 != 0) return linear_rows_bf16dot(xp, w, y, M, n0, n1);
             WeightMat band = w;
             band.out = n1 - n0;
-            band.data = static_cast<const uint8_t*>(w.data) + size_t(n0) * w.stride() * (w.type == WType::FP8 ? 1 : 2);
+            band.data = static_cast<const uint8_t*>(w.data) + size_t(n0) * w.stride() * wtype_bytes(w.type);
             if (w.type == WType::FP8) band.scale = w.scale + size_t(n0 / 128) * size_t(w.scale_cols);
             thread_local std::vector<float> yb;
             float* yp = aligned_scratch(yb, size_t(M) * size_t(band.out));

@@ -25,6 +25,8 @@ float f16_to_f32(uint16_t bits);
 // Dequantised value of (r, c): F32 as is; BF16 exact; FP8 e4m3(code) * scale, one f32 rounding (exact for the
 // ue8m0 power-of-two scales) -- the same values the slice-1 loader stored.
 enum class WType : int { F32 = 0, BF16 = 1, FP8 = 2 };
+// Bytes of one stored element of type t.
+inline size_t wtype_bytes(WType t) { return t == WType::F32 ? 4 : t == WType::BF16 ? 2 : 1; }
 struct WeightMat {
     WType type = WType::F32;
     int out = 0, in = 0;

@@ -62,15 +62,16 @@ Lut make_lut() {
     return {_mm512_load_si512(hi), _mm512_load_si512(hi + 64), _mm512_load_si512(lo), _mm512_load_si512(lo + 64)};
 }
 
-// 64 e4m3 codes -> w0, w1 (32 bf16 each, in the lane order described above).
-inline void fp8x64(const uint8_t* p, const Lut& L, __m512bh* w0, __m512bh* w1) {
-    const __m512i c = _mm512_loadu_si512(p);
+// 64 e4m3 codes in a register -> w0, w1 (32 bf16 each, in the lane order described above).
+inline void fp8x64r(__m512i c, const Lut& L, __m512bh* w0, __m512bh* w1) {
     __m512i hi = _mm512_permutex2var_epi8(L.hi0, c, L.hi1);  // bits 0..5 index a table, bit 6 picks it, bit 7 ignored
     const __m512i lo = _mm512_permutex2var_epi8(L.lo0, c, L.lo1);
     hi = _mm512_ternarylogic_epi32(hi, c, _mm512_set1_epi8(char(0x80)), 0xF8);  // hi | (c & 0x80): the sign
     *w0 = (__m512bh)_mm512_unpacklo_epi8(lo, hi);
     *w1 = (__m512bh)_mm512_unpackhi_epi8(lo, hi);
 }
+// The same from memory (any alignment).
+inline void fp8x64(const uint8_t* p, const Lut& L, __m512bh* w0, __m512bh* w1) { fp8x64r(_mm512_loadu_si512(p), L, w0, w1); }
 
 inline __m512bh ldbh(const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); }
 
@@ -412,15 +413,6 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
 // ---- The transposed product on bf16 x over pair tiles (pair_tiles.h: the absorbed attention's W_UK^T q_nope) ----
 
 namespace {
-
-// 64 e4m3 codes in a register -> w0, w1 as fp8x64 converts them from memory.
-inline void fp8x64r(__m512i c, const Lut& L, __m512bh* w0, __m512bh* w1) {
-    __m512i hi = _mm512_permutex2var_epi8(L.hi0, c, L.hi1);
-    const __m512i lo = _mm512_permutex2var_epi8(L.lo0, c, L.lo1);
-    hi = _mm512_ternarylogic_epi32(hi, c, _mm512_set1_epi8(char(0x80)), 0xF8);
-    *w0 = (__m512bh)_mm512_unpacklo_epi8(lo, hi);
-    *w1 = (__m512bh)_mm512_unpackhi_epi8(lo, hi);
-}
 
 // One tile (64 columns from c0) against rows [m0, m0 + MG) of x (xb [M][R], natural order). Each row pair's 128 bytes
 // convert to v[0..3], the pairs (W[2p][c], W[2p + 1][c]) of 16 columns each (v[q] lane k: column c0 + 16 (k / 4) +

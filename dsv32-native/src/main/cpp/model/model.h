@@ -40,6 +40,8 @@ struct Linear {  // y = W x, W [out, in] row-major, in its checkpoint dtype: a v
     const float* scale = nullptr;  // FP8: weight_scale_inv block (0, 0), in Weights::owned
     int scale_ld = 0;              // FP8: row stride of the scales (ceil(in / 128) of the whole tensor)
     std::string name;              // the checkpoint tensor (prefix.weight), for error messages
+    // The bytes the view spans from raw: out rows of `in` elements at its row stride.
+    size_t view_bytes() const { return ((size_t(out) - 1) * mat().stride() + size_t(in)) * kernels::wtype_bytes(type); }
     kernels::WeightMat mat() const {
         kernels::WeightMat m;
         m.type = type;

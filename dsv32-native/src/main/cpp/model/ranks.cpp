@@ -63,9 +63,10 @@ void Model::init_ranks(int mp, const Progress& progress) {
     // the other kernel paths (DSV32_KERNELS) and is no longer read on this one.
     //
     // The W_UK bands of wkv_b in pair tiles, where the CPU has the AVX512-BF16 kernel that reads them (mla.cpp, step 1
-    // of the absorbed decode) and the model opens in fp8 numerics (the kernel needs bf16 x; f32 numerics never read them). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed
-    // product reads it in 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike);
-    // tiled, a band is one sequential stream.
+    // of the absorbed decode) and the model opens in fp8 numerics (the kernel needs bf16 x; f32 numerics never read
+    // them). In wkv_b's own layout a head's band lies between two W_UV bands and the transposed product reads it in
+    // 64-column strips: one core read such bands at about 10 GB/s (f32 kernel or a bf16 one alike); tiled, a band is one
+    // sequential stream.
     //
     // The other matrices a decode step streams, copied into huge-page memory (weight_arena.h), with DSV32_WEIGHT_ARENA
     // unset or not "0".
@@ -148,22 +149,18 @@ void Model::init_ranks(int mp, const Progress& progress) {
             wuk_tiles_[size_t(r)].push_back(std::move(t));
             packed(bytes);
         }
-    // Packing read the stored head into memory; on this path it is not read again, so its pages go back (265 MB of
-    // resident memory on mini). Another kernel path would fault them in from the file.
-    for (int r = 0; r < mp; ++r) {
-        if (head_panels_[size_t(r)].empty()) continue;
-        const kernels::WeightMat h = ranks_[size_t(r)].head.mat();
-        const size_t bytes = (size_t(h.out) - 1) * h.stride() * 2 + size_t(h.in) * 2;
-        if (st_) st_->release(h.data, bytes);
-        for (const auto& f : rank_files_) f->release(h.data, bytes);
-    }
+    // Bytes of the checkpoint's mappings this path does not read again go back (SafetensorsSet::release); another
+    // kernel path would fault them in from the file.
+    auto release = [&](const void* p, size_t n) {
+        if (st_) st_->release(p, n);
+        for (const auto& f : rank_files_) f->release(p, n);
+    };
+    // Packing read the stored head into memory (265 MB of resident memory on mini).
+    for (int r = 0; r < mp; ++r)
+        if (!head_panels_[size_t(r)].empty()) release(ranks_[size_t(r)].head.raw, ranks_[size_t(r)].head.view_bytes());
     if (arena_fits && arena.allocate()) {
         // The mapped pages each batch read go back as it ends (nothing reads them before the Linears are repointed
         // below), so the resident memory stays about what the mapping's would have been. About 32 progress calls.
-        auto release = [&](const void* p, size_t n) {
-            if (st_) st_->release(p, n);
-            for (const auto& f : rank_files_) f->release(p, n);
-        };
         arena.copy(n_threads_, 32, release, [&](size_t bytes) { packed(int64_t(bytes)); });
         for (Linear* q : layer_linears) arena.repoint(q);
         weight_arena_ = std::move(arena);

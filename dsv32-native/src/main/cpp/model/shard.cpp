@@ -35,8 +35,6 @@ const char* type_name(kernels::WType t) {
     return "?";
 }
 
-size_t elem_size(kernels::WType t) { return t == kernels::WType::F32 ? 4 : t == kernels::WType::BF16 ? 2 : 1; }
-
 // Why L cannot be split into mp slices on dim (0: rows, 1: columns); "" if it can.
 std::string split_problem(const Linear& L, int dim, int mp) {
     const int n = dim == 0 ? L.out : L.in;
@@ -52,7 +50,7 @@ std::string split_problem(const Linear& L, int dim, int mp) {
 Linear rows(const Linear& L, int r0, int n) {
     Linear v = L;
     v.out = n;
-    v.raw = static_cast<const uint8_t*>(L.raw) + size_t(r0) * L.mat().stride() * elem_size(L.type);
+    v.raw = static_cast<const uint8_t*>(L.raw) + size_t(r0) * L.mat().stride() * kernels::wtype_bytes(L.type);
     if (L.type == kernels::WType::FP8) v.scale = L.scale + size_t(r0 / 128) * size_t(L.scale_ld);
     return v;
 }
@@ -62,7 +60,7 @@ Linear cols(const Linear& L, int c0, int n) {
     Linear v = L;
     v.in = n;
     v.ld = int(L.mat().stride());
-    v.raw = static_cast<const uint8_t*>(L.raw) + size_t(c0) * elem_size(L.type);
+    v.raw = static_cast<const uint8_t*>(L.raw) + size_t(c0) * kernels::wtype_bytes(L.type);
     if (L.type == kernels::WType::FP8) v.scale = L.scale + c0 / 128;
     return v;
 }

@@ -16,20 +16,12 @@ namespace {
 
 constexpr size_t HUGE_PAGE = size_t(2) << 20;
 
-size_t elem_bytes(kernels::WType t) { return t == kernels::WType::F32 ? 4 : t == kernels::WType::BF16 ? 2 : 1; }
-
-// The bytes a Linear's view spans: rows 0 .. out-1 of `in` elements at its row stride.
-size_t span_bytes(const Linear& L) {
-    const kernels::WeightMat m = L.mat();
-    return ((size_t(L.out) - 1) * m.stride() + size_t(L.in)) * elem_bytes(L.type);
-}
-
 }  // namespace
 
 void WeightArena::add(const Linear& L) {
     if (mem_ || !L.raw || L.out <= 0 || L.in <= 0) return;
     if (L.type != kernels::WType::FP8 && L.type != kernels::WType::BF16) return;  // F32 Linears live in Weights::owned
-    ranges_.push_back({static_cast<const uint8_t*>(L.raw), span_bytes(L)});
+    ranges_.push_back({static_cast<const uint8_t*>(L.raw), L.view_bytes()});
     merged_ = false;
 }
 
@@ -117,7 +109,7 @@ void WeightArena::repoint(Linear* L) const {
     const Range* r = find(L->raw);
     if (!r) return;
     const uint8_t* b = static_cast<const uint8_t*>(L->raw);
-    if (size_t(b - r->src) + span_bytes(*L) > r->len) return;  // not wholly inside (cannot happen for an added view)
+    if (size_t(b - r->src) + L->view_bytes() > r->len) return;  // not wholly inside (cannot happen for an added view)
     L->raw = mem_.get() + r->off + size_t(b - r->src);
 }
 
