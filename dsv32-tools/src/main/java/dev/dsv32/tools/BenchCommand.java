@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
             "Measure the native engine: prefill tokens/s, decode tokens/s at batch 1 and 4 and several contexts, peak",
             "RSS, and the machine's memory bandwidth (STREAM-triad-like), with decode speed as a fraction of the",
             "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV)",
-            "and every row's GFLOP/s (products over the active weights, attention and indexer scores).",
+            "and every row's GFLOP/s (products over the active weights, attention and indexer scores); a decode row of",
+            "batch B > 1 also gives its tokens/s over batch 1's at the same context (the batch scaling).",
             "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
             "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
             "generation does; batch B decodes B sequences in one step). Prints a markdown table; --csv and --json write",
@@ -234,11 +235,11 @@ final class BenchCommand implements Callable<Integer> {
         for (Row r : rows) {
             if (r.phase.equals("prefill")) {
                 cells.add(new Cell("prefill", 1, r.len, r.tps, r.msPerStep * r.len, Double.NaN, Double.NaN, Double.NaN,
-                        roof.prefillFlops(r.len) / (r.msPerStep * r.len / 1000) / 1e9));
+                        roof.prefillFlops(r.len) / (r.msPerStep * r.len / 1000) / 1e9, Double.NaN));
             } else {
                 double rt = r.batch * bw.bestGBs() * 1e9 / r.stepBytes;
                 cells.add(new Cell("decode", r.batch, r.len, r.tps, r.msPerStep, r.stepBytes / 1e6, rt, r.tps / rt,
-                        roof.decodeFlops(r.batch, r.len) / (r.msPerStep / 1000) / 1e9));
+                        roof.decodeFlops(r.batch, r.len) / (r.msPerStep / 1000) / 1e9, overBatch1(rows, r)));
             }
         }
         String date = LocalDate.now(ZoneOffset.UTC).toString();
@@ -283,6 +284,7 @@ final class BenchCommand implements Callable<Integer> {
                 putNumber(o, "roofline_tok_s", c.rooflineTps);
                 putNumber(o, "fraction_of_roofline", c.fraction);
                 putNumber(o, "gflop_s", c.gflops);
+                putNumber(o, "x_batch1", c.xBatch1);
             }
             try {
                 Files.writeString(jsonFile, Json.pretty(root) + "\n", StandardCharsets.UTF_8);
@@ -305,14 +307,15 @@ final class BenchCommand implements Callable<Integer> {
                 roof.weightBytes(1, roof.indexTopk) / 1e6, roof.denseBytes / 1e6, roof.headBytes / 1e6, roof.expertsPerToken, roof.experts,
                 roof.moeLayers * roof.expertsTouched(1) * roof.expertBytes / 1e6, (double) roof.layers * roof.indexQueryBytes / 1e6);
         out.println();
-        out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline | GFLOP/s |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        out.println("| phase | batch | tokens / context | tok/s | ms/step | MB read/step | roofline tok/s | of roofline | GFLOP/s | x batch 1 |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (Cell c : cells) {
             if (c.phase.equals("prefill")) {
-                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - | %.1f |%n", c.len, c.tps, c.msPerStep, c.gflops);
+                out.printf(Locale.ROOT, "| prefill | 1 | %d | %.1f | %.1f | - | - | - | %.1f | - |%n", c.len, c.tps, c.msPerStep, c.gflops);
             } else {
-                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% | %.1f |%n", c.batch, c.len, c.tps,
-                        c.msPerStep, c.mbRead, c.rooflineTps, 100 * c.fraction, c.gflops);
+                out.printf(Locale.ROOT, "| decode | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f%% | %.1f | %s |%n", c.batch, c.len, c.tps,
+                        c.msPerStep, c.mbRead, c.rooflineTps, 100 * c.fraction, c.gflops,
+                        Double.isNaN(c.xBatch1) ? "-" : String.format(Locale.ROOT, "%.2fx", c.xBatch1));
             }
         }
         out.flush();
@@ -321,11 +324,23 @@ final class BenchCommand implements Callable<Integer> {
 
     private record Row(String phase, int batch, int len, double tps, double msPerStep, double stepBytes) {}
 
-    /** A row of the table, CSV and JSON; NaN where the table shows "-" (prefill's bytes and roofline). */
+    /**
+     * A row of the table, CSV and JSON; NaN where the table shows "-" (prefill's bytes and roofline; the batch scaling
+     * of prefill, batch 1 and a batch without a batch-1 row at its context).
+     */
     private record Cell(String phase, int batch, int len, double tps, double msPerStep, double mbRead, double rooflineTps,
-            double fraction, double gflops) {}
+            double fraction, double gflops, double xBatch1) {}
 
-    static final String CSV_HEADER = "phase,batch,tokens_or_context,tok_s,ms_per_step,mb_read_per_step,roofline_tok_s,fraction_of_roofline,gflop_s";
+    static final String CSV_HEADER =
+            "phase,batch,tokens_or_context,tok_s,ms_per_step,mb_read_per_step,roofline_tok_s,fraction_of_roofline,gflop_s,x_batch1";
+
+    /** A decode row's aggregate tokens/s over the batch-1 row's at its context; NaN for batch 1 or without that row. */
+    private static double overBatch1(List<Row> rows, Row r) {
+        if (r.batch == 1) return Double.NaN;
+        for (Row b : rows)
+            if (b.phase.equals("decode") && b.batch == 1 && b.len == r.len) return r.tps / b.tps;
+        return Double.NaN;
+    }
 
     /** An output file's path, checked before the run: its directory must exist and it must not be a directory. */
     private static Path outputFile(String option, String name) {
@@ -342,7 +357,8 @@ final class BenchCommand implements Callable<Integer> {
         for (Cell c : cells) {
             b.append(c.phase).append(',').append(c.batch).append(',').append(c.len).append(',').append(plain(c.tps)).append(',')
                     .append(plain(c.msPerStep)).append(',').append(plain(c.mbRead)).append(',').append(plain(c.rooflineTps))
-                    .append(',').append(plain(c.fraction)).append(',').append(plain(c.gflops)).append('\n');
+                    .append(',').append(plain(c.fraction)).append(',').append(plain(c.gflops)).append(',').append(plain(c.xBatch1))
+                    .append('\n');
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write(b.toString());

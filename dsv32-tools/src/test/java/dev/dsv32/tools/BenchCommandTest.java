@@ -73,7 +73,17 @@ class BenchCommandTest {
             assertTrue(Double.parseDouble(c[4].strip()) > 0, out);
             assertTrue(Double.parseDouble(c[9].strip()) > 0, out); // GFLOP/s
         }
+        double b1Tps = Double.NaN;
         for (String[] c : decode) {
+            // the batch scaling: "-" at batch 1, tok/s over batch 1's at the same context (printed first) otherwise
+            if (c[2].strip().equals("1")) {
+                assertEquals("-", c[10].strip(), out);
+                b1Tps = Double.parseDouble(c[4].strip());
+            } else {
+                assertTrue(c[10].strip().matches("[0-9]+\\.[0-9]{2}x"), out);
+                double x = Double.parseDouble(c[10].strip().replace("x", ""));
+                assertEquals(Double.parseDouble(c[4].strip()) / b1Tps, x, 0.006 + 1e-3 * x, out); // from the 2-decimal tok/s
+            }
             for (int i = 4; i <= 7; i++) assertTrue(Double.parseDouble(c[i].strip()) > 0, out);
             assertTrue(Double.parseDouble(c[9].strip()) > 0, out); // GFLOP/s
             // tok/s and roofline tok/s are positive above; the percentage has one decimal, so on a loaded machine (a
@@ -118,7 +128,7 @@ class BenchCommandTest {
         for (int i = 0; i < table.size(); i++) {
             String[] t = table.get(i);
             String[] c = lines.get(i + 1).split(",", -1);
-            assertEquals(9, c.length, lines.get(i + 1));
+            assertEquals(10, c.length, lines.get(i + 1));
             JsonNode j = rows.get(i);
             assertEquals(t[0], c[0]);
             assertEquals(t[0], j.get("phase").asText());
@@ -139,6 +149,21 @@ class BenchCommandTest {
             double flops = decode ? roof.decodeFlops(j.get("batch").asInt(), len) : roof.prefillFlops(len);
             double secs = j.get("ms_per_step").asDouble() / 1000;
             assertEquals(flops / secs / 1e9, j.get("gflop_s").asDouble(), 1e-9 * flops / secs / 1e9);
+            // the batch scaling: a batch-B decode row's tok/s over the batch-1 row's at its context, in all three outputs
+            JsonNode x = j.get("x_batch1");
+            if (decode && j.get("batch").asInt() > 1) {
+                double b1 = Double.NaN;
+                for (JsonNode o : rows)
+                    if (o.get("phase").asText().equals("decode") && o.get("batch").asInt() == 1 && o.get("tokens_or_context").asInt() == len)
+                        b1 = o.get("tok_s").asDouble();
+                assertEquals(j.get("tok_s").asDouble() / b1, x.asDouble(), 1e-12 * x.asDouble());
+                assertEquals(x.asDouble(), Double.parseDouble(c[9]), 0);
+                assertEquals(t[9], String.format(Locale.ROOT, "%.2fx", x.asDouble()));
+            } else {
+                assertTrue(x.isNull(), root.toPrettyString());
+                assertEquals("", c[9]);
+                assertEquals("-", t[9]);
+            }
             if (decode) {
                 assertEquals(t[5], fmt("%.1f", c[5]));
                 assertEquals(t[5], fmt("%.1f", j.get("mb_read_per_step").asText()));
