@@ -23,15 +23,13 @@ Linear lin(WType t, int out, int in, const uint8_t* raw, int ld = 0) {
 
 // Row r of L's view, `in` elements.
 const uint8_t* row(const Linear& L, int r) {
-    const size_t es = L.type == WType::BF16 ? 2 : L.type == WType::F32 ? 4 : 1;
-    return static_cast<const uint8_t*>(L.raw) + size_t(r) * size_t(L.ld > 0 ? L.ld : L.in) * es;
+    return static_cast<const uint8_t*>(L.raw) + size_t(r) * size_t(L.ld > 0 ? L.ld : L.in) * dsv32::kernels::wtype_bytes(L.type);
 }
 
 // Every row of a repointed view holds the bytes of the same row of its source.
 bool same_rows(const Linear& moved, const Linear& src) {
-    const size_t es = src.type == WType::BF16 ? 2 : 1;
     for (int r = 0; r < src.out; ++r)
-        if (std::memcmp(row(moved, r), row(src, r), size_t(src.in) * es) != 0) return false;
+        if (std::memcmp(row(moved, r), row(src, r), size_t(src.in) * dsv32::kernels::wtype_bytes(src.type)) != 0) return false;
     return true;
 }
 

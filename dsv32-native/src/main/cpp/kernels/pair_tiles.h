@@ -10,7 +10,7 @@
 // the rows' 64 codes A and B (per 128-bit lane, the low / high 8 codes of A interleaved with B's). scale[b * tiles + t]:
 // the band's block scale for the tile's columns (a band lies within one 128-row block).
 //
-// The arithmetic of one output y[m][c] (linear_t_rows_bf16dot's on the same band, bitwise): blk = 0; per row pair in
+// The arithmetic of one output y[m][c] (linear_t_tiles_scalar emulates it bitwise): blk = 0; per row pair in
 // order blk = VDPBF16PS(blk, (W[2p][c], W[2p+1][c]), (x[m][2p], x[m][2p+1])); y = blk * scale. Products exact, f32 sums.
 #ifndef DSV32_KERNELS_PAIR_TILES_H
 #define DSV32_KERNELS_PAIR_TILES_H

@@ -73,8 +73,11 @@ void Model::init_ranks(int mp, const Progress& progress) {
     //
     // Each copy is skipped when it does not fit (the stored weights serve). Progress: the "pack" stage, in bytes of the
     // weights repacked or copied (a few seconds on V3.2's 1.85 GB head); none when nothing is.
-    const char* env = std::getenv("DSV32_HEAD_PANELS");
-    const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !(env && std::string(env) == "0");
+    auto env_off = [](const char* name) {  // the variable set to "0"
+        const char* v = std::getenv(name);
+        return v && std::string(v) == "0";
+    };
+    const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !env_off("DSV32_HEAD_PANELS");
     const bool want_tiles = fp8_ && kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
     const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
     auto head_bytes = [&](int r) -> int64_t {
@@ -102,9 +105,8 @@ void Model::init_ranks(int mp, const Progress& progress) {
             add_ffn(L.dense);
             add_ffn(L.shared);
         }
-    const char* arena_env = std::getenv("DSV32_WEIGHT_ARENA");
     WeightArena arena;
-    if (!(arena_env && std::string(arena_env) == "0"))
+    if (!env_off("DSV32_WEIGHT_ARENA"))
         for (const Linear* q : layer_linears) arena.add(*q);
     const bool arena_fits = arena.bytes() > 0 && weight_arena_fits(arena.bytes());
     int64_t total = arena_fits ? int64_t(arena.bytes()) : 0, done = 0;
