@@ -44,43 +44,47 @@ bool seq_ok(const dsv32_model* m, int32_t seq) { return m->cache->is_open(seq); 
 // run it, then advance the sequences. Nothing changes unless the step succeeds.
 int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_entries, float* logits, size_t logits_len,
              bool last_only, const char* fn) {
-    const std::string name(fn);
-    if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": model is NULL");
-    if (n_entries <= 0 || !entries) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": no entries");
-    if (!logits) return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": logits is NULL");
+    // The messages are built only on failure: a valid step allocates nothing here (model/workspace.h).
+    auto name = [fn] { return std::string(fn); };
+    auto where = [fn](int32_t i) { return std::string(fn) + ": entry " + std::to_string(i) + ": "; };
+    if (!model) return fail(DSV32_ERR_INVALID_ARGUMENT, name() + ": model is NULL");
+    if (n_entries <= 0 || !entries) return fail(DSV32_ERR_INVALID_ARGUMENT, name() + ": no entries");
+    if (!logits) return fail(DSV32_ERR_INVALID_ARGUMENT, name() + ": logits is NULL");
     const dsv32::Config& cfg = model->model->config();
     dsv32::KvCache& cache = *model->cache;
     const int maxlen = model->model->max_seq_len();
     size_t rows = 0;
-    std::vector<char> used(size_t(cache.max_sequences()), 0);
+    thread_local std::vector<char> used;  // reused from step to step, as the lists below
+    used.assign(size_t(cache.max_sequences()), 0);
     for (int32_t i = 0; i < n_entries; ++i) {
         const dsv32_batch_entry& e = entries[i];
-        const std::string where = name + ": entry " + std::to_string(i) + ": ";
-        if (!seq_ok(model, e.seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " is not open");
-        if (used[size_t(e.seq)]) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "sequence " + std::to_string(e.seq) + " appears twice");
+        if (!seq_ok(model, e.seq)) return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "sequence " + std::to_string(e.seq) + " is not open");
+        if (used[size_t(e.seq)]) return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "sequence " + std::to_string(e.seq) + " appears twice");
         used[size_t(e.seq)] = 1;
         const int len = cache.len(e.seq);
         if (e.start_pos != len)
-            return fail(DSV32_ERR_INVALID_ARGUMENT, where + "start_pos " + std::to_string(e.start_pos) +
+            return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "start_pos " + std::to_string(e.start_pos) +
                                                         " but the sequence has processed " + std::to_string(len) + " tokens");
-        if (e.n_tokens <= 0) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "n_tokens must be > 0");
-        if (!e.tokens) return fail(DSV32_ERR_INVALID_ARGUMENT, where + "tokens is NULL");
+        if (e.n_tokens <= 0) return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "n_tokens must be > 0");
+        if (!e.tokens) return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "tokens is NULL");
         if (int64_t(e.start_pos) + e.n_tokens > maxlen)
-            return fail(DSV32_ERR_CAPACITY, where + "positions up to " + std::to_string(int64_t(e.start_pos) + e.n_tokens) +
+            return fail(DSV32_ERR_CAPACITY, where(i) + "positions up to " + std::to_string(int64_t(e.start_pos) + e.n_tokens) +
                                                 " exceed max_seq_len " + std::to_string(maxlen));
         for (int32_t t = 0; t < e.n_tokens; ++t)
             if (e.tokens[t] < 0 || e.tokens[t] >= cfg.vocab_size)
-                return fail(DSV32_ERR_INVALID_ARGUMENT, where + "token " + std::to_string(t) + " = " + std::to_string(e.tokens[t]) +
+                return fail(DSV32_ERR_INVALID_ARGUMENT, where(i) + "token " + std::to_string(t) + " = " + std::to_string(e.tokens[t]) +
                                                             " is outside [0, " + std::to_string(cfg.vocab_size) + ")");
         rows += size_t(e.n_tokens);
     }
     const size_t need = (last_only ? size_t(n_entries) : rows) * size_t(cfg.vocab_size);
     if (logits_len < need)
-        return fail(DSV32_ERR_INVALID_ARGUMENT, name + ": logits_len " + std::to_string(logits_len) + " < " + std::to_string(need));
+        return fail(DSV32_ERR_INVALID_ARGUMENT, name() + ": logits_len " + std::to_string(logits_len) + " < " + std::to_string(need));
     // Cache capacity for the whole step, before anything changes.
-    std::vector<std::pair<int, int>> appends;
+    thread_local std::vector<std::pair<int, int>> appends;
+    thread_local std::vector<int64_t> blocks;
+    appends.clear();
     for (int32_t i = 0; i < n_entries; ++i) appends.emplace_back(entries[i].seq, entries[i].n_tokens);
-    const std::vector<int64_t> blocks = cache.step_blocks_needed(appends);
+    cache.step_blocks_needed(appends, &blocks);
     int64_t step_blocks = 0;
     for (int64_t b : blocks) step_blocks += b;
     if (step_blocks > cache.free_blocks()) {
@@ -90,7 +94,7 @@ int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_ent
             const int64_t b = blocks[size_t(i)];
             if (before + b > cache.free_blocks())
                 return fail(DSV32_ERR_CAPACITY,
-                            name + ": entry " + std::to_string(i) + ": sequence " + std::to_string(e.seq) + " needs " +
+                            name() + ": entry " + std::to_string(i) + ": sequence " + std::to_string(e.seq) + " needs " +
                                 std::to_string(b) + " more KV cache blocks of " + std::to_string(cache.block_size()) +
                                 " positions for positions " + std::to_string(e.start_pos) + ".." +
                                 std::to_string(int64_t(e.start_pos) + e.n_tokens - 1) + ", but only " +
@@ -101,7 +105,8 @@ int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_ent
             before += b;
         }
     }
-    std::vector<dsv32::StepEntry> step(static_cast<size_t>(n_entries));
+    thread_local std::vector<dsv32::StepEntry> step;
+    step.resize(static_cast<size_t>(n_entries));
     for (int32_t i = 0; i < n_entries; ++i) step[size_t(i)] = {entries[i].seq, entries[i].tokens, entries[i].n_tokens};
     auto undo = [&]() {  // give back what reserve took (len was not advanced)
         for (int32_t i = 0; i < n_entries; ++i) cache.truncate(entries[i].seq, cache.len(entries[i].seq));
@@ -111,10 +116,10 @@ int run_step(dsv32_model* model, const dsv32_batch_entry* entries, int32_t n_ent
         model->model->forward(cache, step, logits, last_only);
     } catch (const std::bad_alloc&) {
         undo();
-        return fail(DSV32_ERR_CAPACITY, name + ": out of memory (KV cache blocks or activations); no sequence changed");
+        return fail(DSV32_ERR_CAPACITY, name() + ": out of memory (KV cache blocks or activations); no sequence changed");
     } catch (const std::exception& ex) {
         undo();
-        return fail(DSV32_ERR_INTERNAL, name + ": " + ex.what());
+        return fail(DSV32_ERR_INTERNAL, name() + ": " + ex.what());
     }
     for (int32_t i = 0; i < n_entries; ++i) cache.commit(entries[i].seq, entries[i].n_tokens);
     return ok();

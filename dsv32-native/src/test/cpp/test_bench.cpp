@@ -105,6 +105,21 @@ void router_matches_the_brute_force_reference() {
             for (int i = 0; i < ke; ++i) CHECK(std::fabs(got_w[size_t(i)] - ref_w[size_t(i)]) <= 1e-6f);
         }
     }
+    // Ties everywhere (logits from {-1, 0, 1}, no or a constant bias): equal scores go by increasing index, for the
+    // groups and for the experts, as the reference's stable sorts order them.
+    for (int trial = 0; trial < 50; ++trial) {
+        const int G = 4, E = 16, kg = 2, ke = 4;
+        std::vector<float> logits(static_cast<size_t>(E)), flat(static_cast<size_t>(E), 0.25f);
+        for (float& v : logits) v = float(int(rng() % 3) - 1);
+        for (int with_bias = 0; with_bias < 2; ++with_bias) {
+            std::vector<int> ref_e, got_e(ke);
+            std::vector<float> ref_w, got_w(ke);
+            const float* b = with_bias ? flat.data() : nullptr;
+            route_reference(logits, b, G, kg, ke, 2.5, &ref_e, &ref_w);
+            route_token(logits.data(), b, E, G, kg, ke, 2.5, &scratch, got_e.data(), got_w.data());
+            CHECK_MSG(got_e == ref_e, "ties: trial %d bias %d", trial, with_bias);
+        }
+    }
     // By hand: group 0 has the single best expert, group 1 the best pair; with bias the pair's group wins (§8).
     std::vector<float> logits = {4.0f, -4.0f, 1.0f, 1.0f};
     const float zero_bias[4] = {0, 0, 0, 0};

@@ -123,9 +123,11 @@ int64_t KvCache::blocks_needed(int seq, int n) const {
     return need;
 }
 
-std::vector<int64_t> KvCache::step_blocks_needed(const std::vector<std::pair<int, int>>& appends) const {
-    std::vector<int64_t> need;
-    std::vector<std::pair<int32_t, int>> writers;  // shared partly filled block -> writers reserved before this one
+void KvCache::step_blocks_needed(const std::vector<std::pair<int, int>>& appends, std::vector<int64_t>* out) const {
+    std::vector<int64_t>& need = *out;
+    need.clear();
+    thread_local std::vector<std::pair<int32_t, int>> writers;  // shared partly filled block -> writers reserved before
+    writers.clear();                                             // this one (reused: a decode step allocates nothing)
     for (const auto& a : appends) {
         const Seq& s = seqs_[size_t(a.first)];
         const int n = a.second;
@@ -141,7 +143,6 @@ std::vector<int64_t> KvCache::step_blocks_needed(const std::vector<std::pair<int
         }
         need.push_back(k);
     }
-    return need;
 }
 
 void KvCache::reserve(int seq, int n) {
@@ -189,17 +190,22 @@ void KvCache::release(int32_t b) {
 }
 
 KvCache::View KvCache::view(int seq, int layer) const {
-    const Seq& s = seqs_[size_t(seq)];
     View v;
-    v.bs_ = bs_;
-    v.kvr_ = kvr_;
-    v.dr_ = dr_;
-    v.ihd_ = ihd_;
-    v.pe_off_ = size_t(bs_) * size_t(kvr_);
-    v.idx_off_ = size_t(bs_) * size_t(kvr_ + dr_);
-    v.base_.reserve(s.table.size());
-    for (int32_t b : s.table) v.base_.push_back(blocks_[size_t(b)] + size_t(layer) * layer_floats_);
+    view(seq, layer, &v);
     return v;
+}
+
+void KvCache::view(int seq, int layer, View* v) const {
+    const Seq& s = seqs_[size_t(seq)];
+    v->bs_ = bs_;
+    v->kvr_ = kvr_;
+    v->dr_ = dr_;
+    v->ihd_ = ihd_;
+    v->pe_off_ = size_t(bs_) * size_t(kvr_);
+    v->idx_off_ = size_t(bs_) * size_t(kvr_ + dr_);
+    v->base_.clear();
+    v->base_.reserve(s.table.size());
+    for (int32_t b : s.table) v->base_.push_back(blocks_[size_t(b)] + size_t(layer) * layer_floats_);
 }
 
 }  // namespace dsv32

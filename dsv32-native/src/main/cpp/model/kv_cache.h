@@ -97,7 +97,8 @@ public:
     // The same for a whole step, entry by entry in the order reserve runs them: (seq, n) appends, distinct
     // sequences. Exact where sequences sharing a partly filled block all write in the step: the last of them to
     // reserve finds the block no longer shared and writes it in place.
-    std::vector<int64_t> step_blocks_needed(const std::vector<std::pair<int, int>>& appends) const;
+    // Written to *need, whose memory is reused.
+    void step_blocks_needed(const std::vector<std::pair<int, int>>& appends, std::vector<int64_t>* need) const;
     // Makes positions len .. len+n-1 writable (the sequence holds private blocks for them); len is unchanged.
     // The caller checks blocks_needed against free_blocks first. Throws std::bad_alloc when memory runs out: undo
     // with truncate(seq, len(seq)).
@@ -118,6 +119,8 @@ public:
         size_t pe_off_ = 0, idx_off_ = 0;
     };
     View view(int seq, int layer) const;
+    // The same into *v, reusing its memory (a forward pass keeps its views across layers and steps).
+    void view(int seq, int layer, View* v) const;
 
     // The raw layout, for a backend that addresses blocks itself (gpu/): the block table of seq (block ids, one per
     // block_size positions, covering len + reserved positions), the memory of block b, and the floats one layer

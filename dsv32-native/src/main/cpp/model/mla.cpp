@@ -17,6 +17,30 @@
 
 namespace dsv32 {
 
+namespace {
+
+// attention()'s lists, this thread's (workspace.h: reused from layer to layer and step to step, so that a decode step
+// allocates nothing once an equally large one has run).
+struct AttentionLists {
+    ReusedList<KvCache::View> views;  // each entry's cache
+    std::vector<int> seg_of;          // each row's entry
+    ReusedList<std::vector<int>> sel;  // each row's selected keys
+    std::vector<int> mha, dec;        // the entries of each path
+    // Absorbed decode: each entry's selected rows (f32, or packed bf16 in fp8 numerics), the start of its scores,
+    // and the work items of steps 2 and 4.
+    ReusedList<std::vector<const float*>> lat_rows, pe_rows;
+    ReusedList<std::vector<const uint16_t*>> lat16, pe16;
+    std::vector<size_t> p0;
+    std::vector<std::pair<int, int>> score_items, value_items;
+};
+
+AttentionLists& attention_lists() {
+    thread_local AttentionLists a;
+    return a;
+}
+
+}  // namespace
+
 void Model::linear(const Linear& L, const float* x, int S, float* y) const { linear(L, x, S, y, threads()); }
 
 void Model::linear(const Linear& L, const float* x, int S, float* y, int n_threads) const {
@@ -36,70 +60,82 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     const float eps = float(cfg_.rms_norm_eps);
     const int S = st.rows;  // all rows of the step: the projections run once over them
 
-    AlignedFloats qa(size_t(S) * qlr), qr(size_t(S) * qlr);  // 64-byte aligned: linear's x
-    float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]: written by the linear below
-    linear(L.wq_a, x, S, qa.data());
-    kernels::rmsnorm(qa.data(), L.q_norm.data(), qr.data(), S, qlr, eps);
-    bf16(qr.data(), qr.size());
-    linear(R.wq_b, qr.data(), S, q);
-    std::vector<float> kv(size_t(S) * (kvr + dr));
-    linear(L.wkv_a, x, S, kv.data());
+    AttentionLists& A = attention_lists();
+    // Written in full by the linears and the norm below (64-byte aligned: linear's x; workspace.h).
+    float* const qa = workspace(WorkSlot::MlaQa, size_t(S) * qlr);
+    float* const qr = workspace(WorkSlot::MlaQr, size_t(S) * qlr);
+    float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]
+    float* const kv = workspace(WorkSlot::MlaKvA, size_t(S) * (kvr + dr));
+    linear(L.wq_a, x, S, qa);
+    kernels::rmsnorm(qa, L.q_norm.data(), qr, S, qlr, eps);
+    bf16(qr, size_t(S) * qlr);
+    linear(R.wq_b, qr, S, q);
+    linear(L.wkv_a, x, S, kv);
     // Per entry: RoPE at its positions, the latent and k_pe written to its cache rows (§6.1). The rows are the same
     // on every rank (wkv_a is replicated): rank 0 writes them. Rows are independent: split over the threads (a prefill
     // chunk has hundreds).
-    std::vector<KvCache::View> c;
-    std::vector<int> seg_of(static_cast<size_t>(S));
+    ReusedList<KvCache::View>& c = A.views;
+    std::vector<int>& seg_of = A.seg_of;
+    c.resize(st.segs.size());
+    seg_of.resize(size_t(S));
     for (size_t i = 0; i < st.segs.size(); ++i) {
-        c.push_back(st.cache->view(st.segs[i].seq, l));
+        st.cache->view(st.segs[i].seq, l, &c[i]);
         for (int s = st.segs[i].row0; s < st.segs[i].row0 + st.segs[i].n; ++s) seg_of[size_t(s)] = int(i);
     }
     // RoPE cos / sin of each row's position (Rope::table) and, in fp8 numerics, each latent before it is packed:
-    // allocated here, since no exception may leave the parallel region.
-    std::vector<float> cs_rows(size_t(S) * size_t(dr)), lat_rows_c(fp8_ ? size_t(S) * size_t(kvr) : 0);
-#if defined(_OPENMP)
-#pragma omp parallel num_threads(threads()) if (S > 1)
-#endif
-    {
-#if defined(_OPENMP)
-#pragma omp for schedule(static)
-#endif
-        for (int s = 0; s < S; ++s) {
-            float* const cs = cs_rows.data() + size_t(s) * dr;
-            float* const latc = fp8_ ? lat_rows_c.data() + size_t(s) * kvr : nullptr;
-            const Segment& g = st.segs[size_t(seg_of[size_t(s)])];
-            const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
-            const int pos = g.start + (s - g.row0);
-            rope_.table(pos, cs);
-            for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs, true);
-            if (!writer) continue;
-            float* row = kv.data() + size_t(s) * (kvr + dr);
-            if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
-                kernels::rmsnorm(row, L.kv_norm.data(), latc, 1, kvr, eps);
-                rope_.apply(row + kvr, cs, true);
-                bf16(latc, size_t(kvr));
-                if (kvr % 128 == 0) kernels::act_quant_roundtrip(latc, 1, kvr, true);
-                bf16(row + kvr, size_t(dr));
-                // Both are bf16 values: cached as packed bf16 (kv_cache.h: the fp8 numerics' row format), half the
-                // bytes for every later step to read.
-                kernels::pack_bf16(latc, kvr, reinterpret_cast<uint16_t*>(cv.latent(pos)));
-                kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(cv.k_pe(pos)));
-            } else {
-                kernels::rmsnorm(row, L.kv_norm.data(), cv.latent(pos), 1, kvr, eps);
-                rope_.apply(row + kvr, cs, true);
-                std::copy_n(row + kvr, dr, cv.k_pe(pos));
-            }
+    // taken here, since no exception may leave the parallel region.
+    float* const cs_rows = workspace(WorkSlot::MlaRope, size_t(S) * size_t(dr));
+    float* const lat_rows_c = fp8_ ? workspace(WorkSlot::MlaLatRow, size_t(S) * size_t(kvr)) : nullptr;
+    auto rope_row = [&](int s) {
+        float* const cs = cs_rows + size_t(s) * dr;
+        float* const latc = fp8_ ? lat_rows_c + size_t(s) * kvr : nullptr;
+        const Segment& g = st.segs[size_t(seg_of[size_t(s)])];
+        const KvCache::View& cv = c[size_t(seg_of[size_t(s)])];
+        const int pos = g.start + (s - g.row0);
+        rope_.table(pos, cs);
+        for (int h = 0; h < H; ++h) rope_.apply(q + (size_t(s) * H + h) * dq + dn, cs, true);
+        if (!writer) return;
+        float* row = kv + size_t(s) * (kvr + dr);
+        if (fp8_) {  // latent: bf16, then the per-128-block FP8 round trip (ue8m0); k_pe stays bf16
+            kernels::rmsnorm(row, L.kv_norm.data(), latc, 1, kvr, eps);
+            rope_.apply(row + kvr, cs, true);
+            bf16(latc, size_t(kvr));
+            if (kvr % 128 == 0) kernels::act_quant_roundtrip(latc, 1, kvr, true);
+            bf16(row + kvr, size_t(dr));
+            // Both are bf16 values: cached as packed bf16 (kv_cache.h: the fp8 numerics' row format), half the
+            // bytes for every later step to read.
+            kernels::pack_bf16(latc, kvr, reinterpret_cast<uint16_t*>(cv.latent(pos)));
+            kernels::pack_bf16(row + kvr, dr, reinterpret_cast<uint16_t*>(cv.k_pe(pos)));
+        } else {
+            kernels::rmsnorm(row, L.kv_norm.data(), cv.latent(pos), 1, kvr, eps);
+            rope_.apply(row + kvr, cs, true);
+            std::copy_n(row + kvr, dr, cv.k_pe(pos));
         }
+    };
+    // One row (a batch-1 decode step) runs here: a parallel region on one thread still costs libgomp a team.
+    if (S == 1) {
+        rope_row(0);
+    } else {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(threads())
+#endif
+        for (int s = 0; s < S; ++s) rope_row(s);
     }
     rank_barrier();  // the written rows are visible to every rank from here
 
-    std::vector<std::vector<int>> sel;
-    indexer(l, x, qr.data(), st, c, &sel);
+    ReusedList<std::vector<int>>& sel = A.sel;
+    indexer(l, x, qr, st, c, &sel);
 
-    AlignedFloats o(size_t(S) * H * dv, 0.0f);
+    const size_t on = size_t(S) * H * dv;  // o: the heads' outputs [S, H * dv], wo's input
+    float* const o = workspace(WorkSlot::MlaOut, on);
+    std::fill_n(o, on, 0.0f);
     const float scale = softmax_scale_;
     const int kvw = dn + dv;
     // Which path each entry takes: n > 1 a prefill chunk (MHA form), n == 1 a decode token (absorbed form).
-    std::vector<int> mha, dec;  // indices into st.segs
+    std::vector<int>& mha = A.mha;  // indices into st.segs
+    std::vector<int>& dec = A.dec;
+    mha.clear();
+    dec.clear();
     for (size_t i = 0; i < st.segs.size(); ++i) (st.segs[i].n > 1 ? mha : dec).push_back(int(i));
 
     if (!mha.empty()) {
@@ -178,13 +214,13 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                 }
                 if (nq == 1) {
                     kernels::mha_row(q + (size_t(s) * H + h) * dq, 1, dn, dr, dv, kv_rows.data(), pe_rows.data(),
-                                     int(keys.size()), scale, o.data() + (size_t(s) * H + h) * dv, p.data());
+                                     int(keys.size()), scale, o + (size_t(s) * H + h) * dv, p.data());
                 } else {
                     const float* qg[4];
                     float* og[4];
                     for (size_t g = 0; g < nq; ++g) {
                         qg[g] = q + (size_t(rows[r + g].second) * H + h) * dq;
-                        og[g] = o.data() + (size_t(rows[r + g].second) * H + h) * dv;
+                        og[g] = o + (size_t(rows[r + g].second) * H + h) * dv;
                     }
                     kernels::mha_rows_prefix(qg, int(nq), dn, dr, dv, kv_rows.data(), pe_rows.data(), n, scale, og, p.data());
                 }
@@ -214,10 +250,21 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         const kernels::Fp8PairTiles* uk = fp8_ && size_t(l) < uk_tiles.size() && !uk_tiles[size_t(l)].empty() ? &uk_tiles[size_t(l)] : nullptr;
         const int nd = int(dec.size());
         // The selected rows: f32, or packed bf16 in fp8 numerics (read by the *_bf16 kernels, the same bits).
-        std::vector<std::vector<const float*>> lat_rows(static_cast<size_t>(nd)), pe_rows(static_cast<size_t>(nd));
-        std::vector<std::vector<const uint16_t*>> lat16(static_cast<size_t>(nd)), pe16(static_cast<size_t>(nd));
-        std::vector<size_t> p0(static_cast<size_t>(nd) + 1, 0);  // entry i's scores: pbuf[p0[i] ..], [H][ns_i]
+        ReusedList<std::vector<const float*>>& lat_rows = A.lat_rows;
+        ReusedList<std::vector<const float*>>& pe_rows = A.pe_rows;
+        ReusedList<std::vector<const uint16_t*>>& lat16 = A.lat16;
+        ReusedList<std::vector<const uint16_t*>>& pe16 = A.pe16;
+        std::vector<size_t>& p0 = A.p0;  // entry i's scores: pbuf[p0[i] ..], [H][ns_i]
+        lat_rows.resize(size_t(nd));
+        pe_rows.resize(size_t(nd));
+        lat16.resize(size_t(nd));
+        pe16.resize(size_t(nd));
+        p0.assign(size_t(nd) + 1, 0);
         for (int i = 0; i < nd; ++i) {
+            lat_rows[size_t(i)].clear();
+            pe_rows[size_t(i)].clear();
+            lat16[size_t(i)].clear();
+            pe16[size_t(i)].clear();
             const KvCache::View& cv = c[size_t(dec[size_t(i)])];
             const std::vector<int>& keys = sel[size_t(st.segs[size_t(dec[size_t(i)])].row0)];
             for (int t : keys) {
@@ -241,7 +288,10 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         // fp8 scores step of mini's batch-4 decode at context 1024 (attention_avx512bf16.cpp's kernel): 1.48 ms with 64,
         // 1.29-1.39 with 128, 1.32 with 256 (runs of 40 rounds, alternating within one process).
         constexpr int KEYS = 128, COLS = 64;
-        std::vector<std::pair<int, int>> score_items, value_items;  // (entry, first key) / (entry, first column)
+        std::vector<std::pair<int, int>>& score_items = A.score_items;  // (entry, first key)
+        std::vector<std::pair<int, int>>& value_items = A.value_items;  // (entry, first column)
+        score_items.clear();
+        value_items.clear();
         for (int i = 0; i < nd; ++i) {
             for (int t0 = 0; t0 < ns(i); t0 += KEYS) score_items.emplace_back(i, t0);
             for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(i, c0);
@@ -338,14 +388,14 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                         const int wuv = h * kvw + dn;  // rows h*kvw+dn .. +dv of wkv_b
                         kernels::linear_rows(og, wkv_b, yg, nd, wuv, wuv + dv, fp8_ ? kernels::XValues::Bf16 : kernels::XValues::F32);
                         for (int i = 0; i < nd; ++i)
-                            std::copy_n(yg + size_t(i) * wkv_b.out + wuv, dv, o.data() + (size_t(row_of(i)) * H + h) * dv);
+                            std::copy_n(yg + size_t(i) * wkv_b.out + wuv, dv, o + (size_t(row_of(i)) * H + h) * dv);
                     }
                 });
         }
         if (fail.failed()) throw std::runtime_error("attention: layer " + std::to_string(l) + ": out of memory in the decode attention");
     }
-    bf16(o.data(), o.size());
-    linear(R.wo, o.data(), S, out);
+    bf16(o, on);
+    linear(R.wo, o, S, out);
     if (rank().mp > 1) {  // wo is row-parallel: sum the ranks' partial outputs in f32, then bf16 (§9)
         all_reduce(out, size_t(S) * size_t(cfg_.hidden_size));
         bf16(out, size_t(S) * size_t(cfg_.hidden_size));

@@ -20,6 +20,7 @@
 #include "parallel/cpu_collective.h"
 #include "model/kv_cache.h"
 #include "model/weight_arena.h"
+#include "model/workspace.h"
 
 namespace dsv32 {
 
@@ -226,7 +227,7 @@ private:
     struct Step {
         KvCache* cache;
         const std::vector<StepEntry>* entries;
-        std::vector<Segment> segs;
+        const std::vector<Segment>& segs;
         int rows;  // M
     };
     // One rank's part of forward (transformer.cpp); logits is null on ranks other than 0.
@@ -246,9 +247,10 @@ private:
     void rank_barrier() const;
 
     void attention(int l, const float* x, const Step& st, float* out) const;
-    // Fills (*selected)[row] with the sorted key positions row attends to (one vector per row of the step).
-    void indexer(int l, const float* x, const float* qr, const Step& st, const std::vector<KvCache::View>& kv,
-                 std::vector<std::vector<int>>* selected) const;
+    // Fills (*selected)[row] with the sorted key positions row attends to (one vector per row of the step; kv[i] is
+    // entry i's cache view). ReusedList (workspace.h): the rows keep their memory from step to step.
+    void indexer(int l, const float* x, const float* qr, const Step& st, const ReusedList<KvCache::View>& kv,
+                 ReusedList<std::vector<int>>* selected) const;
     void ffn(int l, const float* x, int S, float* out) const;
     void moe(int l, const float* x, int S, float* out) const;
     void swiglu(const Ffn& f, const float* x, int S, float* out) const { swiglu(f, x, S, out, threads()); }

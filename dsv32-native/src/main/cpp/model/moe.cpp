@@ -1,7 +1,6 @@
 // moe.cpp: dense SwiGLU MLP and the MoE layer with noaux_tc grouped routing (architecture.md §8).
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -13,14 +12,36 @@
 
 namespace dsv32 {
 
+namespace {
+
+// moe()'s lists, this thread's (workspace.h: reused from layer to layer and step to step).
+struct MoeLists {
+    ReusedList<std::vector<int>> tok;    // per expert: the tokens routed to it
+    ReusedList<std::vector<float>> wt;   //   ... and their weights
+    RouteScratch route;
+    std::vector<int> chosen;
+    std::vector<float> chosen_w;
+    std::vector<int> active;   // the experts with tokens, in expert order
+    std::vector<size_t> off;   // active[i]'s outputs: from off[i] in the MoeRouted buffer
+};
+
+MoeLists& moe_lists() {
+    thread_local MoeLists a;
+    return a;
+}
+
+}  // namespace
+
 void Model::swiglu(const Ffn& f, const float* x, int S, float* out, int n_threads) const {
-    const int I = f.w1.out;
-    AlignedFloats a(size_t(S) * I), b(size_t(S) * I);  // 64-byte aligned: linear's x
-    linear(f.w1, x, S, a.data(), n_threads);
-    linear(f.w3, x, S, b.data(), n_threads);
-    for (size_t i = 0; i < a.size(); ++i) a[i] = kernels::silu(a[i]) * b[i];
-    bf16(a.data(), a.size());
-    linear(f.w2, a.data(), S, out, n_threads);
+    const size_t n = size_t(S) * size_t(f.w1.out);
+    // Written in full by the linears (64-byte aligned: linear's x; this thread's, workspace.h).
+    float* const a = workspace(WorkSlot::FfnGate, n);
+    float* const b = workspace(WorkSlot::FfnUp, n);
+    linear(f.w1, x, S, a, n_threads);
+    linear(f.w3, x, S, b, n_threads);
+    for (size_t i = 0; i < n; ++i) a[i] = kernels::silu(a[i]) * b[i];
+    bf16(a, n);
+    linear(f.w2, a, S, out, n_threads);
 }
 
 void Model::ffn(int l, const float* x, int S, float* out) const {
@@ -42,17 +63,25 @@ void Model::moe(int l, const float* x, int S, float* out) const {
     const int kg = cfg_.topk_group, ke = cfg_.num_experts_per_tok;
     const bool use_bias = !L.gate_bias.empty() && !(debug_flags_ & DEBUG_NO_GATE_BIAS);
 
-    std::vector<float> logits(size_t(S) * E);
-    linear(L.gate, x, S, logits.data());
+    MoeLists& ML = moe_lists();
+    float* const logits = workspace(WorkSlot::MoeGate, size_t(S) * E);  // written in full by the gate
+    linear(L.gate, x, S, logits);
     // Per expert: the tokens routed to it and their weights.
-    std::vector<std::vector<int>> tok(static_cast<size_t>(E));
-    std::vector<std::vector<float>> wt(static_cast<size_t>(E));
-    RouteScratch scratch;
-    std::vector<int> chosen(static_cast<size_t>(ke));
-    std::vector<float> chosen_w(static_cast<size_t>(ke));
+    ReusedList<std::vector<int>>& tok = ML.tok;
+    ReusedList<std::vector<float>>& wt = ML.wt;
+    tok.resize(size_t(E));
+    wt.resize(size_t(E));
+    for (int e = 0; e < E; ++e) {
+        tok[size_t(e)].clear();
+        wt[size_t(e)].clear();
+    }
+    std::vector<int>& chosen = ML.chosen;
+    std::vector<float>& chosen_w = ML.chosen_w;
+    chosen.resize(size_t(ke));
+    chosen_w.resize(size_t(ke));
     for (int s = 0; s < S; ++s) {
-        route_token(logits.data() + size_t(s) * E, use_bias ? L.gate_bias.data() : nullptr, E, G, kg, ke,
-                    cfg_.routed_scaling_factor, &scratch, chosen.data(), chosen_w.data());
+        route_token(logits + size_t(s) * E, use_bias ? L.gate_bias.data() : nullptr, E, G, kg, ke,
+                    cfg_.routed_scaling_factor, &ML.route, chosen.data(), chosen_w.data());
         for (int i = 0; i < ke; ++i) {
             tok[size_t(chosen[size_t(i)])].push_back(s);
             wt[size_t(chosen[size_t(i)])].push_back(chosen_w[size_t(i)]);
@@ -68,14 +97,16 @@ void Model::moe(int l, const float* x, int S, float* out) const {
     // little work per thread; instead the threads take whole experts, each expert computed single-threaded. An
     // expert's output does not depend on the thread count (kernels::linear computes every output row the same way)
     // and the weighted sum below stays in expert order, so the logits are bitwise those of the per-GEMM split.
-    std::vector<int> active;
-    std::vector<size_t> off(1, 0);
+    std::vector<int>& active = ML.active;
+    std::vector<size_t>& off = ML.off;
+    active.clear();
+    off.assign(1, 0);
     for (int e = R.expert0; e < R.expert1; ++e) {
         if (tok[size_t(e)].empty()) continue;
         active.push_back(e);
         off.push_back(off.back() + tok[size_t(e)].size() * size_t(D));
     }
-    std::vector<float> ys(off.back());
+    float* const ys = workspace(WorkSlot::MoeRouted, off.back());  // written in full by the experts
     const int na = int(active.size()), nt = threads();
     RegionFailure fail;
 #if defined(_OPENMP)
@@ -86,14 +117,14 @@ void Model::moe(int l, const float* x, int S, float* out) const {
             const int e = active[size_t(i)];
             const std::vector<int>& ts = tok[size_t(e)];
             const int n = int(ts.size());
-            AlignedFloats xin(size_t(n) * D);
-            for (int j = 0; j < n; ++j) std::copy(x + size_t(ts[size_t(j)]) * D, x + size_t(ts[size_t(j)] + 1) * D, xin.data() + size_t(j) * D);
-            swiglu(L.experts[size_t(e)], xin.data(), n, ys.data() + off[size_t(i)], 1);
+            float* const xin = workspace(WorkSlot::MoeExpertX, size_t(n) * D);  // the expert's tokens (this thread's)
+            for (int j = 0; j < n; ++j) std::copy(x + size_t(ts[size_t(j)]) * D, x + size_t(ts[size_t(j)] + 1) * D, xin + size_t(j) * D);
+            swiglu(L.experts[size_t(e)], xin, n, ys + off[size_t(i)], 1);
         });
     if (fail.failed()) throw std::runtime_error("moe: layer " + std::to_string(l) + ": out of memory in the routed experts");
     for (int i = 0; i < na; ++i) {
         const int e = active[size_t(i)];
-        const float* y = ys.data() + off[size_t(i)];
+        const float* y = ys + off[size_t(i)];
         for (size_t j = 0; j < tok[size_t(e)].size(); ++j) {
             float* o = out + size_t(tok[size_t(e)][j]) * D;
             const float w = wt[size_t(e)][j];

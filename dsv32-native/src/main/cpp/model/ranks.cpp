@@ -194,13 +194,16 @@ void Model::rank_barrier() const {
 }
 
 void Model::forward(KvCache& cache, const std::vector<StepEntry>& entries, float* logits, bool last_only) const {
-    Step st{&cache, &entries, {}, 0};
+    thread_local std::vector<Segment> segs;  // reused from step to step (workspace.h)
+    segs.clear();
+    int rows = 0;
     for (const StepEntry& e : entries) {
         if (!cache.is_open(e.seq) || e.n <= 0 || !e.tokens) throw std::invalid_argument("Model::forward: bad entry");
         if (cache.blocks_needed(e.seq, e.n) != 0) throw std::logic_error("Model::forward: cache blocks not reserved");
-        st.segs.push_back(Segment{e.seq, st.rows, e.n, cache.len(e.seq)});
-        st.rows += e.n;
+        segs.push_back(Segment{e.seq, rows, e.n, cache.len(e.seq)});
+        rows += e.n;
     }
+    const Step st{&cache, &entries, segs, rows};
     if (mp_ == 1) {
         RankScope scope(&rank_ctx_[0]);
         forward_rank(st, logits, last_only);
@@ -210,10 +213,17 @@ void Model::forward(KvCache& cache, const std::vector<StepEntry>& entries, float
             CpuCollective* c;
             ~Reset() { c->reset(); }
         } reset{coll_.get()};
+        // The job captures one reference, so that its std::function holds it in place (no allocation; workspace.h).
+        const struct {
+            const Model* m;
+            const Step* st;
+            float* logits;
+            bool last_only;
+        } job{this, &st, logits, last_only};
         group_->run(
-            [&](int r) {
-                RankScope scope(&rank_ctx_[size_t(r)]);
-                forward_rank(st, r == 0 ? logits : nullptr, last_only);
+            [&job](int r) {
+                RankScope scope(&job.m->rank_ctx_[size_t(r)]);
+                job.m->forward_rank(*job.st, r == 0 ? job.logits : nullptr, job.last_only);
             },
             [this] { coll_->abort(); });
     }

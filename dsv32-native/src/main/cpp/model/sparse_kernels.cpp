@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <numeric>
 
 namespace dsv32 {
 
@@ -80,14 +79,35 @@ void select_topk(const float* scores, int nkeys, int topk, std::vector<int>* sel
     sel->resize(size_t(n));
 }
 
+namespace {
+
+// The k indices i < n of the largest key(i), best first, equal keys by increasing index: the first k of a stable sort
+// by descending key, without the sort's buffer (route_token runs per token and layer; a decode step allocates
+// nothing, workspace.h). O(n k): k is 8 experts or 4 groups on V3.2. 1 <= k <= n.
+template <class Key>
+void top_k_stable(int n, int k, Key key, int* out) {
+    int m = 0;  // out[0, m) holds the best so far
+    for (int i = 0; i < n; ++i) {
+        const float v = key(i);
+        int p = m;
+        while (p > 0 && key(out[p - 1]) < v) --p;  // strictly less: an equal key, of a lower index, stays ahead
+        if (p >= k) continue;
+        for (int j = std::min(m, k - 1); j > p; --j) out[j] = out[j - 1];
+        out[p] = i;
+        m = std::min(m + 1, k);
+    }
+}
+
+}  // namespace
+
 void route_token(const float* logits, const float* bias, int n_experts, int n_groups, int topk_groups, int n_active,
                  double route_scale, RouteScratch* r, int* experts, float* weights) {
     const int E = n_experts, G = n_groups, per = E / G;
     r->sc.resize(size_t(E));
     r->sb.resize(size_t(E));
     r->gs.resize(size_t(G));
-    r->gorder.resize(size_t(G));
-    r->eorder.resize(size_t(E));
+    r->gorder.resize(size_t(topk_groups));
+    r->eorder.resize(size_t(n_active));
     r->keep.assign(size_t(G), 0);
     std::vector<float>& sc = r->sc;
     std::vector<float>& sb = r->sb;
@@ -112,12 +132,10 @@ void route_token(const float* logits, const float* bias, int n_experts, int n_gr
             r->gs[size_t(g)] = *std::max_element(v, v + per);
         }
     }
-    std::iota(r->gorder.begin(), r->gorder.end(), 0);
-    std::stable_sort(r->gorder.begin(), r->gorder.end(), [&](int a, int b) { return r->gs[size_t(a)] > r->gs[size_t(b)]; });
+    top_k_stable(G, topk_groups, [&](int g) { return r->gs[size_t(g)]; }, r->gorder.data());
     for (int i = 0; i < topk_groups; ++i) r->keep[size_t(r->gorder[size_t(i)])] = 1;
-    std::iota(r->eorder.begin(), r->eorder.end(), 0);
     auto key = [&](int e) { return r->keep[size_t(e / per)] ? sb[size_t(e)] : -INFINITY; };
-    std::stable_sort(r->eorder.begin(), r->eorder.end(), [&](int a, int b) { return key(a) > key(b); });
+    top_k_stable(E, n_active, key, r->eorder.data());
     double sum = 0;
     for (int i = 0; i < n_active; ++i) sum += sc[size_t(r->eorder[size_t(i)])];
     for (int i = 0; i < n_active; ++i) {

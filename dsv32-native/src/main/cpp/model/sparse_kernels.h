@@ -19,9 +19,9 @@ void select_topk(const float* scores, int nkeys, int topk, std::vector<int>* sel
 // topk_groups groups kept, and the n_active best biased scores of the kept groups chosen. Writes the chosen experts
 // (best first) to experts[n_active] and their weights s_e / sum(chosen s) * route_scale to weights[n_active].
 // n_groups divides n_experts; 1 <= topk_groups <= n_groups; 1 <= n_active <= topk_groups * (n_experts / n_groups).
-struct RouteScratch {
+struct RouteScratch {  // reused from call to call: only grows
     std::vector<float> sc, sb, gs;
-    std::vector<int> gorder, eorder;
+    std::vector<int> gorder, eorder;  // the best topk_groups groups, the n_active experts, best first
     std::vector<char> keep;
 };
 void route_token(const float* logits, const float* bias, int n_experts, int n_groups, int topk_groups, int n_active,

@@ -59,68 +59,71 @@ void Model::forward_rank(const Step& st, float* logits, bool last_only) const {
     const RankCtx& rk = rank();
     const RankWeights& R = *rk.w;
     const int M = st.rows;  // the tokens of all entries, stacked
-    AlignedFloats h(size_t(M) * D), xn(size_t(M) * D), t(size_t(M) * D);  // 64-byte aligned: linear's x
+    const size_t MD = size_t(M) * size_t(D);
+    // The residual stream, a block's normed input and its output (64-byte aligned: linear's x; workspace.h)
+    float* const h = workspace(WorkSlot::ForwardH, MD);
+    float* const xn = workspace(WorkSlot::ForwardXn, MD);
+    float* const t = workspace(WorkSlot::ForwardT, MD);
     // Vocab-parallel embedding (§5 step 2): this rank's rows; other tokens give zeros, summed over the ranks.
     const kernels::WeightMat embed = R.embed.mat();
     for (size_t i = 0; i < st.segs.size(); ++i) {
         const StepEntry& e = (*st.entries)[i];
         for (int s = 0; s < e.n; ++s) {
-            float* hs = h.data() + size_t(st.segs[i].row0 + s) * D;
+            float* hs = h + size_t(st.segs[i].row0 + s) * D;
             const int row = e.tokens[s] - R.vocab0;
             if (row >= 0 && row < R.embed.out) kernels::dequant_row(embed, row, 0, D, hs);
             else std::fill(hs, hs + D, 0.0f);
         }
     }
-    all_reduce(h.data(), h.size());
+    all_reduce(h, MD);
     for (int l = 0; l < cfg_.num_hidden_layers; ++l) {
         const LayerWeights& L = w_.layers[size_t(l)];
-        kernels::rmsnorm(h.data(), L.attn_norm.data(), xn.data(), M, D, eps);
-        bf16(xn.data(), xn.size());
-        attention(l, xn.data(), st, t.data());
-        for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
-        bf16(h.data(), h.size());  // fp8 numerics: the residual stream is bf16
-        kernels::rmsnorm(h.data(), L.ffn_norm.data(), xn.data(), M, D, eps);
-        bf16(xn.data(), xn.size());
-        ffn(l, xn.data(), M, t.data());
-        for (size_t i = 0; i < h.size(); ++i) h[i] += t[i];
-        bf16(h.data(), h.size());
+        kernels::rmsnorm(h, L.attn_norm.data(), xn, M, D, eps);
+        bf16(xn, MD);
+        attention(l, xn, st, t);
+        for (size_t i = 0; i < MD; ++i) h[i] += t[i];
+        bf16(h, MD);  // fp8 numerics: the residual stream is bf16
+        kernels::rmsnorm(h, L.ffn_norm.data(), xn, M, D, eps);
+        bf16(xn, MD);
+        ffn(l, xn, M, t);
+        for (size_t i = 0; i < MD; ++i) h[i] += t[i];
+        bf16(h, MD);
     }
     // Final norm and head: on every row, or only on each entry's last row (what generation needs: architecture.md
     // §5 step 5 / §13.11, "lm_head runs on the last position only").
     int S = M;
-    const float* hf = h.data();
+    const float* hf = h;
     if (last_only) {
         S = int(st.segs.size());
         for (int i = 0; i < S; ++i) {
             const Segment& g = st.segs[size_t(i)];
-            std::copy_n(h.data() + size_t(g.row0 + g.n - 1) * D, D, t.data() + size_t(i) * D);
+            std::copy_n(h + size_t(g.row0 + g.n - 1) * D, D, t + size_t(i) * D);
         }
-        hf = t.data();
+        hf = t;
     }
-    kernels::rmsnorm(hf, w_.norm.data(), xn.data(), S, D, eps);
-    bf16(xn.data(), size_t(S) * D);
+    kernels::rmsnorm(hf, w_.norm.data(), xn, S, D, eps);
+    bf16(xn, size_t(S) * D);
     // fp8 numerics: xn holds bf16 values (the demo's head input), so the bf16 head may take the dot-product kernels.
     const kernels::XValues head_x = fp8_ ? kernels::XValues::Bf16 : kernels::XValues::F32;
     if (rk.mp == 1) {
-        head_linear(xn.data(), S, logits, head_x);
+        head_linear(xn, S, logits, head_x);
         return;
     }
     // Vocab-parallel head (§5 step 5, §9): each rank computes its vocab slice, all_gather concatenates the slices in
     // rank order. In chunks of positions, so the gathered copy stays near 16 MB whatever the prefill length.
     const int Vl = R.head.out;
     const int chunk = std::max(1, int((size_t(1) << 22) / size_t(V)));
-    std::vector<float> part, all;
+    const int rows = std::min(chunk, S);
+    float* const part = workspace(WorkSlot::HeadPart, size_t(rows) * Vl);  // this rank's slice of a chunk's logits
+    float* const all = workspace(WorkSlot::HeadAll, size_t(rows) * V);     // every rank's, gathered
     for (int s0 = 0; s0 < S; s0 += chunk) {
         const int n = std::min(chunk, S - s0);
-        part.resize(size_t(n) * Vl);
-        all.resize(size_t(n) * V);
-        head_linear(xn.data() + size_t(s0) * D, n, part.data(), head_x);
-        rk.coll->all_gather(rk.rank, part.data(), all.data(), part.size());
+        head_linear(xn + size_t(s0) * D, n, part, head_x);
+        rk.coll->all_gather(rk.rank, part, all, size_t(n) * Vl);
         if (!logits) continue;
         for (int r = 0; r < rk.mp; ++r)
             for (int s = 0; s < n; ++s)
-                std::copy(all.begin() + long((size_t(r) * n + s) * Vl), all.begin() + long((size_t(r) * n + s + 1) * Vl),
-                          logits + (size_t(s0) + s) * V + size_t(r) * Vl);
+                std::copy_n(all + (size_t(r) * n + s) * Vl, Vl, logits + (size_t(s0) + s) * V + size_t(r) * Vl);
     }
 }
 

@@ -1,9 +1,12 @@
-// workspace.h: per-thread reusable buffers for the forward pass's large activations. Allocating (and value-
-// initialising) a fresh std::vector for every layer cost a long prefill about a sixth of its time in page faults and
-// memset (a 2048-token chunk: the indexer's queries alone are 64 MB per layer). A slot keeps its memory between
-// calls on the same thread, so after the first layer the buffers are reused; contents are NOT initialised. A slot
-// holds at most one live buffer: each call site owns its slot, and a forward pass never re-enters one. The memory
-// stays with the thread (the largest chunk it has run), like the KV cache's high-water mark.
+// workspace.h: per-thread reusable buffers for the forward pass's activations, and reusable lists for its
+// bookkeeping. Allocating (and value-initialising) a fresh std::vector for every layer cost a long prefill about a
+// sixth of its time in page faults and memset (a 2048-token chunk: the indexer's queries alone are 64 MB per layer),
+// and a decode step some 950 (batch 1) to 2,400 (batch 4) small allocations, about 1 % of its time on mini. A slot
+// keeps its memory between calls on the same thread, so after the first layer the buffers are reused; contents are
+// NOT initialised. A slot holds at most one live buffer: each call site owns its slot, and a forward pass never
+// re-enters one. The memory stays with the thread (the largest step it has run), like the KV cache's high-water
+// mark. Together with ReusedList below this makes a decode step allocate nothing once the steps before it were as
+// large (test_step_alloc; a step that starts a new KV cache block may take one).
 #ifndef DSV32_MODEL_WORKSPACE_H
 #define DSV32_MODEL_WORKSPACE_H
 
@@ -30,6 +33,27 @@ enum class WorkSlot : int {
     MlaDecOLatAll,  //   ... o_lat [nd, H, kvr]
     MlaDecScores,   //   ... the scores / probabilities of every entry and head
     MlaDecProbs,    //   ... fp8 numerics: the probabilities as packed bf16, in the scores' layout
+    ForwardH,       // transformer.cpp: the residual stream [M, D]
+    ForwardXn,      //   ... the normed input of a block [M, D]
+    ForwardT,       //   ... a block's output [M, D]
+    HeadPart,       //   ... mp > 1: this rank's vocab slice of a chunk's logits [rows, V / mp]
+    HeadAll,        //   ... and every rank's, gathered [rows, V]
+    MlaQa,          // mla.cpp: wq_a's output [S, q_lora_rank]
+    MlaQr,          //   ... after q_norm [S, q_lora_rank]
+    MlaKvA,         //   ... wkv_a's output [S, kv_lora_rank + rope dim]
+    MlaRope,        //   ... RoPE cos / sin of each row [S, rope dim]
+    MlaLatRow,      //   ... fp8 numerics: each latent before it is packed [S, kv_lora_rank]
+    MlaOut,         //   ... the heads' outputs, wo's input [S, H * v_head_dim]
+    IndexerKRaw,    // indexer.cpp: wk's output [S, hd]
+    IndexerK,       //   ... after the LayerNorm [S, hd]
+    IndexerWts,     //   ... the head weights of the scored rows [SQ, nh]
+    IndexerRope,    //   ... RoPE cos / sin of each row [S, rope dim]
+    IndexerScores,  //   ... the scores of one group of rows, row after row (at most ~4M, or one row's keys)
+    MoeGate,        // moe.cpp: the gate logits [S, n_routed_experts]
+    MoeRouted,      //   ... the active experts' outputs, expert after expert [routed tokens, D]
+    MoeExpertX,     //   ... (per thread) one expert's tokens [n, D]
+    FfnGate,        // moe.cpp, swiglu (per thread): w1's output, then silu(w1 x) * w3 x [S, inter]
+    FfnUp,          //   ... w3's output [S, inter]
     Count
 };
 
@@ -69,6 +93,28 @@ struct Aligned64 {
     bool operator!=(const Aligned64<U>&) const { return false; }
 };
 using AlignedFloats = std::vector<float, Aligned64<float>>;
+
+// A list whose elements outlive resize(): resize(n) makes the first n current, growing the storage but never
+// shrinking it, so an element (e.g. a std::vector row) keeps its memory across steps of different sizes. Elements are
+// not reset: the caller refills what it reads (or clears a row).
+template <class T>
+class ReusedList {
+public:
+    void resize(size_t n) {
+        if (all_.size() < n) all_.resize(n);
+        n_ = n;
+    }
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    T& operator[](size_t i) { return all_[i]; }
+    const T& operator[](size_t i) const { return all_[i]; }
+    T* begin() { return all_.data(); }
+    T* end() { return all_.data() + n_; }
+
+private:
+    std::vector<T> all_;
+    size_t n_ = 0;
+};
 
 }  // namespace dsv32
 
