@@ -92,33 +92,26 @@ void route_reference(const std::vector<float>& logits, const float* bias, int G,
 void router_matches_the_brute_force_reference() {
     std::mt19937 rng(4);
     RouteScratch scratch;
-    for (int trial = 0; trial < 50; ++trial) {
-        const int G = 4, E = 16, kg = 2, ke = 4;
-        std::vector<float> logits = uniform(E, rng, 3.0f), bias = uniform(E, rng, 0.3f);
+    const int G = 4, E = 16, kg = 2, ke = 4;
+    // route_token against the reference on these logits, without and with the bias: the same experts in the same order.
+    auto agree = [&](const std::vector<float>& logits, const std::vector<float>& bias, const char* what, int trial) {
         for (int with_bias = 0; with_bias < 2; ++with_bias) {
             std::vector<int> ref_e, got_e(ke);
             std::vector<float> ref_w, got_w(ke);
             const float* b = with_bias ? bias.data() : nullptr;
             route_reference(logits, b, G, kg, ke, 2.5, &ref_e, &ref_w);
             route_token(logits.data(), b, E, G, kg, ke, 2.5, &scratch, got_e.data(), got_w.data());
-            CHECK_MSG(got_e == ref_e, "trial %d bias %d", trial, with_bias);
+            CHECK_MSG(got_e == ref_e, "%s: trial %d bias %d", what, trial, with_bias);
             for (int i = 0; i < ke; ++i) CHECK(std::fabs(got_w[size_t(i)] - ref_w[size_t(i)]) <= 1e-6f);
         }
-    }
-    // Ties everywhere (logits from {-1, 0, 1}, no or a constant bias): equal scores go by increasing index, for the
-    // groups and for the experts, as the reference's stable sorts order them.
+    };
+    for (int trial = 0; trial < 50; ++trial) agree(uniform(E, rng, 3.0f), uniform(E, rng, 0.3f), "random", trial);
+    // Ties everywhere (logits from {-1, 0, 1}, a constant bias): equal scores go by increasing index, for the groups
+    // and for the experts, as the reference's stable sorts order them.
     for (int trial = 0; trial < 50; ++trial) {
-        const int G = 4, E = 16, kg = 2, ke = 4;
-        std::vector<float> logits(static_cast<size_t>(E)), flat(static_cast<size_t>(E), 0.25f);
+        std::vector<float> logits(static_cast<size_t>(E));
         for (float& v : logits) v = float(int(rng() % 3) - 1);
-        for (int with_bias = 0; with_bias < 2; ++with_bias) {
-            std::vector<int> ref_e, got_e(ke);
-            std::vector<float> ref_w, got_w(ke);
-            const float* b = with_bias ? flat.data() : nullptr;
-            route_reference(logits, b, G, kg, ke, 2.5, &ref_e, &ref_w);
-            route_token(logits.data(), b, E, G, kg, ke, 2.5, &scratch, got_e.data(), got_w.data());
-            CHECK_MSG(got_e == ref_e, "ties: trial %d bias %d", trial, with_bias);
-        }
+        agree(logits, std::vector<float>(static_cast<size_t>(E), 0.25f), "ties", trial);
     }
     // By hand: group 0 has the single best expert, group 1 the best pair; with bias the pair's group wins (§8).
     std::vector<float> logits = {4.0f, -4.0f, 1.0f, 1.0f};
