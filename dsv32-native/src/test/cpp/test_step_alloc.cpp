@@ -15,6 +15,8 @@
 // within their blocks) and the first time a sequence reaches a longer context than any before on a thread (the
 // top-k selection's lists grow, by doubling).
 //
+// Also: workspace()'s rule for giving a slot back (a prefill's large buffers return; a decode step's stay).
+//
 // Usage: test_step_alloc <tiny checkpoint dir> [mp]
 #include <dlfcn.h>
 
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "dsv32/dsv32.h"
+#include "model/workspace.h"
 #include "test_util.h"
 
 #if defined(__GLIBC__)
@@ -160,6 +163,31 @@ void decode_steps_allocate_nothing(const std::string& dir, int mp, int32_t numer
     dsv32_model_close(r.m);
 }
 
+// workspace()'s sizes (model/workspace.h): a slot grows when too small, keeps its memory for smaller requests, and
+// gives it back only when it is over 16 MB and the request under an eighth of it. Counted with the same malloc.
+void workspace_gives_back_only_large_slots() {
+    using dsv32::WorkSlot;
+    auto allocations = [](size_t n) {
+        g_allocations = 0;
+        g_counting = true;
+        float* p = dsv32::workspace(WorkSlot::MoeRouted, n);
+        g_counting = false;
+        if (n > 0) p[n - 1] = 1.0f;  // usable up to n
+        return g_allocations.load();
+    };
+    const size_t big = dsv32::WORKSPACE_KEEP_FLOATS * 2;  // 32 MB
+    allocations(1);  // the thread's first use also registers the slots' destructor (one more allocation in glibc)
+    const long first = allocations(big);
+    CHECK_MSG(first == 1, "a 32 MB slot: %ld allocations", first);
+    CHECK(allocations(big / 4) == 0);      // a quarter: kept
+    CHECK(allocations(0) == 0);            // nothing asked: kept
+    CHECK(allocations(big) == 0);          // still there
+    CHECK(allocations(big / 16) == 1);     // a sixteenth of a slot over 16 MB: given back, a smaller one taken
+    CHECK(allocations(big / 16) == 0);
+    CHECK(allocations(1000) == 0);         // 2 MB is under the 16 MB limit: kept
+    CHECK(allocations(big / 8) == 1);      // grows
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +196,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const int mp = argc == 3 ? std::atoi(argv[2]) : 1;
+    workspace_gives_back_only_large_slots();
     decode_steps_allocate_nothing(argv[1], mp, DSV32_NUMERICS_F32, "f32");
     decode_steps_allocate_nothing(argv[1], mp, DSV32_NUMERICS_FP8, "fp8");
     return test_summary("test_step_alloc");

@@ -5,7 +5,7 @@
 // keeps its memory between calls on the same thread, so after the first layer the buffers are reused; contents are
 // NOT initialised. A slot holds at most one live buffer: each call site owns its slot, and a forward pass never
 // re-enters one. The memory stays with the thread (the largest step it has run), like the KV cache's high-water
-// mark. Together with ReusedList below this makes a decode step allocate nothing once the steps before it were as
+// mark, except that a slot over 16 MB is given back when a far smaller step follows (workspace()). Together with ReusedList below this makes a decode step allocate nothing once the steps before it were as
 // large (test_step_alloc; a step that starts a new KV cache block may take one).
 #ifndef DSV32_MODEL_WORKSPACE_H
 #define DSV32_MODEL_WORKSPACE_H
@@ -57,7 +57,13 @@ enum class WorkSlot : int {
     Count
 };
 
-// A buffer of at least n floats in this thread's slot (grown when too small; old contents dropped).
+// A slot of more than WORKSPACE_KEEP_FLOATS (16 MB) is given back when a call needs less than an eighth of it: the
+// memory a long prefill chunk took returns at the next decode step. Decode steps keep their slots (on mini at batch 4
+// none is over 1 MB) unless the batch shrinks eightfold with slots over 16 MB. A request of 0 floats leaves the slot.
+constexpr size_t WORKSPACE_KEEP_FLOATS = size_t(4) << 20;
+
+// A buffer of at least n floats in this thread's slot (grown when too small, shrunk when far too large as above; old
+// contents dropped).
 inline float* workspace(WorkSlot slot, size_t n) {
     struct Buf {
         struct Free {
@@ -68,7 +74,7 @@ inline float* workspace(WorkSlot slot, size_t n) {
     };
     thread_local Buf bufs[static_cast<int>(WorkSlot::Count)];
     Buf& b = bufs[static_cast<int>(slot)];
-    if (b.n < n) {
+    if (b.n < n || (n > 0 && b.n > WORKSPACE_KEEP_FLOATS && b.n / 8 > n)) {
         b.p.reset();  // free first: the old and the new buffer need not coexist
         b.p.reset(new (std::align_val_t(64)) float[n]);
         b.n = n;
