@@ -1,12 +1,13 @@
 // workspace.h: per-thread reusable buffers for the forward pass's activations, and reusable lists for its
 // bookkeeping. Allocating (and value-initialising) a fresh std::vector for every layer cost a long prefill about a
 // sixth of its time in page faults and memset (a 2048-token chunk: the indexer's queries alone are 64 MB per layer),
-// and a decode step some 950 (batch 1) to 2,400 (batch 4) small allocations, about 1 % of its time on mini. A slot
-// keeps its memory between calls on the same thread, so after the first layer the buffers are reused; contents are
-// NOT initialised. A slot holds at most one live buffer: each call site owns its slot, and a forward pass never
-// re-enters one. The memory stays with the thread (the largest step it has run), like the KV cache's high-water
-// mark, except that a slot over 16 MB is given back when a far smaller step follows (workspace()). Together with ReusedList below this makes a decode step allocate nothing once the steps before it were as
-// large (test_step_alloc; a step that starts a new KV cache block may take one).
+// and a decode step some 950 (batch 1) to 2,400 (batch 4) small allocations, 1-2 % of its time on mini. A slot keeps
+// its memory between calls on the same thread, so after the first layer the buffers are reused; contents are NOT
+// initialised. A slot holds at most one live buffer: each call site owns its slot, and a forward pass never re-enters
+// one. The memory stays with the thread (the largest step it has run), like the KV cache's high-water mark, except
+// that a slot over 16 MB is given back when a far smaller step follows (workspace()). With ReusedList below, a
+// decode step allocates nothing once the steps before it were as large (test_step_alloc; a step that starts a new KV
+// cache block may take one).
 #ifndef DSV32_MODEL_WORKSPACE_H
 #define DSV32_MODEL_WORKSPACE_H
 
