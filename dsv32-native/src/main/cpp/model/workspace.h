@@ -112,11 +112,8 @@ public:
         n_ = n;
     }
     size_t size() const { return n_; }
-    bool empty() const { return n_ == 0; }
     T& operator[](size_t i) { return all_[i]; }
     const T& operator[](size_t i) const { return all_[i]; }
-    T* begin() { return all_.data(); }
-    T* end() { return all_.data() + n_; }
 
 private:
     std::vector<T> all_;
