@@ -578,6 +578,26 @@ static void test_fp8_primitives() {
             CHECK_MSG(std::fabs(c2v - cv) <= std::ldexp(std::fabs(cv), -7) + 1e-6 * mag, "linear_fp8 %g vs fp8_gemm_ref %g", c2v, cv);
             CHECK(kernels::bf16_to_f32(kernels::f32_to_bf16(float(c2v))) == float(c2v));
         }
+    // linear_fp8 is by definition the round trip, linear on bf16 values, then bf16 (kernels.h). Composed from those
+    // parts, bitwise, at the decode batches (1-4: the small-M kernels), a prefill-like M and one or two threads: on an
+    // AVX512-BF16 CPU this checks the one-pass path (linear_fp8_bf16dot: the round trip per 128-block, each tile rounded
+    // by its thread), elsewhere the composed path itself. Then a NaN in x: that path steps aside, the other one's bits.
+    for (const int mm : {1, 2, 3, 4, 9})
+        for (const int nt : {1, 2}) {
+            std::vector<float> xm(size_t(mm) * K);
+            for (auto& v : xm) v = nd(rng) * 3;
+            if (mm == 9) xm[size_t(4) * K + 200] = NAN;
+            std::vector<float> xq = xm, want(size_t(mm) * N), got(size_t(mm) * N, -1.0f);
+            kernels::act_quant_roundtrip(xq.data(), mm, K, true);
+            kernels::linear(xq.data(), W, want.data(), mm, nt, kernels::XValues::Bf16);
+            kernels::round_bf16(want.data(), want.size());
+            kernels::linear_fp8(xm.data(), W, got.data(), mm, nt);
+            for (size_t j = 0; j < got.size(); ++j) {
+                if (std::isnan(want[j])) continue;  // the NaN row (what NaN bits it carries is not a contract)
+                CHECK_MSG(std::memcmp(&got[j], &want[j], sizeof(float)) == 0, "linear_fp8 M %d threads %d output %zu: %g, composed %g", mm,
+                          nt, j, double(got[j]), double(want[j]));
+            }
+        }
 }
 
 // dot / axpy on every supported path against the scalar references and a double oracle, for lengths that exercise

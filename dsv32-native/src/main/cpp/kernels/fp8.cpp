@@ -114,6 +114,9 @@ void fp8_gemm_ref(const uint8_t* a8, const float* a_s, const WeightMat& b, float
 }
 
 void linear_fp8(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
+#if defined(DSV32_X86_KERNELS)
+    if (linear_fp8_bf16dot(x, w, y, M, n_threads)) return;
+#endif
     thread_local std::vector<float> xq;
     xq.assign(x, x + size_t(M) * size_t(w.in));
     if (w.type == WType::FP8 && w.in % 128 == 0) act_quant_roundtrip(xq.data(), M, w.in, true);

@@ -30,6 +30,10 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
 bool bf16_dot_layout_ok(const WeightMat& w);
 bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
+// kernels::linear_fp8 on those kernels for FP8 W (K % 128 == 0): bitwise its other path (act_quant round trip, linear
+// with XValues::Bf16, bf16 output). Returns false, having written nothing to y, where it does not apply (no AVX512-BF16
+// path, the kernels switched off, or a non-finite x).
+bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads);
 // fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones
 // for finite x (with a NaN in a block the two may differ; no finite activation makes one).
 void act_quant_roundtrip_avx512(float* x, int rows, int n);
