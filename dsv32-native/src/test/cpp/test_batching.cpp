@@ -5,10 +5,12 @@
 // - dsv32_forward_last equals the last rows of dsv32_forward;
 // - capacity errors name the sequence and the block counts, change nothing, and blocks return on close;
 // - truncate then re-forward equals a fresh sequence; fork then diverge equals fresh sequences (copy on write).
+// - the thread count changes no bit of the logits (prefill, mixed and decode steps).
 // "Equal" is max|d| / max|ref| <= 1e-5 (the batched kernels are in fact bitwise row-independent).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,9 @@ int g_mp = 1;
 int32_t g_numerics = DSV32_NUMERICS_F32;
 constexpr int V = 512;  // tiny's vocabulary
 
-dsv32_model* open_model(int block, int pool_tokens, int max_sequences) {
+dsv32_model* open_model(int block, int pool_tokens, int max_sequences, int n_threads = 0) {
     dsv32_open_options o{};
+    o.n_threads = n_threads;
     o.numerics = g_numerics;
     o.max_seq_len = 256;
     o.max_sequences = max_sequences;
@@ -130,6 +133,32 @@ void test_mixed_batch() {
 }
 
 // dsv32_forward_last == the last row of each entry of dsv32_forward (two models fed the same steps).
+// Every split of the work (the linears' tiles, the routed experts, their weighted sum, the attention items) computes
+// each value the same way whatever thread runs it: the same steps with 1, 2 and 3 threads per rank, bitwise.
+void test_thread_count() {
+    std::vector<float> ref;
+    for (const int nt : {1, 2, 3}) {
+        dsv32_model* m = open_model(g_block, 0, 4, nt * g_mp);
+        const int32_t a = open_seq(m), b = open_seq(m), c = open_seq(m);
+        std::vector<float> all;
+        auto add = [&](const std::vector<float>& v) { all.insert(all.end(), v.begin(), v.end()); };
+        const std::vector<int32_t> ta = ids(70, 11), tb = ids(45, 12), tc = ids(30, 13);
+        add(step(m, {{a, 0, {ta.begin(), ta.begin() + 60}}, {b, 0, {tb.begin(), tb.begin() + 40}}}));  // two prefills
+        add(step(m, {{a, 60, {ta[60]}}, {b, 40, {tb[40]}}, {c, 0, {tc.begin(), tc.begin() + 20}}}));  // decode + prefill
+        for (int i = 1; i < 5; ++i)  // batch-3 decode steps
+            add(step(m, {{a, 60 + i, {ta[size_t(60 + i)]}}, {b, 40 + i, {tb[size_t(40 + i)]}}, {c, 19 + i, {tc[size_t(19 + i)]}}}));
+        dsv32_model_close(m);
+        if (nt == 1) {
+            ref = all;
+            continue;
+        }
+        const bool same = all.size() == ref.size() && std::memcmp(all.data(), ref.data(), ref.size() * sizeof(float)) == 0;
+        std::printf("  %d threads per rank against 1: %-29s %s\n", nt, "", same ? "the same bits" : "differ");
+        CHECK_MSG(same, "%d threads per rank: logits differ from 1 thread's (max|d|/max|ref| %.3e)", nt,
+                  all.size() == ref.size() ? rel(all.data(), ref.data(), ref.size()) : -1.0);
+    }
+}
+
 void test_forward_last() {
     std::printf("forward_last (block %d)\n", g_block);
     dsv32_model* m = open_model(g_block, 0, 4);
@@ -365,10 +394,12 @@ int main(int argc, char** argv) {
             g_numerics = DSV32_NUMERICS_FP8;
             test_mixed_batch();
             test_forward_last();
+            test_thread_count();
             return test_summary("test_batching fp8");
         }
         test_mixed_batch();
         test_forward_last();
+        test_thread_count();
         test_capacity();
         test_truncate();
         test_fork();

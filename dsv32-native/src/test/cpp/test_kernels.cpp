@@ -111,6 +111,29 @@ static void test_norms_softmax_matmul() {
     kernels::rmsnorm(x, w, y, 1, 4, 0.0f);
     const float r = std::sqrt(7.5f);
     CHECK(std::fabs(y[0] - 1 / r) < 1e-6f && std::fabs(y[2] - 6 / r) < 1e-6f && std::fabs(y[3] - 2 / r) < 1e-6f);
+    // Widths with and without a tail of the 8-wide loops, against a double oracle, and in place (y == x) bitwise.
+    {
+        std::mt19937 rng(17);
+        std::normal_distribution<float> nd;
+        for (const int n : {1, 7, 8, 13, 384, 1027}) {
+            const int rows = 3;
+            std::vector<float> xs(size_t(rows) * n), ws(static_cast<size_t>(n)), ys(xs.size());
+            for (auto& v : xs) v = nd(rng) * 5;
+            for (auto& v : ws) v = 1 + nd(rng) * 0.1f;
+            kernels::rmsnorm(xs.data(), ws.data(), ys.data(), rows, n, 1e-6f);
+            for (int rr = 0; rr < rows; ++rr) {
+                double ss = 0;
+                for (int i = 0; i < n; ++i) ss += double(xs[size_t(rr) * n + i]) * xs[size_t(rr) * n + i];
+                const double inv = 1 / std::sqrt(ss / n + 1e-6);
+                for (int i = 0; i < n; ++i) {
+                    const double ref = double(ws[size_t(i)]) * xs[size_t(rr) * n + i] * inv;
+                    CHECK_MSG(std::fabs(ys[size_t(rr) * n + i] - ref) <= 1e-6 * std::fabs(ref) + 1e-30, "rmsnorm n %d row %d col %d", n, rr, i);
+                }
+            }
+            kernels::rmsnorm(xs.data(), ws.data(), xs.data(), rows, n, 1e-6f);
+            CHECK_MSG(std::memcmp(xs.data(), ys.data(), xs.size() * sizeof(float)) == 0, "rmsnorm in place n %d", n);
+        }
+    }
     kernels::layernorm(x, w, b, y, 1, 4, 0.0f);
     const float sd = std::sqrt(1.25f);
     CHECK(std::fabs(y[0] - (-1.5f / sd)) < 1e-6f && std::fabs(y[1] - (-0.5f / sd + 1)) < 1e-6f);

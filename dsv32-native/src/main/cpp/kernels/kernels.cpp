@@ -110,10 +110,26 @@ void rmsnorm(const float* x, const float* w, float* y, int rows, int n, float ep
     for (int r = 0; r < rows; ++r) {
         const float* xr = x + size_t(r) * n;
         float* yr = y + size_t(r) * n;
-        double ss = 0;
-        for (int i = 0; i < n; ++i) ss += double(xr[i]) * xr[i];
+        // The squares (exact in double) summed in eight interleaved partial sums, then pairwise: one chain of
+        // dependent adds took about 1.2 us a 1024-wide row, on the calling thread alone. Any order in double is far
+        // below the f32 the result is rounded to.
+        auto sq = [&](int i) { return double(xr[i]) * xr[i]; };
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            a0 += sq(i), a1 += sq(i + 1), a2 += sq(i + 2), a3 += sq(i + 3);
+            a4 += sq(i + 4), a5 += sq(i + 5), a6 += sq(i + 6), a7 += sq(i + 7);
+        }
+        for (; i < n; ++i) a0 += sq(i);
+        const double ss = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
         const float inv = float(1.0 / std::sqrt(ss / n + eps));
-        for (int i = 0; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
+        // Eight at a time, all read before any is written (y may be x): vector code without an aliasing check.
+        for (i = 0; i + 8 <= n; i += 8) {
+            float t[8];
+            for (int j = 0; j < 8; ++j) t[j] = w[i + j] * (xr[i + j] * inv);
+            for (int j = 0; j < 8; ++j) yr[i + j] = t[j];
+        }
+        for (; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
     }
 }
 

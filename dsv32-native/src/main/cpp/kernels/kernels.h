@@ -74,7 +74,7 @@ float dot_scalar(const float* a, const float* b, int n);
 void axpy(float a, const float* x, float* y, int n);  // y[i] += a * x[i]
 void axpy_scalar(float a, const float* x, float* y, int n);
 
-// y = w * x / sqrt(mean(x^2) + eps), per row of n.
+// y = w * x / sqrt(mean(x^2) + eps), per row of n (the sum of squares in double). y may be x.
 void rmsnorm(const float* x, const float* w, float* y, int rows, int n, float eps);
 // y = (x - mean) / sqrt(var + eps) * w + b (biased variance), per row of n.
 void layernorm(const float* x, const float* w, const float* b, float* y, int rows, int n, float eps);

@@ -267,13 +267,26 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
             pe16[size_t(i)].clear();
             const KvCache::View& cv = c[size_t(dec[size_t(i)])];
             const std::vector<int>& keys = sel[size_t(st.segs[size_t(dec[size_t(i)])].row0)];
-            for (int t : keys) {
-                if (fp8_) {
-                    lat16[size_t(i)].push_back(reinterpret_cast<const uint16_t*>(cv.latent(t)));
-                    pe16[size_t(i)].push_back(reinterpret_cast<const uint16_t*>(cv.k_pe(t)));
-                } else {
-                    lat_rows[size_t(i)].push_back(cv.latent(t));
-                    pe_rows[size_t(i)].push_back(cv.k_pe(t));
+            // Filled through plain pointers: push_back's reload of the end pointer made this loop about 0.25 ms of a
+            // batch-4 step on mini (16K keys), the other thread waiting.
+            const size_t nk = keys.size();
+            if (fp8_) {
+                lat16[size_t(i)].resize(nk);
+                pe16[size_t(i)].resize(nk);
+                const uint16_t** lr = lat16[size_t(i)].data();
+                const uint16_t** pr = pe16[size_t(i)].data();
+                for (size_t j = 0; j < nk; ++j) {
+                    lr[j] = reinterpret_cast<const uint16_t*>(cv.latent(keys[j]));
+                    pr[j] = reinterpret_cast<const uint16_t*>(cv.k_pe(keys[j]));
+                }
+            } else {
+                lat_rows[size_t(i)].resize(nk);
+                pe_rows[size_t(i)].resize(nk);
+                const float** lr = lat_rows[size_t(i)].data();
+                const float** pr = pe_rows[size_t(i)].data();
+                for (size_t j = 0; j < nk; ++j) {
+                    lr[j] = cv.latent(keys[j]);
+                    pr[j] = cv.k_pe(keys[j]);
                 }
             }
             p0[size_t(i) + 1] = p0[size_t(i)] + size_t(H) * keys.size();
