@@ -152,16 +152,18 @@ namespace {
 // The tasks of one linear call: rows of W per task a multiple of 16 (the SIMD kernels take 4-row tiles); threads only
 // when the call has work for them. Every output row is computed the same way whatever the tiling.
 // A GEMM (M > 16) takes about 16 tasks per thread, so the dynamic schedule balances the compute without a task per 16
-// rows. A decode GEMV (M <= 16) streams W from memory and takes 2: each task is then a long contiguous run, and the
+// rows. A decode GEMV (M <= 16) streams W from memory and takes 1: each task is then one long contiguous run, and the
 // requests prefetch_stream makes ahead (convert_avx512.h; 32 KB then, 8 KB now) land in rows the same task reads, where with 16 short
 // tasks most of them fetched rows another task, often on the other core, read later or had read already. mini's fp8
 // decode step: batch 1 12.0 -> 10.8 ms, batch 4 22.1 -> 20.9 (two runs of 40 rounds, both sizes alternating within
-// one process); f32 1 % faster. Two rather than one: a static halving has no slack when the shared box preempts a core.
+// one process); f32 1 % faster. One task a thread rather than two (2026-12-05, in one process, alternating, three runs
+// of 150 rounds): median steps 1 % shorter at batch 1 and batch 4, mean steps 2-3 % (two tasks had the longer tail).
+// The schedule stays dynamic: a thread that has not started by the time the other finishes leaves it both tasks.
 struct RowTiles {
     int tile, tiles;
     bool parallel;
     RowTiles(int M, int N, int K, int n_threads) {
-        const int per_thread = M <= 16 ? 2 : 16;
+        const int per_thread = M <= 16 ? 1 : 16;
         const int per = (N + per_thread * std::max(1, n_threads) - 1) / (per_thread * std::max(1, n_threads));
         tile = std::max(16, (per + 15) / 16 * 16);
         tiles = (N + tile - 1) / tile;
