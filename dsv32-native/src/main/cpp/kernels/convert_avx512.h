@@ -22,6 +22,16 @@ namespace dsv32 {
 namespace kernels {
 namespace {
 
+// x as the FP8 dot-product kernels read it (linear_avx512bf16.cpp): the bf16 bits (the high halves) of v, columns k ..
+// k + 15 of a row (k a multiple of 16), stored in the kernels' order. Column k + i of a 64-column chunk c0: i < 8 goes
+// to w0's half, i >= 8 to w1's; within a half, lane (k % 64) / 16 holds 8 consecutive columns.
+inline void store_x_fp8_order(uint16_t* row, int k, __m512i v) {
+    const __m256i h = _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16));
+    const int c0 = k & ~63, lane = (k & 63) / 16;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + c0 + 8 * lane), _mm256_castsi256_si128(h));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + c0 + 32 + 8 * lane), _mm256_extracti128_si256(h, 1));
+}
+
 // FP8 weight streaming (the decode GEMVs read each matrix once, from memory): with the line at p requested, the one
 // STREAM_AHEAD bytes on goes to L2 (_MM_HINT_T1), if it is still before the matrix's end. Requests into L1 eight rows
 // ahead (before) kept fewer lines in flight: on the 2-vCPU EPYC the FP8 GEMV read 160 MB of 1024 x 1024 matrices at

@@ -200,21 +200,54 @@ bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int
     const int K = w.in;
     if (!(w.type == WType::FP8 && K % 128 == 0 && kernel_path() == KernelPath::Avx512 && bf16_dot_on() && bf16_dot_layout_ok(w)))
         return false;
-    // One pass over x, a 128-block at a time in L1: the act_quant round trip (ue8m0), then packed. At batch 4 the
-    // separate passes (a copy of x, the round trip in place, the packing) and a serial bf16 rounding of y took about
-    // 0.3 ms of a mini decode step (4 x 1024 floats a call, some 120 calls), the other thread waiting.
-    thread_local std::vector<uint16_t> xb;
-    uint16_t* xp = aligned_scratch(xb, size_t(M) * size_t(K));
-    alignas(64) float blk[128];
-    for (int m = 0; m < M; ++m)
-        for (int k = 0; k < K; k += 128) {
-            std::copy_n(x + size_t(m) * size_t(K) + size_t(k), 128, blk);
-            act_quant_roundtrip_avx512(blk, 1, 128);
-            // A 128-block packs as it does inside a row (the layout is per 64 columns); false: not bf16 values (a NaN).
-            if (!pack_x_bf16(blk, 1, 128, WType::FP8, xp + size_t(m) * size_t(K) + size_t(k))) return false;
+    // One pass over x, a 128-block at a time in registers: the act_quant round trip (ue8m0), then packed. At batch 4
+    // the separate passes (a copy of x, the round trip in place, the packing) and a serial bf16 rounding of y took
+    // about 0.3 ms of a mini decode step (4 x 1024 floats a call, some 120 calls), the other thread waiting.
+    const size_t MK = size_t(M) * size_t(K);
+    const RowTiles rt(M, w.out, K, n_threads);
+    const bool apart = y + size_t(M) * size_t(w.out) <= x || x + MK <= y;
+    if (!rt.parallel || M > 16 || !apart) {  // packed once, on this thread; then y is written
+        thread_local std::vector<uint16_t> xb;
+        uint16_t* xp = aligned_scratch(xb, MK);
+        if (!act_quant_pack_x_fp8_avx512(x, M, K, xp)) return false;  // not bf16 values (a NaN)
+        bf16dot_tiles(xp, w, y, M, n_threads, true);
+        return true;
+    }
+    // A decode batch: every thread packs its own copy (a few microseconds, at the same time) and reads only that one.
+    // Packed once on the calling thread, the stores waited on lines the other core had just read (the last call's x):
+    // about 0.3 ms of a batch-4 step on mini with the other thread idle. Each thread computes the same packing, so
+    // all of them see the same answer to "bf16 values?" and a failed check leaves y untouched.
+    bool ok = true;
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(n_threads)
+#endif
+    {
+        thread_local std::vector<uint16_t> xb;
+        uint16_t* xp = nullptr;
+        bool mine = false;
+        try {
+            xp = aligned_scratch(xb, MK);
+            mine = act_quant_pack_x_fp8_avx512(x, M, K, xp);
+        } catch (...) {  // out of memory: no exception leaves the region
         }
-    bf16dot_tiles(xp, w, y, M, n_threads, true);
-    return true;
+        if (!mine) {
+#if defined(_OPENMP)
+#pragma omp atomic write
+#endif
+            ok = false;
+        }
+        const int N = w.out;
+#if defined(_OPENMP)
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (int t = 0; t < rt.tiles; ++t) {
+            if (!mine) continue;
+            const int n0 = t * rt.tile, n1 = std::min(N, n0 + rt.tile);
+            linear_rows_bf16dot(xp, w, y, M, n0, n1);
+            for (int m = 0; m < M; ++m) round_bf16_avx512(y + size_t(m) * size_t(N) + size_t(n0), size_t(n1 - n0));
+        }
+    }
+    return ok;
 }
 #endif
 

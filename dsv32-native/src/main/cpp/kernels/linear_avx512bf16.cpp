@@ -358,12 +358,7 @@ bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out) {
         for (int k = 0; k < K; k += 16) {
             const __m512i v = _mm512_castps_si512(_mm512_loadu_ps(xr + k));
             bad = _mm512_or_si512(bad, _mm512_and_si512(v, low));
-            const __m256i h = _mm512_cvtepi32_epi16(_mm512_srli_epi32(v, 16));
-            // Column k + i (k a multiple of 16, i < 16) of a 64-column chunk c0: i < 8 goes to w0's half, i >= 8 to
-            // w1's; within a half, lane (k % 64) / 16 holds 8 consecutive columns.
-            const int c0 = k & ~63, lane = (k & 63) / 16;
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c0 + 8 * lane), _mm256_castsi256_si128(h));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c0 + 32 + 8 * lane), _mm256_extracti128_si256(h, 1));
+            store_x_fp8_order(o, k, v);  // convert_avx512.h
         }
     }
     return _mm512_test_epi32_mask(bad, bad) == 0;

@@ -31,12 +31,15 @@ bool bf16_dot_layout_ok(const WeightMat& w);
 bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
 // kernels::linear_fp8 on those kernels for FP8 W (K % 128 == 0): bitwise its other path (act_quant round trip, linear
-// with XValues::Bf16, bf16 output). Returns false, having written nothing to y, where it does not apply (no AVX512-BF16
-// path, the kernels switched off, or a non-finite x).
+// with XValues::Bf16, bf16 output). Returns false where it does not apply (no AVX512-BF16 path, the kernels switched
+// off, a non-finite x, a thread out of memory for its copy of x); y is then to be computed another way (x is unchanged).
 bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads);
 // fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones
 // for finite x (with a NaN in a block the two may differ; no finite activation makes one).
 void act_quant_roundtrip_avx512(float* x, int rows, int n);
+// The round trip of x [rows, n] (n % 128 == 0) straight into pack_x_bf16's layout for FP8 weights (out: rows * n), in
+// registers: bitwise act_quant_roundtrip_avx512 then pack_x_bf16, the same answer (false: a value is not a bf16).
+bool act_quant_pack_x_fp8_avx512(const float* x, int rows, int n, uint16_t* out);
 void round_bf16_avx512(float* x, size_t n);
 void pack_bf16_avx512(const float* x, int n, uint16_t* out);  // kernels::pack_bf16, bitwise
 // dot / axpy of kernels.h on each path (attention's inner loops).
