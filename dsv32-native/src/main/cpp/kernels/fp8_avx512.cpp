@@ -37,12 +37,8 @@ inline __m512 e4m3_round(__m512 v) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(m), sign));
 }
 
-}  // namespace
-
-namespace {
-
 // The round trip of one 128-block (v: its 8 vectors, in place). The scale as fp8.cpp's block_scale: amax / 448
-// rounded up to a power of two (ue8m0), s = 2^e. x / s is exact, and so is x * 2^-e, which is the same number: the
+// rounded up to a power of two (ue8m0), s = 2^e. x / s and x * 2^-e are the same exact quotient, rounded once: the
 // multiply replaces 8 divisions a block (a 512-bit VDIVPS issues about once in 5 cycles here) wherever 2^-e is a
 // normal f32 (e <= 126; beyond, an infinite or NaN block, the division).
 inline void roundtrip_block(__m512 v[8]) {
