@@ -172,15 +172,18 @@ struct RowTiles {
 };
 
 #if defined(DSV32_X86_KERNELS)
-// y = x W^T on the AVX512-BF16 kernels from x packed by pack_x_bf16 (xp), in linear's tiles; with round_y every tile's
-// outputs are rounded to bf16 by the thread that computed them, while they are in its cache.
+// Rows [n0, n1) of y = x W^T on the AVX512-BF16 kernels from x packed by pack_x_bf16 (xp); with round_y the outputs
+// are then rounded to bf16 by the thread that computed them, while they are in its cache.
+void bf16dot_rows(const uint16_t* xp, const WeightMat& w, float* y, int M, int n0, int n1, bool round_y) {
+    linear_rows_bf16dot(xp, w, y, M, n0, n1);
+    if (round_y)
+        for (int m = 0; m < M; ++m) round_bf16_avx512(y + size_t(m) * size_t(w.out) + size_t(n0), size_t(n1 - n0));
+}
+
+// All of y that way, in linear's tiles.
 void bf16dot_tiles(const uint16_t* xp, const WeightMat& w, float* y, int M, int n_threads, bool round_y) {
     const int N = w.out;
-    auto rows = [&](int n0, int n1) {
-        linear_rows_bf16dot(xp, w, y, M, n0, n1);
-        if (round_y)
-            for (int m = 0; m < M; ++m) round_bf16_avx512(y + size_t(m) * size_t(N) + size_t(n0), size_t(n1 - n0));
-    };
+    auto rows = [&](int n0, int n1) { bf16dot_rows(xp, w, y, M, n0, n1, round_y); };
     const RowTiles rt(M, N, w.in, n_threads);
     if (!rt.parallel) {  // no OpenMP construct at all (see linear below)
         rows(0, N);
@@ -216,7 +219,8 @@ bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int
     // A decode batch: every thread packs its own copy (a few microseconds, at the same time) and reads only that one.
     // Packed once on the calling thread, the stores waited on lines the other core had just read (the last call's x):
     // about 0.3 ms of a batch-4 step on mini with the other thread idle. Each thread computes the same packing, so
-    // all of them see the same answer to "bf16 values?" and a failed check leaves y untouched.
+    // all of them see the same answer to "bf16 values?" (a NaN: y untouched); a thread out of memory for its copy
+    // makes the call return false as well, and the caller computes y the other way.
     bool ok = true;
 #if defined(_OPENMP)
 #pragma omp parallel num_threads(n_threads)
@@ -242,9 +246,7 @@ bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int
 #endif
         for (int t = 0; t < rt.tiles; ++t) {
             if (!mine) continue;
-            const int n0 = t * rt.tile, n1 = std::min(N, n0 + rt.tile);
-            linear_rows_bf16dot(xp, w, y, M, n0, n1);
-            for (int m = 0; m < M; ++m) round_bf16_avx512(y + size_t(m) * size_t(N) + size_t(n0), size_t(n1 - n0));
+            bf16dot_rows(xp, w, y, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), true);
         }
     }
     return ok;
