@@ -201,8 +201,8 @@ void bf16dot_tiles(const uint16_t* xp, const WeightMat& w, float* y, int M, int 
 #if defined(DSV32_X86_KERNELS)
 bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
     const int K = w.in;
-    if (!(w.type == WType::FP8 && K % 128 == 0 && kernel_path() == KernelPath::Avx512 && bf16_dot_on() && bf16_dot_layout_ok(w)))
-        return false;
+    // bf16_dot_layout_ok: K % 128 == 0 and block scales, for FP8.
+    if (!(w.type == WType::FP8 && bf16_dot_layout_ok(w) && kernel_path() == KernelPath::Avx512 && bf16_dot_on())) return false;
     // One pass over x, a 128-block at a time in registers: the act_quant round trip (ue8m0), then packed. At batch 4
     // the separate passes (a copy of x, the round trip in place, the packing) and a serial bf16 rounding of y took
     // about 0.3 ms of a mini decode step (4 x 1024 floats a call, some 120 calls), the other thread waiting.
