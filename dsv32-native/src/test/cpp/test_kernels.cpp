@@ -943,6 +943,19 @@ static void test_attention_kernels() {
             for (int c0 = 0; c0 < kvr; c0 += 48)
                 kernels::mla_values(ps.data(), size_t(nsel), nh, kvr, lr.data(), nsel, c0, std::min(kvr, c0 + 48), os.data());
             CHECK_MSG(std::memcmp(os.data(), o.data(), 4 * os.size()) == 0, "%s mla_values split: not mla_decode's", pn);
+            // The keys in two halves (the engine's decode attention sums a selection so, model/mla.cpp): the first half's
+            // sum plus the second's, each what a call on those keys alone gives; in column blocks too.
+            for (int split : {1, nsel / 2, nsel - 1}) {
+                std::vector<float> oh(size_t(nh) * kvr, NAN), oa(size_t(nh) * kvr, NAN), oz(size_t(nh) * kvr, NAN);
+                for (int c0 = 0; c0 < kvr; c0 += 48)
+                    kernels::mla_values(ps.data(), size_t(nsel), nh, kvr, lr.data(), nsel, c0, std::min(kvr, c0 + 48), oh.data(), split);
+                kernels::mla_values(ps.data(), size_t(nsel), nh, kvr, lr.data(), split, 0, kvr, oa.data());
+                kernels::mla_values(ps.data() + split, size_t(nsel), nh, kvr, lr.data() + split, nsel - split, 0, kvr, oz.data());
+                for (size_t k = 0; k < oa.size(); ++k) oa[k] += oz[k];
+                CHECK_MSG(std::memcmp(oh.data(), oa.data(), 4 * oh.size()) == 0, "%s mla_values split at %d: not the halves' sum", pn, split);
+                if (split == nsel / 2)  // the halves are not the one chain (the test would not tell them apart)
+                    CHECK_MSG(std::memcmp(oh.data(), o.data(), 4 * oh.size()) != 0, "%s mla_values split at %d: the one chain's bits", pn, split);
+            }
             // Rows stored as packed bf16 (the fp8 numerics' cache): the bits of the f32 kernels on the same values.
             std::vector<uint16_t> lat16(lat.size()), pe16(pe.size());
             for (size_t i = 0; i < lat.size(); ++i) lat[i] = kernels::bf16_to_f32(lat16[i] = kernels::f32_to_bf16(lat[i]));
@@ -962,6 +975,9 @@ static void test_attention_kernels() {
             for (int c0 = 0; c0 < kvr; c0 += 48)
                 kernels::mla_values_bf16(pf.data(), size_t(nsel), nh, kvr, lr16.data(), nsel, c0, std::min(kvr, c0 + 48), ob.data());
             CHECK_MSG(std::memcmp(of.data(), ob.data(), 4 * of.size()) == 0, "%s mla_values_bf16: not mla_values' bits", pn);
+            kernels::mla_values(pf.data(), size_t(nsel), nh, kvr, lr.data(), nsel, 0, kvr, of.data(), nsel / 2);
+            kernels::mla_values_bf16(pf.data(), size_t(nsel), nh, kvr, lr16.data(), nsel, 0, kvr, ob.data(), nsel / 2);
+            CHECK_MSG(std::memcmp(of.data(), ob.data(), 4 * of.size()) == 0, "%s mla_values_bf16 in halves: not mla_values' bits", pn);
 
             // The fp8 numerics' form (mla_scores_bf16q / mla_values_bf16p): the query and the probabilities packed bf16
             // as well. Against a double oracle on the same bf16 values; every element the same whatever the split
@@ -1024,6 +1040,16 @@ static void test_attention_kernels() {
                     verr = std::max(verr, std::fabs(d - ov[size_t(h) * kvr + i]));
                 }
             CHECK_MSG(verr < 1e-5, "%s mla_values_bf16p nh %d: max error %g", pn, nh, verr);
+            // In two halves (split odd too: the second half's key pairs start on an odd key): the halves' sum.
+            for (int split : {1, nsel / 2, nsel - 1}) {
+                std::vector<float> oh(size_t(nh) * kvr, NAN), oa(size_t(nh) * kvr, NAN), oz(size_t(nh) * kvr, NAN);
+                for (int c0 = 0; c0 < kvr; c0 += 48)
+                    kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, c0, std::min(kvr, c0 + 48), oh.data(), split);
+                kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), split, 0, kvr, oa.data());
+                kernels::mla_values_bf16p(p16.data() + split, ps16, nh, kvr, lr16.data() + split, nsel - split, 0, kvr, oz.data());
+                for (size_t k = 0; k < oa.size(); ++k) oa[k] += oz[k];
+                CHECK_MSG(std::memcmp(oh.data(), oa.data(), 4 * oh.size()) == 0, "%s mla_values_bf16p split at %d: not the halves' sum", pn, split);
+            }
             const bool dot_on = kernels::bf16_dot_enabled();
             if (kernels::set_bf16_dot_enabled(false)) {  // the widened values through the f32 kernels, bitwise
                 std::vector<float> sf(size_t(nh) * nsel), sw(size_t(nh) * nsel), vf(size_t(nh) * kvr), vw(size_t(nh) * kvr);
@@ -1033,6 +1059,9 @@ static void test_attention_kernels() {
                 kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vw.data());
                 kernels::mla_values(prb.data(), size_t(nsel), nh, kvr, lr.data(), nsel, 0, kvr, vf.data());
                 CHECK_MSG(std::memcmp(vf.data(), vw.data(), 4 * vf.size()) == 0, "%s mla_values_bf16p without dot kernels: not mla_values' bits", pn);
+                kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vw.data(), nsel / 2);
+                kernels::mla_values(prb.data(), size_t(nsel), nh, kvr, lr.data(), nsel, 0, kvr, vf.data(), nsel / 2);
+                CHECK_MSG(std::memcmp(vf.data(), vw.data(), 4 * vf.size()) == 0, "%s mla_values_bf16p in halves without dot kernels: not mla_values' bits", pn);
                 kernels::set_bf16_dot_enabled(dot_on);
             }
 #if defined(DSV32_X86_KERNELS)
@@ -1043,6 +1072,10 @@ static void test_attention_kernels() {
                 CHECK_MSG(std::memcmp(sd.data(), sq.data(), 4 * sd.size()) == 0, "mla_scores_bf16q: not the dot kernel's bits");
                 kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vd.data());
                 CHECK_MSG(std::memcmp(vd.data(), ov.data(), 4 * vd.size()) == 0, "mla_values_bf16p: not the dot kernel's bits");
+                std::vector<float> vh(size_t(nh) * kvr, NAN), vhd(size_t(nh) * kvr, NAN);
+                kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vhd.data(), nsel / 2);
+                kernels::mla_values_bf16p(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vh.data(), nsel / 2);
+                CHECK_MSG(std::memcmp(vhd.data(), vh.data(), 4 * vh.size()) == 0, "mla_values_bf16p in halves: not the dot kernel's bits");
             }
 #endif
         }

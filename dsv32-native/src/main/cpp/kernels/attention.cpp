@@ -46,12 +46,20 @@ void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, i
 }
 
 void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
-                       int c1, float* o_lat) {
+                       int c1, float* o_lat, int split) {
+    const int s = split > 0 && split < nkeys ? split : nkeys;  // the first half's keys: [0, s)
+    thread_local std::vector<float> b;  // the second half's sum of one head
+    b.resize(size_t(c1 - c0));
     for (int h = 0; h < nh; ++h) {
         float* o = o_lat + size_t(h) * size_t(kvr);
         std::fill(o + c0, o + c1, 0.0f);
-        for (int j = 0; j < nkeys; ++j)
+        for (int j = 0; j < s; ++j)
             for (int i = c0; i < c1; ++i) o[i] += p[size_t(h) * pstride + size_t(j)] * lat[j][i];
+        if (s == nkeys) continue;
+        std::fill(b.begin(), b.end(), 0.0f);
+        for (int j = s; j < nkeys; ++j)
+            for (int i = c0; i < c1; ++i) b[size_t(i - c0)] += p[size_t(h) * pstride + size_t(j)] * lat[j][i];
+        for (int i = c0; i < c1; ++i) o[i] += b[size_t(i - c0)];
     }
 }
 
@@ -126,11 +134,18 @@ void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int 
 }
 
 void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                    float* o_lat) {
+                    float* o_lat, int split) {
+    const int s = split > 0 && split < nkeys ? split : nkeys;  // the first half's keys: [0, s)
+    thread_local std::vector<float> b;  // the second half's sum of one head
+    b.resize(size_t(c1 - c0));
     for (int h = 0; h < nh; ++h) {
         float* o = o_lat + size_t(h) * size_t(kvr);
         std::fill(o + c0, o + c1, 0.0f);
-        for (int j = 0; j < nkeys; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, o + c0, c1 - c0);
+        for (int j = 0; j < s; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, o + c0, c1 - c0);
+        if (s == nkeys) continue;
+        std::fill(b.begin(), b.end(), 0.0f);
+        for (int j = s; j < nkeys; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, b.data(), c1 - c0);
+        for (int i = c0; i < c1; ++i) o[i] += b[size_t(i - c0)];
     }
 }
 
@@ -173,12 +188,12 @@ void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 }
 
 void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                float* o_lat) {
+                float* o_lat, int split) {
 #if defined(DSV32_X86_KERNELS)
-    if (kernel_path() == KernelPath::Avx512) return mla_values_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+    if (kernel_path() == KernelPath::Avx512) return mla_values_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 #endif
-    if (kernel_path() == KernelPath::Avx2) return mla_values_dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
-    mla_values_scalar(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+    if (kernel_path() == KernelPath::Avx2) return mla_values_dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
+    mla_values_scalar(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 }
 
 namespace {
@@ -212,12 +227,12 @@ void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int
 }
 
 void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
-                     float* o_lat) {
+                     float* o_lat, int split) {
 #if defined(DSV32_X86_KERNELS)
-    if (kernel_path() == KernelPath::Avx512) return mla_values_bf16_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+    if (kernel_path() == KernelPath::Avx512) return mla_values_bf16_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 #endif
     thread_local WideRows wl;
-    mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, kvr), nkeys, c0, c1, o_lat);
+    mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, kvr), nkeys, c0, c1, o_lat, split);
 }
 
 void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
@@ -235,15 +250,15 @@ void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int k
 }
 
 void mla_values_bf16p(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                      int c1, float* o_lat) {
+                      int c1, float* o_lat, int split) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512 && bf16_dot_enabled())
-        return mla_values_bf16dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+        return mla_values_bf16dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 #endif
     thread_local std::vector<float> pw;
     pw.resize(size_t(nh) * size_t(nkeys));
     for (int h = 0; h < nh; ++h) unpack_bf16(p + size_t(h) * pstride, nkeys, pw.data() + size_t(h) * size_t(nkeys));
-    mla_values_bf16(pw.data(), size_t(nkeys), nh, kvr, lat, nkeys, c0, c1, o_lat);
+    mla_values_bf16(pw.data(), size_t(nkeys), nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 }
 
 void index_scores_bf16_keys(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,

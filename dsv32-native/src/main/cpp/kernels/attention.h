@@ -43,22 +43,24 @@ void mla_decode(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nsel, float scale, float* o_lat, float* scratch);
 
-// The two halves of mla_decode, for splitting one query's attention over threads by keys and by columns; each element
-// is computed exactly as mla_decode computes it, whatever the split:
+// The two halves of mla_decode, for dividing one query's attention over threads by keys and by columns; each element
+// is computed exactly as mla_decode computes it, however the work is divided:
 //   mla_scores: p[h * pstride + j] = s[h][j] for heads [0, nh), keys j in [0, nkeys) (lat / pe: those keys' rows);
 //   mla_values: o_lat[h * kvr + c] = sum_j p[h * pstride + j] lat[j][c], j = 0..nkeys-1 in sequence, for columns
-//   c in [c0, c1) (only those written).
+//   c in [c0, c1) (only those written). With 0 < split < nkeys, the keys in two halves: the sum over [0, split) plus
+//   (one f32 add) the sum over [split, nkeys), each computed as this function computes it on those keys alone (the
+//   engine's decode attention sums a selection that way, model/mla.cpp); every mla_values* below takes split too.
 void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                 const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                float* o_lat);
+                float* o_lat, int split = 0);
 // The same over rows stored as packed bf16 (the fp8 numerics' cache, whose latents and k_pe are bf16 values:
 // model/mla.cpp): lat[j] / pe[j] point at kvr / dr bf16 bit patterns. Bitwise what mla_scores / mla_values give on
 // the rows' f32 values, on every path; half the bytes to read.
 void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
-                     float* o_lat);
+                     float* o_lat, int split = 0);
 // The fp8 numerics' decode attention (model/mla.cpp), every operand a bf16: the query (q_lat [nh][kvr], q_pe [nh][dr])
 // and the probabilities (p [nh][pstride], entries 0..nkeys-1 of each row) packed bf16 too, as the demo rounds them
 // (architecture.md §6.5; the softmax itself stays f32). Exact products, f32 sums: on a CPU with AVX512-BF16
@@ -68,11 +70,11 @@ void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint
 void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                       const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16p(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                      int c1, float* o_lat);
+                      int c1, float* o_lat, int split = 0);
 void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
-                       int c1, float* o_lat);
+                       int c1, float* o_lat, int split = 0);
 
 // MLA prefill attention in the MHA form (§6.2) of one query row, heads [0, nh), over nsel keys:
 //   s[h][j] = (q[h][0:dn] . kv[j][h*(dn+dv) : +dn] + q[h][dn:dn+dr] . pe[j]) * scale,  p[h] = softmax(s[h]),
@@ -113,16 +115,16 @@ bool index_scores_bf16dot(const float* const* q, const float* const* w, float* c
 void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                             const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                            int c1, float* o_lat);
+                            int c1, float* o_lat, int split);
 // The AVX512-BF16 kernels of mla_scores_bf16q / mla_values_bf16p (attention_avx512bf16.cpp).
 void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                         const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                        int c1, float* o_lat);
+                        int c1, float* o_lat, int split = 0);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                       float* o_lat);
+                       float* o_lat, int split);
 void linear_t_rows_avx512(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
 void hadamard128_avx512(float* x);  // kernels::hadamard128, bitwise
 void softmax_avx512(float* x, int n);  // kernels::softmax (kernels.h)

@@ -129,39 +129,48 @@ struct F32Scores {
 };
 
 // o_lat[g][c0..c1) = sum_j p[g][j] lat[j][c0..c1) for G heads, NC 16-column chunks per pass over the keys (2 * 8
-// accumulators at most), the keys in sequence.
+// accumulators at most), the keys in sequence; with 0 < split < nkeys the keys [0, split) so, stored, then [split,
+// nkeys) from zero again, added to what was stored (attention.h).
 template <int G, int NC, typename T>
 inline void mla_values_group(const float* p, size_t pstride, int kvr, const T* const* lat, int nkeys, int c,
-                             int c1, float* o_lat) {
+                             int c1, float* o_lat, int split) {
     __m512 a[G][NC];
     __mmask16 m[NC];
     DSV32_UNROLL
     for (int u = 0; u < NC; ++u) m[u] = tail_mask(c1 - (c + 16 * u));
-    DSV32_UNROLL
-    for (int g = 0; g < G; ++g)
-        DSV32_UNROLL
-        for (int u = 0; u < NC; ++u) a[g][u] = _mm512_setzero_ps();
     constexpr int AHEAD = 16;  // keys: the rows are scattered over the cache, NC lines of each read here
-    for (int j = 0; j < nkeys; ++j) {
-        if (j + AHEAD < nkeys) {
-            DSV32_UNROLL
-            for (int u = 0; u < NC; u += int(64 / (16 * sizeof(T))))
-                _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c + 16 * u), _MM_HINT_T0);
-        }
-        __m512 lv[NC];
+    const int s = split > 0 && split < nkeys ? split : nkeys;
+    for (int half = 0; half < (s < nkeys ? 2 : 1); ++half) {  // the keys [0, s), then [s, nkeys)
+        const int j0 = half ? s : 0, j1 = half ? nkeys : s;
         DSV32_UNROLL
-        for (int u = 0; u < NC; ++u) lv[u] = load_row(m[u], lat[j] + c + 16 * u);
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) {
-            const __m512 pv = _mm512_set1_ps(p[size_t(g) * pstride + size_t(j)]);
+        for (int g = 0; g < G; ++g)
             DSV32_UNROLL
-            for (int u = 0; u < NC; ++u) a[g][u] = _mm512_fmadd_ps(pv, lv[u], a[g][u]);
+            for (int u = 0; u < NC; ++u) a[g][u] = _mm512_setzero_ps();
+        for (int j = j0; j < j1; ++j) {
+            if (j + AHEAD < nkeys) {
+                DSV32_UNROLL
+                for (int u = 0; u < NC; u += int(64 / (16 * sizeof(T))))
+                    _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c + 16 * u), _MM_HINT_T0);
+            }
+            __m512 lv[NC];
+            DSV32_UNROLL
+            for (int u = 0; u < NC; ++u) lv[u] = load_row(m[u], lat[j] + c + 16 * u);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) {
+                const __m512 pv = _mm512_set1_ps(p[size_t(g) * pstride + size_t(j)]);
+                DSV32_UNROLL
+                for (int u = 0; u < NC; ++u) a[g][u] = _mm512_fmadd_ps(pv, lv[u], a[g][u]);
+            }
         }
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g)
+            DSV32_UNROLL
+            for (int u = 0; u < NC; ++u) {
+                float* o = o_lat + size_t(g) * kvr + c + 16 * u;
+                const __m512 v = half ? _mm512_add_ps(_mm512_maskz_loadu_ps(m[u], o), a[g][u]) : a[g][u];
+                _mm512_mask_storeu_ps(o, m[u], v);
+            }
     }
-    DSV32_UNROLL
-    for (int g = 0; g < G; ++g)
-        DSV32_UNROLL
-        for (int u = 0; u < NC; ++u) _mm512_mask_storeu_ps(o_lat + size_t(g) * kvr + c + 16 * u, m[u], a[g][u]);
 }
 
 }  // namespace
@@ -213,7 +222,7 @@ void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int
 
 template <typename T>
 void mla_values_rows(const float* p, size_t pstride, int nh, int kvr, const T* const* lat, int nkeys, int c0, int c1,
-                     float* o_lat) {
+                     float* o_lat, int split) {
     for (int h = 0; h < nh;) {
         const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
         const float* ph = p + size_t(h) * pstride;
@@ -221,14 +230,14 @@ void mla_values_rows(const float* p, size_t pstride, int nh, int kvr, const T* c
         for (int c = c0; c < c1; c += 32) {
             const bool two = c1 - c > 16;
             switch (g * 2 + (two ? 1 : 0)) {
-                case 17: mla_values_group<8, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 16: mla_values_group<8, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 9: mla_values_group<4, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 8: mla_values_group<4, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 5: mla_values_group<2, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 4: mla_values_group<2, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 3: mla_values_group<1, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                default: mla_values_group<1, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 17: mla_values_group<8, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 16: mla_values_group<8, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 9: mla_values_group<4, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 8: mla_values_group<4, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 5: mla_values_group<2, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 4: mla_values_group<2, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 3: mla_values_group<1, 2, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                default: mla_values_group<1, 1, T>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
             }
         }
         h += g;
@@ -248,13 +257,13 @@ void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int k
 }
 
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
-                       float* o_lat) {
-    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+                       float* o_lat, int split) {
+    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 }
 
 void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                            int c1, float* o_lat) {
-    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat);
+                            int c1, float* o_lat, int split) {
+    mla_values_rows(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 }
 
 namespace {

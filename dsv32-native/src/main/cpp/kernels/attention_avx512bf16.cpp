@@ -44,51 +44,61 @@ struct Bf16Scores {
 // pairs (VPUNPCK{L,H}WD, within 128-bit lanes: lo holds columns {0-3, 8-11, 16-19, 24-27} of the step, hi the others),
 // each head's (p[j], p[j + 1]) broadcast as one dword; an odd last key pairs with a zero row and a zero probability.
 // Per key pair: 2 row loads, 2 interleaves and G broadcasts feed 2 G dot products. The lanes go back to column order
-// on the store.
+// on the store. With 0 < split < nkeys, the keys [0, split) so, stored, then [split, nkeys) from zero again (its pairs
+// from split on), added to what was stored (attention.h).
 template <int G>
 inline void values_group(const uint16_t* p, size_t pstride, int kvr, const uint16_t* const* lat, int nkeys, int c, int c1,
-                         float* o_lat) {
+                         float* o_lat, int split) {
     const __mmask32 m = tail_mask32(c1 - c);
-    __m512 lo[G], hi[G];
-    DSV32_UNROLL
-    for (int g = 0; g < G; ++g) lo[g] = hi[g] = _mm512_setzero_ps();
-    constexpr int AHEAD = 16;  // keys: the rows are scattered over the cache, one line of each read here
-    int j = 0;
-    for (; j + 2 <= nkeys; j += 2) {
-        if (j + AHEAD + 1 < nkeys) {
-            _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD + 1] + c), _MM_HINT_T0);
-        }
-        const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_maskz_loadu_epi16(m, lat[j + 1] + c);
-        const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) {
-            uint32_t pp;
-            std::memcpy(&pp, p + size_t(g) * pstride + size_t(j), 4);
-            const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(pp));
-            lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
-            hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
-        }
-    }
-    if (j < nkeys) {
-        const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_setzero_si512();
-        const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
-        DSV32_UNROLL
-        for (int g = 0; g < G; ++g) {
-            const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(p[size_t(g) * pstride + size_t(j)]));
-            lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
-            hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
-        }
-    }
     // lo lane 4b + i is column 8b + i, hi lane 4b + i column 8b + 4 + i.
     const __m512i first = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1, 0);
     const __m512i second = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10, 9, 8);
     const __mmask16 m0 = tail_mask(c1 - c), m1 = c1 - c > 16 ? tail_mask(c1 - c - 16) : __mmask16(0);
-    DSV32_UNROLL
-    for (int g = 0; g < G; ++g) {
-        float* o = o_lat + size_t(g) * size_t(kvr) + size_t(c);
-        _mm512_mask_storeu_ps(o, m0, _mm512_permutex2var_ps(lo[g], first, hi[g]));
-        _mm512_mask_storeu_ps(o + 16, m1, _mm512_permutex2var_ps(lo[g], second, hi[g]));
+    constexpr int AHEAD = 16;  // keys: the rows are scattered over the cache, one line of each read here
+    const int s = split > 0 && split < nkeys ? split : nkeys;
+    for (int half = 0; half < (s < nkeys ? 2 : 1); ++half) {  // the keys [0, s), then [s, nkeys)
+        const int j1 = half ? nkeys : s;
+        __m512 lo[G], hi[G];
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) lo[g] = hi[g] = _mm512_setzero_ps();
+        int j = half ? s : 0;
+        for (; j + 2 <= j1; j += 2) {
+            if (j + AHEAD + 1 < nkeys) {
+                _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD] + c), _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(lat[j + AHEAD + 1] + c), _MM_HINT_T0);
+            }
+            const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_maskz_loadu_epi16(m, lat[j + 1] + c);
+            const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) {
+                uint32_t pp;
+                std::memcpy(&pp, p + size_t(g) * pstride + size_t(j), 4);
+                const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(pp));
+                lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
+                hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
+            }
+        }
+        if (j < j1) {
+            const __m512i r0 = _mm512_maskz_loadu_epi16(m, lat[j] + c), r1 = _mm512_setzero_si512();
+            const __m512bh vl = (__m512bh)_mm512_unpacklo_epi16(r0, r1), vh = (__m512bh)_mm512_unpackhi_epi16(r0, r1);
+            DSV32_UNROLL
+            for (int g = 0; g < G; ++g) {
+                const __m512bh pv = (__m512bh)_mm512_set1_epi32(int(p[size_t(g) * pstride + size_t(j)]));
+                lo[g] = _mm512_dpbf16_ps(lo[g], pv, vl);
+                hi[g] = _mm512_dpbf16_ps(hi[g], pv, vh);
+            }
+        }
+        DSV32_UNROLL
+        for (int g = 0; g < G; ++g) {
+            float* o = o_lat + size_t(g) * size_t(kvr) + size_t(c);
+            __m512 v0 = _mm512_permutex2var_ps(lo[g], first, hi[g]), v1 = _mm512_permutex2var_ps(lo[g], second, hi[g]);
+            if (half) {
+                v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), v0);
+                v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), v1);
+            }
+            _mm512_mask_storeu_ps(o, m0, v0);
+            _mm512_mask_storeu_ps(o + 16, m1, v1);
+        }
     }
 }
 
@@ -258,17 +268,17 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
 }
 
 void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
-                        int c1, float* o_lat) {
+                        int c1, float* o_lat, int split) {
     for (int h = 0; h < nh;) {
         const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
         const uint16_t* ph = p + size_t(h) * pstride;
         float* o = o_lat + size_t(h) * size_t(kvr);
         for (int c = c0; c < c1; c += 32) {
             switch (g) {
-                case 8: values_group<8>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 4: values_group<4>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                case 2: values_group<2>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
-                default: values_group<1>(ph, pstride, kvr, lat, nkeys, c, c1, o); break;
+                case 8: values_group<8>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 4: values_group<4>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                case 2: values_group<2>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
+                default: values_group<1>(ph, pstride, kvr, lat, nkeys, c, c1, o, split); break;
             }
         }
         h += g;

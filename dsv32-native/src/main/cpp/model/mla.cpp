@@ -298,19 +298,32 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
         // fp8 scores step of mini's batch-4 decode at context 1024 (attention_avx512bf16.cpp's kernel): 1.48 ms with 64,
         // 1.29-1.39 with 128, 1.32 with 256 (runs of 40 rounds, alternating within one process).
         constexpr int KEYS = 128, COLS = 64;
+        // Step 4 sums an entry's keys in two halves split at a multiple of KEYS, [0, half) and [half, n): the keys that the
+        // first and the second half of its step-2 items score. o_lat is the first half's sum plus the second's (one f32
+        // add, in that order: the same bits whatever the split or thread count; attention.h, mla_values' split). Where an
+        // entry's step-2 items span two threads (nd % nt != 0: batch 1 on two threads), the halves are items of their own,
+        // so that with the static splits a thread sums the rows it scored, in its own L2, and step 5 adds the halves. The
+        // columns alone split that step, each thread read half its rows from the other core's cache: mini's batch-1 fp8
+        // step spent as long on the values as on the scores (0.35 ms). Otherwise an item sums both halves of its columns
+        // in one call. mini at context 1024, alternating within one process (2026-12-05, fast-memory minutes): fp8 batch 1
+        // 9.50-9.59 -> 9.29-9.42 ms a step, batch 4 unchanged (17.30-17.56); f32 batch 1 12.38 -> 12.12.
+        auto half = [&](int i) { return std::min(ns(i), KEYS * ((ns(i) + 2 * KEYS - 1) / (2 * KEYS))); };
+        const bool half_items = nd % nt != 0;
         std::vector<std::pair<int, int>>& score_items = A.score_items;  // (entry, first key)
-        std::vector<std::pair<int, int>>& value_items = A.value_items;  // (entry, first column)
+        std::vector<std::pair<int, int>>& value_items = A.value_items;  // (2 * entry + key half, first column)
         score_items.clear();
         value_items.clear();
         for (int i = 0; i < nd; ++i) {
             for (int t0 = 0; t0 < ns(i); t0 += KEYS) score_items.emplace_back(i, t0);
-            for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(i, c0);
+            for (int k = 0; k < (half_items && half(i) < ns(i) ? 2 : 1); ++k)
+                for (int c0 = 0; c0 < kvr; c0 += COLS) value_items.emplace_back(2 * i + k, c0);
         }
         // Written in full by steps 1 (qlat), 2 (pbuf), 4 (olat) and the copy below (qpe); 64-byte aligned (workspace.h)
         // so that every head's row starts on a cache line.
         float* const qlat = workspace(WorkSlot::MlaDecQLatAll, size_t(nd) * H * kvr);
         float* const qpe = workspace(WorkSlot::MlaDecQPe, size_t(nd) * H * dr);
         float* const olat = workspace(WorkSlot::MlaDecOLatAll, size_t(nd) * H * kvr);
+        float* const olat2 = half_items ? workspace(WorkSlot::MlaDecOLatHalf, size_t(nd) * H * kvr) : nullptr;  // second halves
         float* const pbuf = workspace(WorkSlot::MlaDecScores, p0.back());
         // fp8 numerics (§6.5): the query and the probabilities are bf16, as the demo's einsums make them (q_lat and the
         // softmax output; q_pe is RoPE's bf16 output), packed for the bf16 kernels: in the first halves of qlat / qpe,
@@ -375,13 +388,19 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
 #pragma omp for schedule(static)
 #endif
             for (size_t it = 0; it < value_items.size(); ++it) {
-                const int i = value_items[it].first, c0 = value_items[it].second;
-                if (fp8_)
-                    kernels::mla_values_bf16p(p16 + p0[size_t(i)], size_t(ns(i)), H, kvr, lat16[size_t(i)].data(), ns(i), c0,
-                                              std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
-                else
-                    kernels::mla_values(pbuf + p0[size_t(i)], size_t(ns(i)), H, kvr, lat_rows[size_t(i)].data(), ns(i), c0,
-                                        std::min(kvr, c0 + COLS), olat + size_t(i) * H * kvr);
+                const int i = value_items[it].first / 2, c0 = value_items[it].second, c1 = std::min(kvr, c0 + COLS);
+                // The keys [t0, t1) summed into dst, columns [c0, c1); in two halves at split (attention.h).
+                auto sum = [&](int t0, int t1, int split, float* dst) {
+                    if (fp8_)
+                        kernels::mla_values_bf16p(p16 + p0[size_t(i)] + size_t(t0), size_t(ns(i)), H, kvr,
+                                                  lat16[size_t(i)].data() + t0, t1 - t0, c0, c1, dst, split);
+                    else
+                        kernels::mla_values(pbuf + p0[size_t(i)] + size_t(t0), size_t(ns(i)), H, kvr,
+                                            lat_rows[size_t(i)].data() + t0, t1 - t0, c0, c1, dst, split);
+                };
+                if (!half_items) sum(0, ns(i), half(i), olat + size_t(i) * H * kvr);
+                else if (value_items[it].first % 2 == 0) sum(0, half(i), 0, olat + size_t(i) * H * kvr);
+                else sum(half(i), ns(i), 0, olat2 + size_t(i) * H * kvr);  // step 5 adds it
             }
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
@@ -391,7 +410,16 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
                     float* og = workspace(WorkSlot::MlaDecOLat, size_t(nd) * kvr);  // this thread's
                     float* yg = workspace(WorkSlot::MlaDecOut, size_t(nd) * wkv_b.out);
                     for (int h = gi * G; h < std::min(H, gi * G + G); ++h) {
-                        for (int i = 0; i < nd; ++i) std::copy_n(olat + (size_t(i) * H + h) * kvr, kvr, og + size_t(i) * kvr);
+                        for (int i = 0; i < nd; ++i) {
+                            const float* a = olat + (size_t(i) * H + h) * kvr;
+                            float* const d = og + size_t(i) * kvr;
+                            if (half_items && half(i) < ns(i)) {
+                                const float* b = olat2 + (size_t(i) * H + h) * kvr;
+                                for (int k = 0; k < kvr; ++k) d[k] = a[k] + b[k];
+                            } else {
+                                std::copy_n(a, kvr, d);
+                            }
+                        }
                         // fp8 numerics: o_lat is bf16, as the demo's P . V einsum leaves it (§6.5), so W_UV takes the
                         // dot-product kernels of the FP8 linear.
                         if (fp8_) bf16(og, size_t(nd) * size_t(kvr));
