@@ -621,6 +621,40 @@ static void test_fp8_primitives() {
                           nt, j, double(got[j]), double(want[j]));
             }
         }
+    // linear_fp8_parts: each part's y bitwise linear_fp8's, with W, a second matrix of 48 rows and a third of 130 (the
+    // parts' rows split together over the threads, at tile edges inside a part), at the decode batches and a prefill M,
+    // one or two threads, the dot-product kernels on and off; and with x inside a part's y (packed before y is written).
+    std::vector<uint8_t> w8b(size_t(48) * K);
+    for (auto& v : w8b) v = uint8_t(rng() & 0xBF);
+    kernels::WeightMat Wb = W;
+    Wb.out = 48;
+    Wb.data = w8b.data();
+    const bool dot_saved = kernels::bf16_dot_enabled();
+    for (const bool dot : {true, false}) {
+        if (!dot && !kernels::set_bf16_dot_enabled(false)) continue;
+        for (const int mm : {1, 2, 4, 40})
+            for (const int nt : {1, 2}) {
+                std::vector<float> xm(size_t(mm) * K);
+                for (auto& v : xm) v = nd(rng) * 3;
+                std::vector<float> wa(size_t(mm) * N), wb(size_t(mm) * 48), ga(size_t(mm) * N, -1.0f), gb(size_t(mm) * 48, -1.0f),
+                    gc(size_t(mm) * N, -1.0f);
+                kernels::linear_fp8(xm.data(), W, wa.data(), mm, nt);
+                kernels::linear_fp8(xm.data(), Wb, wb.data(), mm, nt);
+                const kernels::LinearPart parts[3] = {{&W, ga.data()}, {&Wb, gb.data()}, {&W, gc.data()}};
+                kernels::linear_fp8_parts(xm.data(), parts, 3, mm, nt);
+                CHECK_MSG(std::memcmp(ga.data(), wa.data(), 4 * wa.size()) == 0, "linear_fp8_parts M %d threads %d dot %d: part 0", mm, nt, int(dot));
+                CHECK_MSG(std::memcmp(gb.data(), wb.data(), 4 * wb.size()) == 0, "linear_fp8_parts M %d threads %d dot %d: part 1", mm, nt, int(dot));
+                CHECK_MSG(std::memcmp(gc.data(), wa.data(), 4 * wa.size()) == 0, "linear_fp8_parts M %d threads %d dot %d: part 2", mm, nt, int(dot));
+                // The first part's y over x (x [M][K] holds more floats than y [M][N]): both parts still see the x
+                // they were given.
+                std::vector<float> buf = xm;
+                const kernels::LinearPart alias[2] = {{&W, buf.data()}, {&Wb, gb.data()}};
+                kernels::linear_fp8_parts(buf.data(), alias, 2, mm, nt);
+                CHECK_MSG(std::memcmp(buf.data(), wa.data(), 4 * wa.size()) == 0, "linear_fp8_parts in place M %d threads %d: part 0", mm, nt);
+                CHECK_MSG(std::memcmp(gb.data(), wb.data(), 4 * wb.size()) == 0, "linear_fp8_parts in place M %d threads %d: part 1", mm, nt);
+            }
+    }
+    kernels::set_bf16_dot_enabled(dot_saved);
 }
 
 // dot / axpy on every supported path against the scalar references and a double oracle, for lengths that exercise

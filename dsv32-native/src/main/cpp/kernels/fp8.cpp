@@ -126,5 +126,22 @@ void linear_fp8(const float* x, const WeightMat& w, float* y, int M, int n_threa
     round_bf16(y, size_t(M) * size_t(w.out));
 }
 
+void linear_fp8_parts(const float* x, const LinearPart* parts, int n_parts, int M, int n_threads) {
+#if defined(DSV32_X86_KERNELS)
+    if (linear_fp8_bf16dot_parts(x, parts, n_parts, M, n_threads)) return;
+#endif
+    // One after the other, from a copy of x where a part's y overlaps it (a later part must still read x).
+    const size_t MK = n_parts > 0 ? size_t(M) * size_t(parts[0].w->in) : 0;
+    bool overlap = false;
+    for (int i = 0; i < n_parts; ++i)
+        overlap = overlap || !(parts[i].y + size_t(M) * size_t(parts[i].w->out) <= x || x + MK <= parts[i].y);
+    thread_local std::vector<float> xc;
+    if (overlap) {
+        xc.assign(x, x + MK);
+        x = xc.data();
+    }
+    for (int i = 0; i < n_parts; ++i) linear_fp8(x, *parts[i].w, parts[i].y, M, n_threads);
+}
+
 }  // namespace kernels
 }  // namespace dsv32

@@ -107,6 +107,15 @@ void fp8_gemm_ref(const uint8_t* a8, const float* a_s, const WeightMat& b, float
 // The engine's fp8-mode linear: x [M, K] -> act_quant round trip (ue8m0) -> linear -> bf16. Equals fp8_gemm_ref up
 // to f32 summation order (the dequantised activations e4m3 * 2^k are exact). Non-FP8 W: bf16(x) W -> bf16.
 void linear_fp8(const float* x, const WeightMat& w, float* y, int M, int n_threads);
+// Several linear_fp8 on the same x (every W of the same in-width): y_i = linear_fp8(x, W_i) for each part, bitwise, in
+// one call. On the AVX512-BF16 path x is packed once and one parallel region splits the parts' rows together (a
+// decode step's small projections: one stream a thread instead of a region and a cold start per matrix); elsewhere the
+// calls one after the other.
+struct LinearPart {
+    const WeightMat* w;
+    float* y;  // [M, w->out]
+};
+void linear_fp8_parts(const float* x, const LinearPart* parts, int n_parts, int M, int n_threads);
 
 }  // namespace kernels
 }  // namespace dsv32

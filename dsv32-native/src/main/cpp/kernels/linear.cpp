@@ -180,6 +180,17 @@ void bf16dot_rows(const uint16_t* xp, const WeightMat& w, float* y, int M, int n
         for (int m = 0; m < M; ++m) round_bf16_avx512(y + size_t(m) * size_t(w.out) + size_t(n0), size_t(n1 - n0));
 }
 
+// Rows [r0, r1) of the parts' rows taken one after the other (part i's rows from the sum of the earlier parts' out).
+void bf16dot_part_rows(const uint16_t* xp, const LinearPart* parts, int n_parts, int M, int r0, int r1, bool round_y) {
+    int off = 0;
+    for (int i = 0; i < n_parts && off < r1; ++i) {
+        const WeightMat& w = *parts[i].w;
+        const int a = std::max(r0, off), b = std::min(r1, off + w.out);
+        if (a < b) bf16dot_rows(xp, w, parts[i].y, M, a - off, b - off, round_y);
+        off += w.out;
+    }
+}
+
 // All of y that way, in linear's tiles.
 void bf16dot_tiles(const uint16_t* xp, const WeightMat& w, float* y, int M, int n_threads, bool round_y) {
     const int N = w.out;
@@ -199,21 +210,36 @@ void bf16dot_tiles(const uint16_t* xp, const WeightMat& w, float* y, int M, int 
 }  // namespace
 
 #if defined(DSV32_X86_KERNELS)
-bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
-    const int K = w.in;
-    // bf16_dot_layout_ok: K % 128 == 0 and block scales, for FP8.
-    if (!(w.type == WType::FP8 && bf16_dot_layout_ok(w) && kernel_path() == KernelPath::Avx512 && bf16_dot_on())) return false;
+bool linear_fp8_bf16dot_parts(const float* x, const LinearPart* parts, int n_parts, int M, int n_threads) {
+    if (n_parts <= 0 || !(kernel_path() == KernelPath::Avx512 && bf16_dot_on())) return false;
+    const int K = parts[0].w->in;
+    const size_t MK = size_t(M) * size_t(K);
+    int N = 0;  // the parts' rows together
+    bool apart = true;  // no y overlaps x
+    for (int i = 0; i < n_parts; ++i) {
+        const WeightMat& w = *parts[i].w;
+        // bf16_dot_layout_ok: K % 128 == 0 and block scales, for FP8.
+        if (!(w.type == WType::FP8 && w.in == K && bf16_dot_layout_ok(w))) return false;
+        N += w.out;
+        const float* y = parts[i].y;
+        apart = apart && (y + size_t(M) * size_t(w.out) <= x || x + MK <= y);
+    }
     // One pass over x, a 128-block at a time in registers: the act_quant round trip (ue8m0), then packed. At batch 4
     // the separate passes (a copy of x, the round trip in place, the packing) and a serial bf16 rounding of y took
     // about 0.3 ms of a mini decode step (4 x 1024 floats a call, some 120 calls), the other thread waiting.
-    const size_t MK = size_t(M) * size_t(K);
-    const RowTiles rt(M, w.out, K, n_threads);
-    const bool apart = y + size_t(M) * size_t(w.out) <= x || x + MK <= y;
+    const RowTiles rt(M, N, K, n_threads);
     if (!rt.parallel || M > 16 || !apart) {  // packed once, on this thread; then y is written
         thread_local std::vector<uint16_t> xb;
         uint16_t* xp = aligned_scratch(xb, MK);
         if (!act_quant_pack_x_fp8_avx512(x, M, K, xp)) return false;  // not bf16 values (a NaN)
-        bf16dot_tiles(xp, w, y, M, n_threads, true);
+        if (!rt.parallel) {  // no OpenMP construct at all (see linear below)
+            bf16dot_part_rows(xp, parts, n_parts, M, 0, N, true);
+            return true;
+        }
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+#endif
+        for (int t = 0; t < rt.tiles; ++t) bf16dot_part_rows(xp, parts, n_parts, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), true);
         return true;
     }
     // A decode batch: every thread packs its own copy (a few microseconds, at the same time) and reads only that one.
@@ -240,16 +266,20 @@ bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int
 #endif
             ok = false;
         }
-        const int N = w.out;
 #if defined(_OPENMP)
 #pragma omp for schedule(dynamic, 1)
 #endif
         for (int t = 0; t < rt.tiles; ++t) {
             if (!mine) continue;
-            bf16dot_rows(xp, w, y, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), true);
+            bf16dot_part_rows(xp, parts, n_parts, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), true);
         }
     }
     return ok;
+}
+
+bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads) {
+    const LinearPart part{&w, y};
+    return linear_fp8_bf16dot_parts(x, &part, 1, M, n_threads);
 }
 #endif
 

@@ -34,6 +34,9 @@ void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M
 // with XValues::Bf16, bf16 output). Returns false where it does not apply (no AVX512-BF16 path, the kernels switched
 // off, a non-finite x, a thread out of memory for its copy of x); y is then to be computed another way (x is unchanged).
 bool linear_fp8_bf16dot(const float* x, const WeightMat& w, float* y, int M, int n_threads);
+// The same for several W of one in-width on the same x (kernels::linear_fp8_parts): x packed once, the parts' rows
+// split together over the threads; false, with no y written, where it does not apply to every part.
+bool linear_fp8_bf16dot_parts(const float* x, const LinearPart* parts, int n_parts, int M, int n_threads);
 // fp8.cpp's act_quant round trip (ue8m0) and bf16 rounding on AVX-512 (fp8_avx512.cpp), bitwise as the scalar ones
 // for finite x (with a NaN in a block the two may differ; no finite activation makes one).
 void act_quant_roundtrip_avx512(float* x, int rows, int n);

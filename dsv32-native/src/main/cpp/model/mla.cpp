@@ -49,6 +49,17 @@ void Model::linear(const Linear& L, const float* x, int S, float* y, int n_threa
     else kernels::linear(x, m, y, S, n_threads);  // f32 numerics; in fp8 numerics the gate / bf16 weights run in f32 too
 }
 
+void Model::linear_pair(const Linear& A, float* ya, const Linear& B, float* yb, const float* x, int S, int n_threads) const {
+    const kernels::WeightMat a = A.mat(), b = B.mat();
+    if (fp8_ && a.type == kernels::WType::FP8 && b.type == kernels::WType::FP8 && a.in == b.in) {
+        const kernels::LinearPart parts[2] = {{&a, ya}, {&b, yb}};
+        kernels::linear_fp8_parts(x, parts, 2, S, n_threads);
+        return;
+    }
+    linear(A, x, S, ya, n_threads);
+    linear(B, x, S, yb, n_threads);
+}
+
 void Model::attention(int l, const float* x, const Step& st, float* out) const {
     const LayerWeights& L = w_.layers[size_t(l)];
     const RankWeights::Layer& R = shard(l);  // this rank's heads: wq_b, wkv_b rows and wo columns (§9)
@@ -66,11 +77,11 @@ void Model::attention(int l, const float* x, const Step& st, float* out) const {
     float* const qr = workspace(WorkSlot::MlaQr, size_t(S) * qlr);
     float* const q = workspace(WorkSlot::MlaQ, size_t(S) * H * dq);  // [S, H * dq]
     float* const kv = workspace(WorkSlot::MlaKvA, size_t(S) * (kvr + dr));
-    linear(L.wq_a, x, S, qa);
+    // wq_a and wkv_a read the same x: one call (at decode, one parallel region and one stream a thread for both)
+    linear_pair(L.wq_a, qa, L.wkv_a, kv, x, S, threads());
     kernels::rmsnorm(qa, L.q_norm.data(), qr, S, qlr, eps);
     bf16(qr, size_t(S) * qlr);
     linear(R.wq_b, qr, S, q);
-    linear(L.wkv_a, x, S, kv);
     // Per entry: RoPE at its positions, the latent and k_pe written to its cache rows (§6.1). The rows are the same
     // on every rank (wkv_a is replicated): rank 0 writes them. Rows are independent: split over the threads (a prefill
     // chunk has hundreds).

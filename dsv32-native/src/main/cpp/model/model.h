@@ -258,6 +258,9 @@ private:
     void swiglu(const Ffn& f, const float* x, int S, float* out, int n_threads) const;
     void linear(const Linear& L, const float* x, int S, float* y) const;
     void linear(const Linear& L, const float* x, int S, float* y, int n_threads) const;
+    // linear(A, x) -> ya and linear(B, x) -> yb, bitwise, in one call where the fp8 numerics allow
+    // (kernels::linear_fp8_parts: one parallel region over both matrices' rows).
+    void linear_pair(const Linear& A, float* ya, const Linear& B, float* yb, const float* x, int S, int n_threads) const;
 
     Config cfg_;
     std::shared_ptr<const SafetensorsSet> st_;  // the mappings the weights point into

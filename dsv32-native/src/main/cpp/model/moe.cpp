@@ -38,8 +38,7 @@ void Model::swiglu(const Ffn& f, const float* x, int S, float* out, int n_thread
     // Written in full by the linears (64-byte aligned: linear's x; this thread's, workspace.h).
     float* const a = workspace(WorkSlot::FfnGate, n);
     float* const b = workspace(WorkSlot::FfnUp, n);
-    linear(f.w1, x, S, a, n_threads);
-    linear(f.w3, x, S, b, n_threads);
+    linear_pair(f.w1, a, f.w3, b, x, S, n_threads);  // both read x: one call
     for (size_t i = 0; i < n; ++i) a[i] = kernels::silu(a[i]) * b[i];
     bf16(a, n);
     linear(f.w2, a, S, out, n_threads);
