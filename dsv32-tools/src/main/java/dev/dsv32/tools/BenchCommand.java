@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
             "RSS, and the machine's memory bandwidth (STREAM-triad-like), with decode speed as a fraction of the",
             "bandwidth roofline (bytes a step must read: FP8 weights + scales, routed experts' share, bf16 head, KV)",
             "and every row's GFLOP/s (products over the active weights, attention and indexer scores); a decode row of",
-            "batch B > 1 also gives its tokens/s over batch 1's at the same context (the batch scaling).",
+            "batch B > 1 also gives its tokens/s over batch 1's at the same context (the batch scaling). A context's",
+            "decode cells are timed together, their steps interleaved (one step of each batch size a round).",
             "Without --model the synthetic checkpoint of --config (default mini, 975 MB) is generated into",
             "${DSV32_CACHE:-~/.cache/dsv32}/models on first use. Steps compute the last position's logits only (as",
             "generation does; batch B decodes B sequences in one step). Prints a markdown table; --csv and --json write",
@@ -203,19 +204,24 @@ final class BenchCommand implements Callable<Integer> {
                             ph.step();
                         }
                     }
-                    for (int b : bs) {
-                        List<NativeSequence> group = seqs.subList(0, b);
-                        ph.start("decode b" + b + " ctx" + ctx, nSteps + 1);
-                        step(m, group, ids, logits); // untimed: first decode step after the prefill
-                        ph.step();
-                        long a = System.nanoTime();
-                        for (int i = 0; i < nSteps; i++) {
+                    // The batch sizes' steps interleaved, one step of each per round, so that all of a context's cells
+                    // are timed over the same stretch of time: on a shared machine whose memory speed drifts from one
+                    // minute to the next, cells timed one after the other met different minutes, and the batch
+                    // scaling (their ratio) moved with them. Round 0 is untimed (the first decode steps after the fill).
+                    ph.start("decode ctx" + ctx, (long) (nSteps + 1) * bs.length);
+                    long[] nanos = new long[bs.length];
+                    for (int i = 0; i <= nSteps; i++) {
+                        for (int j = 0; j < bs.length; j++) {
+                            List<NativeSequence> group = seqs.subList(0, bs[j]);
+                            long a = System.nanoTime();
                             step(m, group, ids, logits);
+                            if (i > 0) nanos[j] += System.nanoTime() - a;
                             ph.step(); // a redraw on change only: negligible next to a step
                         }
-                        double secs = (System.nanoTime() - a) / 1e9;
-                        double tps = (double) b * nSteps / secs;
-                        rows.add(new Row("decode", b, ctx, tps, secs * 1000 / nSteps, roof.stepBytes(b, ctx)));
+                    }
+                    for (int j = 0; j < bs.length; j++) {
+                        double secs = nanos[j] / 1e9;
+                        rows.add(new Row("decode", bs[j], ctx, bs[j] * nSteps / secs, secs * 1000 / nSteps, roof.stepBytes(bs[j], ctx)));
                     }
                 }
             } finally {

@@ -7,7 +7,7 @@ import java.util.Locale;
 /**
  * A one-line progress bar for long operations on stderr (model loads, checkpoint generation, benchmark phases), redrawn
  * in place with {@code \r}: {@code loading tiny_mp2: validate [##########..........]  52%  2.5/4.8 MB}, or with a
- * count unit {@code bench: decode b4 ctx1024 [######..] 75%  24/32 steps}. Only for terminals: {@link #forTerminal}
+ * count unit {@code bench: decode ctx1024 [######..] 75%  48/64 steps}. Only for terminals: {@link #forTerminal}
  * gives {@code null} when there is no console, so scripts that parse stdout and stderr see nothing of it.
  */
 final class LoadProgressBar implements LoadProgressListener {
