@@ -171,13 +171,18 @@ final class BenchReportCommand implements Callable<Integer> {
                 for (int i = 0; i < maxBatch; i++) seqs.add(m.openSequence());
                 progress(err, "batch scaling: filling " + maxBatch + " sequences to " + batchCtx);
                 for (NativeSequence s : seqs) e.grow(s, batchCtx);
+                progress(err, "batch " + Arrays.toString(bs) + ", steps interleaved");
+                List<List<NativeSequence>> groups = new ArrayList<>();
+                for (int b : bs) groups.add(seqs.subList(0, b));
+                long from = seqs.get(0).position();
+                double[] secs = e.decodeInterleaved(groups, nSteps);
+                // the first sequence took every batch's steps: the rows' context is the middle of its range
+                int ctxAt = (int) ((from + seqs.get(0).position()) / 2);
                 double tps1 = Double.NaN;
-                for (int b : bs) {
-                    progress(err, "batch " + b);
-                    double secs = e.decode(seqs.subList(0, b), nSteps);
-                    double tps = (double) b * nSteps / secs;
-                    if (b == bs[0]) tps1 = tps / b;
-                    int ctxAt = (int) seqs.get(0).position(); // the first sequence took every batch's steps
+                for (int j = 0; j < bs.length; j++) {
+                    int b = bs[j];
+                    double tps = (double) b * nSteps / secs[j];
+                    if (j == 0) tps1 = tps / b;
                     double rt = roof.tokensPerSecond(b, ctxAt, bwBytes);
                     batchRows.add(new BatchRow(b, tps, tps / tps1, rt, tps / rt));
                 }
@@ -320,6 +325,23 @@ final class BenchReportCommand implements Callable<Integer> {
             long a = System.nanoTime();
             for (int i = 0; i < nSteps; i++) step(group);
             return secsSince(a);
+        }
+
+        /**
+         * Seconds of nSteps timed decode steps of each group, the groups' steps interleaved (one step of each a round,
+         * after one untimed round), so that every group meets the same minutes of a machine whose speed drifts (as
+         * bench times a context's batch sizes).
+         */
+        double[] decodeInterleaved(List<List<NativeSequence>> groups, int nSteps) {
+            double[] secs = new double[groups.size()];
+            for (int i = 0; i <= nSteps; i++) {
+                for (int j = 0; j < groups.size(); j++) {
+                    long a = System.nanoTime();
+                    step(groups.get(j));
+                    if (i > 0) secs[j] += secsSince(a);
+                }
+            }
+            return secs;
         }
 
         private void step(List<NativeSequence> group) {

@@ -95,7 +95,8 @@ final class Report {
 
         // batch scaling
         f(b, "## Batch scaling%n%n");
-        f(b, "Aggregate decode tokens/s of B sequences in one step each, at context %d (DSA).%n%n", in.batchCtx);
+        f(b, "Aggregate decode tokens/s of B sequences in one step each, at context %d (DSA); the batch sizes' steps%n"
+                + "interleaved, one of each a round, so that they meet the same minutes of the machine.%n%n", in.batchCtx);
         f(b, "![batch scaling](%s)%n%n", ReportCharts.BATCH_SCALING);
         f(b, "| batch | tok/s | vs batch %d | ideal (linear) | roofline tok/s | of roofline |%n|---:|---:|---:|---:|---:|---:|%n",
                 in.batches.get(0).batch());
