@@ -134,58 +134,58 @@ void test_mixed_batch() {
     dsv32_model_close(r);
 }
 
-// dsv32_forward_last == the last row of each entry of dsv32_forward (two models fed the same steps).
+// The logits of run(model, all) (a model opened with n_threads per rank, the steps' logits appended to all) with 2 and 3
+// threads per rank, bitwise those with 1.
+template <class Open, class Run>
+void same_bits_per_thread_count(const char* what, Open open, Run run) {
+    std::vector<float> ref;
+    for (const int nt : {1, 2, 3}) {
+        dsv32_model* m = open(nt * g_mp);
+        std::vector<float> all;
+        run(m, all);
+        dsv32_model_close(m);
+        if (nt == 1) {
+            ref = all;
+            continue;
+        }
+        const bool same = all.size() == ref.size() && std::memcmp(all.data(), ref.data(), ref.size() * sizeof(float)) == 0;
+        std::printf("  %d threads per rank against 1, %-28s %s\n", nt, what, same ? "the same bits" : "differ");
+        CHECK_MSG(same, "%d threads per rank, %s: logits differ from 1 thread's (max|d|/max|ref| %.3e)", nt, what,
+                  all.size() == ref.size() ? rel(all.data(), ref.data(), ref.size()) : -1.0);
+    }
+}
+
 // Every split of the work (the linears' tiles, the routed experts, their weighted sum, the attention items) computes
 // each value the same way whatever thread runs it: the same steps with 1, 2 and 3 threads per rank, bitwise.
 void test_thread_count() {
-    std::vector<float> ref;
-    for (const int nt : {1, 2, 3}) {
-        dsv32_model* m = open_model(g_block, 0, 4, nt * g_mp);
+    same_bits_per_thread_count("prefill, decode, batch 3:", [](int n) { return open_model(g_block, 0, 4, n); },
+                               [](dsv32_model* m, std::vector<float>& all) {
         const int32_t a = open_seq(m), b = open_seq(m), c = open_seq(m);
-        std::vector<float> all;
         auto add = [&](const std::vector<float>& v) { all.insert(all.end(), v.begin(), v.end()); };
         const std::vector<int32_t> ta = ids(70, 11), tb = ids(45, 12), tc = ids(30, 13);
         add(step(m, {{a, 0, {ta.begin(), ta.begin() + 60}}, {b, 0, {tb.begin(), tb.begin() + 40}}}));  // two prefills
         add(step(m, {{a, 60, {ta[60]}}, {b, 40, {tb[40]}}, {c, 0, {tc.begin(), tc.begin() + 20}}}));  // decode + prefill
         for (int i = 1; i < 5; ++i)  // batch-3 decode steps
             add(step(m, {{a, 60 + i, {ta[size_t(60 + i)]}}, {b, 40 + i, {tb[size_t(40 + i)]}}, {c, 19 + i, {tc[size_t(19 + i)]}}}));
-        dsv32_model_close(m);
-        if (nt == 1) {
-            ref = all;
-            continue;
-        }
-        const bool same = all.size() == ref.size() && std::memcmp(all.data(), ref.data(), ref.size() * sizeof(float)) == 0;
-        std::printf("  %d threads per rank against 1: %-29s %s\n", nt, "", same ? "the same bits" : "differ");
-        CHECK_MSG(same, "%d threads per rank: logits differ from 1 thread's (max|d|/max|ref| %.3e)", nt,
-                  all.size() == ref.size() ? rel(all.data(), ref.data(), ref.size()) : -1.0);
-    }
+    });
     // Decode over more than 128 selected keys, where the absorbed decode sums its values in two halves (model/mla.cpp):
     // in one kernel call per item, or as items of their own added in step 5 when an entry's scores span two threads
     // (batch 1 at 2 threads, batches 1 and 2 at 3). Dense attention selects every causal key: 301 and 141 here.
-    ref.clear();
-    for (const int nt : {1, 2, 3}) {
-        dsv32_model* m = open_model(g_block, 0, 4, nt * g_mp, DSV32_DEBUG_DENSE_ATTENTION, 320);
+    same_bits_per_thread_count("decode over 141-302 keys:",
+                               [](int n) { return open_model(g_block, 0, 4, n, DSV32_DEBUG_DENSE_ATTENTION, 320); },
+                               [](dsv32_model* m, std::vector<float>& all) {
         const int32_t a = open_seq(m), b = open_seq(m);
-        std::vector<float> all;
         auto add = [&](const std::vector<float>& v) { all.insert(all.end(), v.begin(), v.end()); };
         const std::vector<int32_t> ta = ids(304, 14), tb = ids(144, 15);
         step(m, {{a, 0, {ta.begin(), ta.begin() + 150}}, {b, 0, {tb.begin(), tb.begin() + 140}}});
         step(m, {{a, 150, {ta.begin() + 150, ta.begin() + 300}}});
-        add(step(m, {{a, 300, {ta[300]}}}));                           // batch 1
-        add(step(m, {{a, 301, {ta[301]}}, {b, 140, {tb[140]}}}));      // batch 2
-        add(step(m, {{b, 141, {tb[141]}}}));                           // batch 1
-        dsv32_model_close(m);
-        if (nt == 1) {
-            ref = all;
-            continue;
-        }
-        const bool same = all.size() == ref.size() && std::memcmp(all.data(), ref.data(), ref.size() * sizeof(float)) == 0;
-        std::printf("  %d threads per rank against 1, 141-302 keys: %-15s %s\n", nt, "", same ? "the same bits" : "differ");
-        CHECK_MSG(same, "%d threads per rank, 141-302 keys: logits differ from 1 thread's (max|d|/max|ref| %.3e)", nt,
-                  all.size() == ref.size() ? rel(all.data(), ref.data(), ref.size()) : -1.0);
-    }
+        add(step(m, {{a, 300, {ta[300]}}}));                       // batch 1
+        add(step(m, {{a, 301, {ta[301]}}, {b, 140, {tb[140]}}}));  // batch 2
+        add(step(m, {{b, 141, {tb[141]}}}));                       // batch 1
+    });
 }
 
+// dsv32_forward_last == the last row of each entry of dsv32_forward (two models fed the same steps).
 void test_forward_last() {
     std::printf("forward_last (block %d)\n", g_block);
     dsv32_model* m = open_model(g_block, 0, 4);
