@@ -191,19 +191,19 @@ void bf16dot_part_rows(const uint16_t* xp, const LinearPart* parts, int n_parts,
     }
 }
 
-// All of y that way, in linear's tiles.
-void bf16dot_tiles(const uint16_t* xp, const WeightMat& w, float* y, int M, int n_threads, bool round_y) {
-    const int N = w.out;
-    auto rows = [&](int n0, int n1) { bf16dot_rows(xp, w, y, M, n0, n1, round_y); };
-    const RowTiles rt(M, N, w.in, n_threads);
+// All the parts' rows that way, in linear's tiles over the rows together.
+void bf16dot_part_tiles(const uint16_t* xp, const LinearPart* parts, int n_parts, int M, int n_threads, bool round_y) {
+    int N = 0;
+    for (int i = 0; i < n_parts; ++i) N += parts[i].w->out;
+    const RowTiles rt(M, N, parts[0].w->in, n_threads);
     if (!rt.parallel) {  // no OpenMP construct at all (see linear below)
-        rows(0, N);
+        bf16dot_part_rows(xp, parts, n_parts, M, 0, N, round_y);
         return;
     }
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
 #endif
-    for (int t = 0; t < rt.tiles; ++t) rows(t * rt.tile, std::min(N, t * rt.tile + rt.tile));
+    for (int t = 0; t < rt.tiles; ++t) bf16dot_part_rows(xp, parts, n_parts, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), round_y);
 }
 #endif
 
@@ -232,14 +232,7 @@ bool linear_fp8_bf16dot_parts(const float* x, const LinearPart* parts, int n_par
         thread_local std::vector<uint16_t> xb;
         uint16_t* xp = aligned_scratch(xb, MK);
         if (!act_quant_pack_x_fp8_avx512(x, M, K, xp)) return false;  // not bf16 values (a NaN)
-        if (!rt.parallel) {  // no OpenMP construct at all (see linear below)
-            bf16dot_part_rows(xp, parts, n_parts, M, 0, N, true);
-            return true;
-        }
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
-#endif
-        for (int t = 0; t < rt.tiles; ++t) bf16dot_part_rows(xp, parts, n_parts, M, t * rt.tile, std::min(N, t * rt.tile + rt.tile), true);
+        bf16dot_part_tiles(xp, parts, n_parts, M, n_threads, true);
         return true;
     }
     // A decode batch: every thread packs its own copy (a few microseconds, at the same time) and reads only that one.
@@ -292,7 +285,8 @@ void linear(const float* x, const WeightMat& w, float* y, int M, int n_threads, 
         thread_local std::vector<uint16_t> xb;
         uint16_t* xp = aligned_scratch(xb, size_t(M) * size_t(K));
         if (pack_x_bf16(x, M, K, w.type, xp)) {
-            bf16dot_tiles(xp, w, y, M, n_threads, false);
+            const LinearPart part{&w, y};
+            bf16dot_part_tiles(xp, &part, 1, M, n_threads, false);
             return;
         }
     }
