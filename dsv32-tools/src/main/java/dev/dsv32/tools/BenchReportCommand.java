@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
             "bandwidth, GEMM GFLOP/s vs the peak); the FP8 linear kernel vs OpenBLAS sgemv/sgemm on the dequantised",
             "weights (loaded at run time; reported unavailable when not installed) and the indexer, sparse attention",
             "and MoE kernels; prefill GFLOP/s vs the peak; decode tokens/s vs context (256 -> 8K)",
-            "with the DSA indexer on and with forced dense attention; batch scaling 1 -> 16; fractions of the bandwidth",
+            "with the DSA indexer on and with forced dense attention (two copies of the model open, their steps",
+            "interleaved); batch scaling 1 -> 16 (steps interleaved); fractions of the bandwidth",
             "roofline; the llama.cpp / PyTorch numbers of the same mini checkpoint as peers. Default model: the",
             "synthetic mini (generated into the model cache on first use); --quick: a tiny matrix on tiny in seconds."
         })
@@ -135,7 +136,7 @@ final class BenchReportCommand implements Callable<Integer> {
         KernelBaseline.Result baseline = KernelBaseline.measure(cfg, nThreads, quick);
         double secsKernels = secsSince(t1);
 
-        // 3-5. the engine: prefill, decode vs context (sparse, then dense), batch scaling
+        // 3-5. the engine: prefill, batch scaling, decode vs context (sparse and dense attention, steps interleaved)
         int maxCtx = ctxs[ctxs.length - 1];
         int maxBatch = bs[bs.length - 1];
         int batchCtx = quick ? 16 : 256;
@@ -150,7 +151,7 @@ final class BenchReportCommand implements Callable<Integer> {
         List<BatchRow> batchRows = new ArrayList<>();
         String usedNumerics;
         long t2 = System.nanoTime();
-        double secsPrefill, secsSparse, secsBatch, secsDense;
+        double secsPrefill, secsBatch, secsDecode;
         try (NativeModel m = NativeModel.open(dir, base)) {
             usedNumerics = m.info().numerics().name().toLowerCase(Locale.ROOT);
             Engine e = new Engine(m, maxBatch);
@@ -162,9 +163,6 @@ final class BenchReportCommand implements Callable<Integer> {
                 prefills.add(new PrefillRow(p, p / secs, gflops, gflops / peak));
             }
             secsPrefill = secsSince(t2);
-            long t3 = System.nanoTime();
-            sparse = e.decodeVsContext(ctxs, nSteps, err, "sparse", roof, bwBytes, false);
-            secsSparse = secsSince(t3);
             long t4 = System.nanoTime();
             List<NativeSequence> seqs = new ArrayList<>();
             try {
@@ -190,14 +188,22 @@ final class BenchReportCommand implements Callable<Integer> {
                 for (NativeSequence s : seqs) s.close();
             }
             secsBatch = secsSince(t4);
+            // Decode against context with the DSA indexer (this model) and with dense attention (a second model of the
+            // same checkpoint, DebugFlag.DENSE_ATTENTION, held open beside it), one step of each a round, so that both
+            // columns of a context meet the same minutes of a machine whose speed drifts. Timed one after the other,
+            // the columns met different minutes: on the 2-vCPU EPYC their ratio at contexts within top-k, where both
+            // compute the same thing, read 0.66-0.97x.
+            long t5 = System.nanoTime();
+            try (NativeModel d = NativeModel.open(dir, base.withDebug(NativeOptions.DebugFlag.DENSE_ATTENTION))) {
+                Engine de = new Engine(d, maxBatch);
+                de.warmUp();
+                List<List<DecodeRow>> both = decodeVsContext(List.of(e, de), new boolean[] {false, true}, ctxs, nSteps, err,
+                        roof, bwBytes);
+                sparse = both.get(0);
+                dense = both.get(1);
+            }
+            secsDecode = secsSince(t5);
         }
-        long t5 = System.nanoTime();
-        try (NativeModel m = NativeModel.open(dir, base.withDebug(NativeOptions.DebugFlag.DENSE_ATTENTION))) {
-            Engine e = new Engine(m, maxBatch);
-            e.warmUp();
-            dense = e.decodeVsContext(ctxs, nSteps, err, "dense", roof, bwBytes, true);
-        }
-        secsDense = secsSince(t5);
 
         // charts and report
         progress(err, "charts and report");
@@ -210,8 +216,8 @@ final class BenchReportCommand implements Callable<Integer> {
         double total = secsSince(tStart);
         StringBuilder md = new StringBuilder();
         Report.write(md, new Report.Inputs(modelName, dir, cfg, roof, isMini, quick, usedNumerics, nThreads, cores, date,
-                peak, bw.bestGBs(), bwN, kernels, baseline, prefills, sparse, dense, batchRows, batchCtx, nSteps,
-                new double[] {secsPeaks, secsKernels, secsPrefill, secsSparse, secsBatch, secsDense, total}));
+                peak, bw.bestGBs(), bwN, kernels, baseline, prefills, sparse, dense, batchRows, batchCtx,
+                nSteps, new double[] {secsPeaks, secsKernels, secsPrefill, secsBatch, secsDecode, total}));
         Path report = outDir.resolve("report.md");
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
         PrintWriter o = spec.commandLine().getOut();
@@ -319,14 +325,6 @@ final class BenchReportCommand implements Callable<Integer> {
             }
         }
 
-        /** Seconds of nSteps timed decode steps of the group (after one untimed step). */
-        double decode(List<NativeSequence> group, int nSteps) {
-            step(group);
-            long a = System.nanoTime();
-            for (int i = 0; i < nSteps; i++) step(group);
-            return secsSince(a);
-        }
-
         /**
          * Seconds of nSteps timed decode steps of each group, the groups' steps interleaved (one step of each a round,
          * after one untimed round), so that every group meets the same minutes of a machine whose speed drifts (as
@@ -349,24 +347,49 @@ final class BenchReportCommand implements Callable<Integer> {
             for (NativeSequence s : group) batch.add(BatchEntry.of(s, ids(1)));
             forward(batch);
         }
+    }
 
-        List<DecodeRow> decodeVsContext(int[] ctxs, int nSteps, PrintWriter err, String mode, DecodeRoofline roof,
-                double bwBytes, boolean denseAttention) {
-            List<DecodeRow> rows = new ArrayList<>();
-            try (NativeSequence s = m.openSequence()) {
-                for (int ctx : ctxs) {
-                    progress(err, "decode " + mode + " attention at context " + ctx);
-                    grow(s, ctx);
-                    int at = (int) s.position();
-                    double secs = decode(List.of(s), nSteps);
-                    double tps = nSteps / secs;
-                    double bytes = denseAttention ? roof.stepBytesDense(1, at) : roof.stepBytes(1, at);
+    /**
+     * Decode at batch 1 against context on each engine (one sequence each, grown to every context in turn), the engines'
+     * steps interleaved at each context: one step of each a round, after one untimed round. Per engine its rows, in
+     * context order; denseAttention[j] picks engine j's roofline (the bytes a step reads with dense attention).
+     */
+    private static List<List<DecodeRow>> decodeVsContext(List<Engine> engines, boolean[] denseAttention, int[] ctxs, int nSteps,
+            PrintWriter err, DecodeRoofline roof, double bwBytes) {
+        int n = engines.size();
+        List<List<DecodeRow>> rows = new ArrayList<>();
+        List<NativeSequence> seqs = new ArrayList<>();
+        try {
+            for (Engine e : engines) {
+                rows.add(new ArrayList<>());
+                seqs.add(e.m.openSequence());
+            }
+            for (int ctx : ctxs) {
+                progress(err, "decode sparse and dense attention, steps interleaved, at context " + ctx);
+                int[] at = new int[n];
+                for (int j = 0; j < n; j++) {
+                    engines.get(j).grow(seqs.get(j), ctx);
+                    at[j] = (int) seqs.get(j).position();
+                }
+                double[] secs = new double[n];
+                for (int i = 0; i <= nSteps; i++) {
+                    for (int j = 0; j < n; j++) {
+                        long a = System.nanoTime();
+                        engines.get(j).step(List.of(seqs.get(j)));
+                        if (i > 0) secs[j] += secsSince(a);
+                    }
+                }
+                for (int j = 0; j < n; j++) {
+                    double tps = nSteps / secs[j];
+                    double bytes = denseAttention[j] ? roof.stepBytesDense(1, at[j]) : roof.stepBytes(1, at[j]);
                     double rt = bwBytes / bytes;
-                    rows.add(new DecodeRow(ctx, tps, secs * 1000 / nSteps, rt, tps / rt));
+                    rows.get(j).add(new DecodeRow(ctx, tps, secs[j] * 1000 / nSteps, rt, tps / rt));
                 }
             }
-            return rows;
+        } finally {
+            for (NativeSequence s : seqs) s.close();
         }
+        return rows;
     }
 
     private static int[] sortedPositive(String option, int[] v) {

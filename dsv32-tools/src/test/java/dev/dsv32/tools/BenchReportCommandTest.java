@@ -48,6 +48,10 @@ class BenchReportCommandTest {
             if (inDecode && line.matches("\\| [0-9]+ \\|.*")) decode.add(line.split("\\|"));
         }
         assertEquals(4, decode.size(), md);
+        // both engines open together: their steps interleaved at every context, and the report says so
+        assertTrue(md.contains("The two engines' steps are interleaved at each context"), md);
+        for (int ctx : new int[] {16, 32, 64, 128})
+            assertTrue(r.stderr().contains("decode sparse and dense attention, steps interleaved, at context " + ctx), r.stderr());
         for (String[] c : decode) {
             assertTrue(Double.parseDouble(c[2].strip()) > 0 && Double.parseDouble(c[4].strip()) > 0, md);
             assertTrue(c[6].strip().endsWith("x"), md);
