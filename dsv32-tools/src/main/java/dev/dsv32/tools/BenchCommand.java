@@ -204,24 +204,14 @@ final class BenchCommand implements Callable<Integer> {
                             ph.step();
                         }
                     }
-                    // The batch sizes' steps interleaved, one step of each per round, so that all of a context's cells
-                    // are timed over the same stretch of time: on a shared machine whose memory speed drifts from one
-                    // minute to the next, cells timed one after the other met different minutes, and the batch
-                    // scaling (their ratio) moved with them. Round 0 is untimed (the first decode steps after the fill).
+                    // The batch sizes' steps interleaved (timeInterleaved), so that all of a context's cells and
+                    // the batch scaling (their ratio) are timed over the same stretch of time.
                     ph.start("decode ctx" + ctx, (long) (nSteps + 1) * bs.length);
-                    long[] nanos = new long[bs.length];
-                    for (int i = 0; i <= nSteps; i++) {
-                        for (int j = 0; j < bs.length; j++) {
-                            List<NativeSequence> group = seqs.subList(0, bs[j]);
-                            long a = System.nanoTime();
-                            step(m, group, ids, logits);
-                            if (i > 0) nanos[j] += System.nanoTime() - a;
-                            ph.step(); // a redraw on change only: negligible next to a step
-                        }
-                    }
+                    List<Runnable> steps = new ArrayList<>();
+                    for (int b : bs) steps.add(() -> step(m, seqs.subList(0, b), ids, logits));
+                    double[] secs = timeInterleaved(nSteps, steps, ph::step); // a redraw on change only: negligible
                     for (int j = 0; j < bs.length; j++) {
-                        double secs = nanos[j] / 1e9;
-                        rows.add(new Row("decode", bs[j], ctx, bs[j] * nSteps / secs, secs * 1000 / nSteps, roof.stepBytes(bs[j], ctx)));
+                        rows.add(new Row("decode", bs[j], ctx, bs[j] * nSteps / secs[j], secs[j] * 1000 / nSteps, roof.stepBytes(bs[j], ctx)));
                     }
                 }
             } finally {
@@ -415,6 +405,27 @@ final class BenchCommand implements Callable<Integer> {
         public void close() {
             if (bar != null) bar.finish();
         }
+    }
+
+    /**
+     * Seconds of nSteps timed runs of each step, interleaved: one run of each a round, after one untimed round (the
+     * first steps after a fill). On a shared machine whose memory speed drifts from one minute to the next, cells timed
+     * one after the other met different minutes, and a ratio of two cells moved with them; interleaved, they meet the
+     * same ones. afterEach runs after every run, timed or not (progress), outside the timing.
+     */
+    static double[] timeInterleaved(int nSteps, List<Runnable> steps, Runnable afterEach) {
+        long[] nanos = new long[steps.size()];
+        for (int i = 0; i <= nSteps; i++) {
+            for (int j = 0; j < steps.size(); j++) {
+                long a = System.nanoTime();
+                steps.get(j).run();
+                if (i > 0) nanos[j] += System.nanoTime() - a;
+                afterEach.run();
+            }
+        }
+        double[] secs = new double[nanos.length];
+        for (int j = 0; j < secs.length; j++) secs[j] = nanos[j] / 1e9;
+        return secs;
     }
 
     private static void step(NativeModel m, List<NativeSequence> group, Ids ids, FloatBuffer logits) {

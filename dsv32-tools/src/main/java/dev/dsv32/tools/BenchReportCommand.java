@@ -170,10 +170,10 @@ final class BenchReportCommand implements Callable<Integer> {
                 progress(err, "batch scaling: filling " + maxBatch + " sequences to " + batchCtx);
                 for (NativeSequence s : seqs) e.grow(s, batchCtx);
                 progress(err, "batch " + Arrays.toString(bs) + ", steps interleaved");
-                List<List<NativeSequence>> groups = new ArrayList<>();
-                for (int b : bs) groups.add(seqs.subList(0, b));
+                List<Runnable> steps = new ArrayList<>();
+                for (int b : bs) steps.add(() -> e.step(seqs.subList(0, b)));
                 long from = seqs.get(0).position();
-                double[] secs = e.decodeInterleaved(groups, nSteps);
+                double[] secs = BenchCommand.timeInterleaved(nSteps, steps, () -> {});
                 // the first sequence took every batch's steps: the rows' context is the middle of its range
                 int ctxAt = (int) ((from + seqs.get(0).position()) / 2);
                 double tps1 = Double.NaN;
@@ -325,24 +325,7 @@ final class BenchReportCommand implements Callable<Integer> {
             }
         }
 
-        /**
-         * Seconds of nSteps timed decode steps of each group, the groups' steps interleaved (one step of each a round,
-         * after one untimed round), so that every group meets the same minutes of a machine whose speed drifts (as
-         * bench times a context's batch sizes).
-         */
-        double[] decodeInterleaved(List<List<NativeSequence>> groups, int nSteps) {
-            double[] secs = new double[groups.size()];
-            for (int i = 0; i <= nSteps; i++) {
-                for (int j = 0; j < groups.size(); j++) {
-                    long a = System.nanoTime();
-                    step(groups.get(j));
-                    if (i > 0) secs[j] += secsSince(a);
-                }
-            }
-            return secs;
-        }
-
-        private void step(List<NativeSequence> group) {
+        void step(List<NativeSequence> group) {
             List<BatchEntry> batch = new ArrayList<>(group.size());
             for (NativeSequence s : group) batch.add(BatchEntry.of(s, ids(1)));
             forward(batch);
@@ -351,7 +334,7 @@ final class BenchReportCommand implements Callable<Integer> {
 
     /**
      * Decode at batch 1 against context on each engine (one sequence each, grown to every context in turn), the engines'
-     * steps interleaved at each context: one step of each a round, after one untimed round. Per engine its rows, in
+     * steps interleaved at each context (BenchCommand.timeInterleaved). Per engine its rows, in
      * context order; denseAttention[j] picks engine j's roofline (the bytes a step reads with dense attention).
      */
     private static List<List<DecodeRow>> decodeVsContext(List<Engine> engines, boolean[] denseAttention, int[] ctxs, int nSteps,
@@ -371,14 +354,13 @@ final class BenchReportCommand implements Callable<Integer> {
                     engines.get(j).grow(seqs.get(j), ctx);
                     at[j] = (int) seqs.get(j).position();
                 }
-                double[] secs = new double[n];
-                for (int i = 0; i <= nSteps; i++) {
-                    for (int j = 0; j < n; j++) {
-                        long a = System.nanoTime();
-                        engines.get(j).step(List.of(seqs.get(j)));
-                        if (i > 0) secs[j] += secsSince(a);
-                    }
+                List<Runnable> steps = new ArrayList<>();
+                for (int j = 0; j < n; j++) {
+                    Engine e = engines.get(j);
+                    List<NativeSequence> one = List.of(seqs.get(j));
+                    steps.add(() -> e.step(one));
                 }
+                double[] secs = BenchCommand.timeInterleaved(nSteps, steps, () -> {});
                 for (int j = 0; j < n; j++) {
                     double tps = nSteps / secs[j];
                     double bytes = denseAttention[j] ? roof.stepBytesDense(1, at[j]) : roof.stepBytes(1, at[j]);
