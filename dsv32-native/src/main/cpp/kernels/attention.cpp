@@ -45,22 +45,37 @@ void mla_scores_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, i
     }
 }
 
-void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
-                       int c1, float* o_lat, int split) {
+namespace {
+
+// mla_values' loop over heads and its split (attention.h) for the scalar and dot paths: per head, o[c0, c1) = the sum
+// over the keys [0, s), then, where s < nkeys, plus (one add) the sum over [s, nkeys) taken apart from zero.
+// add_key(w, row, dst, n): dst[0, n) += w * row[0, n), in the path's own arithmetic.
+template <class AddKey>
+void values_in_halves(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
+                      int c1, float* o_lat, int split, AddKey add_key) {
     const int s = split > 0 && split < nkeys ? split : nkeys;  // the first half's keys: [0, s)
+    const int n = c1 - c0;
     thread_local std::vector<float> b;  // the second half's sum of one head
-    b.resize(size_t(c1 - c0));
+    b.resize(size_t(n));
     for (int h = 0; h < nh; ++h) {
-        float* o = o_lat + size_t(h) * size_t(kvr);
-        std::fill(o + c0, o + c1, 0.0f);
-        for (int j = 0; j < s; ++j)
-            for (int i = c0; i < c1; ++i) o[i] += p[size_t(h) * pstride + size_t(j)] * lat[j][i];
+        const float* ph = p + size_t(h) * pstride;
+        float* o = o_lat + size_t(h) * size_t(kvr) + c0;
+        std::fill(o, o + n, 0.0f);
+        for (int j = 0; j < s; ++j) add_key(ph[j], lat[j] + c0, o, n);
         if (s == nkeys) continue;
         std::fill(b.begin(), b.end(), 0.0f);
-        for (int j = s; j < nkeys; ++j)
-            for (int i = c0; i < c1; ++i) b[size_t(i - c0)] += p[size_t(h) * pstride + size_t(j)] * lat[j][i];
-        for (int i = c0; i < c1; ++i) o[i] += b[size_t(i - c0)];
+        for (int j = s; j < nkeys; ++j) add_key(ph[j], lat[j] + c0, b.data(), n);
+        for (int i = 0; i < n; ++i) o[i] += b[size_t(i)];
     }
+}
+
+}  // namespace
+
+void mla_values_scalar(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0,
+                       int c1, float* o_lat, int split) {
+    values_in_halves(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split, [](float w, const float* row, float* dst, int n) {
+        for (int i = 0; i < n; ++i) dst[i] += w * row[i];
+    });
 }
 
 void mla_decode_scalar(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
@@ -135,18 +150,8 @@ void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int 
 
 void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                     float* o_lat, int split) {
-    const int s = split > 0 && split < nkeys ? split : nkeys;  // the first half's keys: [0, s)
-    thread_local std::vector<float> b;  // the second half's sum of one head
-    b.resize(size_t(c1 - c0));
-    for (int h = 0; h < nh; ++h) {
-        float* o = o_lat + size_t(h) * size_t(kvr);
-        std::fill(o + c0, o + c1, 0.0f);
-        for (int j = 0; j < s; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, o + c0, c1 - c0);
-        if (s == nkeys) continue;
-        std::fill(b.begin(), b.end(), 0.0f);
-        for (int j = s; j < nkeys; ++j) axpy(p[size_t(h) * pstride + size_t(j)], lat[j] + c0, b.data(), c1 - c0);
-        for (int i = c0; i < c1; ++i) o[i] += b[size_t(i - c0)];
-    }
+    values_in_halves(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split,
+                     [](float w, const float* row, float* dst, int n) { axpy(w, row, dst, n); });
 }
 
 void mha_row_dot(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,

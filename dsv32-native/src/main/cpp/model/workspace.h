@@ -31,7 +31,7 @@ enum class WorkSlot : int {
     MlaDecOut,    //   ... W_UV o_lat, in the columns of wkv_b's output [nd, H * (dn + dv)]
     MlaDecQLatAll,  // mla.cpp, absorbed decode (the calling thread's, shared by the region): q_lat [nd, H, kvr]
     MlaDecQPe,      //   ... q_pe [nd, H, dr]
-    MlaDecOLatAll,  //   ... o_lat [nd, H, kvr] (the first half of each entry's keys)
+    MlaDecOLatAll,  //   ... o_lat [nd, H, kvr] (where the halves of an entry's keys are items apart: the first's)
     MlaDecOLatHalf, //   ... the second half's o_lat [nd, H, kvr]
     MlaDecScores,   //   ... the scores / probabilities of every entry and head
     MlaDecProbs,    //   ... fp8 numerics: the probabilities as packed bf16, in the scores' layout
