@@ -110,7 +110,8 @@ void mha_row_scalar(const float* q, int nh, int dn, int dr, int dv, const float*
 void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
     const int K = w.in, R = r1 - r0;
     std::fill(y, y + size_t(M) * size_t(K), 0.0f);
-    std::vector<float> row(static_cast<size_t>(K));
+    thread_local std::vector<float> row;  // one dequantised row; kept, so that a decode step allocates nothing
+    row.resize(static_cast<size_t>(K));
     for (int r = r0; r < r1; ++r) {
         dequant_row(w, r, 0, K, row.data());
         for (int m = 0; m < M; ++m) {
