@@ -209,12 +209,13 @@ namespace {
 struct WideRows {
     std::vector<float> data;
     std::vector<const float*> rows;
-    const float* const* widen(const uint16_t* const* src, int n, int width) {
+    // Columns [c0, c0 + width) of each of the n rows (the whole row from c0 = 0).
+    const float* const* widen(const uint16_t* const* src, int n, int width, int c0 = 0) {
         data.resize(size_t(n) * size_t(width));
         rows.resize(size_t(n));
         for (int j = 0; j < n; ++j) {
             float* d = data.data() + size_t(j) * size_t(width);
-            unpack_bf16(src[j], width, d);
+            unpack_bf16(src[j] + c0, width, d);
             rows[size_t(j)] = d;
         }
         return rows.data();
@@ -237,8 +238,11 @@ void mla_values_bf16(const float* p, size_t pstride, int nh, int kvr, const uint
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_values_bf16_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 #endif
+    // Only the item's columns: the values step splits the latent's columns over items, and widening whole rows for
+    // each made the AVX2 path's fp8 decode spend more time widening than computing. The f32 kernel then runs on
+    // columns [0, c1 - c0) of those rows, writing o_lat's columns from c0 (the same arithmetic per column).
     thread_local WideRows wl;
-    mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, kvr), nkeys, c0, c1, o_lat, split);
+    mla_values(p, pstride, nh, kvr, wl.widen(lat, nkeys, c1 - c0, c0), nkeys, 0, c1 - c0, o_lat + c0, split);
 }
 
 void mla_scores_bf16q(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
@@ -306,6 +310,7 @@ void mha_rows_prefix(const float* const* q, int nq, int dn, int dr, int dv, cons
 void linear_t_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return linear_t_rows_avx512(x, w, r0, r1, y, M);
+    if (kernel_path() == KernelPath::Avx2 && linear_t_rows_avx2(x, w, r0, r1, y, M)) return;
 #endif
     linear_t_rows_scalar(x, w, r0, r1, y, M);
 }

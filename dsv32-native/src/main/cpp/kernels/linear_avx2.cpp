@@ -242,6 +242,79 @@ float dot_avx2(const float* a, const float* b, int n) {
     return r;
 }
 
+namespace {
+
+// linear_t_rows for FP8 W: y[m0 .. m0 + MG)[c0 .. c0 + 8 * NV) in registers over the band's rows, each 16-code chunk
+// converted and scaled once as dequant_row does (f16-domain value times scale * 256) and applied to the MG rows of x
+// by one fused multiply-add per element in row order: linear_t_rows_avx512's arithmetic, in 8-column vectors.
+template <int NV, int MG>
+void linear_t_fp8_block(const float* x, const WeightMat& w, int r0, int r1, float* y, int m0, int c0) {
+    const int R = r1 - r0;
+    __m256 acc[MG][NV];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m)
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) acc[m][v] = _mm256_setzero_ps();
+    for (int r = r0; r < r1; ++r) {
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(r) * row_stride(w) + size_t(c0);
+        const float* srow = w.scale + size_t(r / 128) * size_t(w.scale_cols);
+        if (c0 == 0 && r + 16 < r1) {  // whole rows 16 on, for the later column blocks (as the AVX-512 kernel)
+            const uint8_t* ahead = static_cast<const uint8_t*>(w.data) + size_t(r + 16) * row_stride(w);
+            for (int k = 0; k < w.in; k += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + k), _MM_HINT_T0);
+        }
+        __m256 a[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) a[m] = _mm256_set1_ps(x[size_t(m0 + m) * size_t(R) + size_t(r - r0)]);
+        DSV32_UNROLL
+        for (int v = 0; v < NV; v += 2) {
+            __m256 lo, hi;
+            fp8x16(p + 8 * v, &lo, &hi);
+            const __m256 sc = _mm256_set1_ps(srow[(c0 + 8 * v) / 128] * 256.0f);
+            const __m256 wl = _mm256_mul_ps(lo, sc), wh = _mm256_mul_ps(hi, sc);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) {
+                acc[m][v] = _mm256_fmadd_ps(a[m], wl, acc[m][v]);
+                acc[m][v + 1] = _mm256_fmadd_ps(a[m], wh, acc[m][v + 1]);
+            }
+        }
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) {
+        float* ym = y + size_t(m0 + m) * size_t(w.in) + size_t(c0);
+        DSV32_UNROLL
+        for (int v = 0; v < NV; ++v) _mm256_storeu_ps(ym + 8 * v, acc[m][v]);
+    }
+}
+
+// Columns [0, K) of rows [m0, m0 + MG) of y: blocks of 8 * NV columns, then 16-column blocks.
+template <int NV, int MG>
+void linear_t_fp8_rows(const float* x, const WeightMat& w, int r0, int r1, float* y, int m0) {
+    const int K = w.in;
+    int c0 = 0;
+    for (; c0 + 8 * NV <= K; c0 += 8 * NV) linear_t_fp8_block<NV, MG>(x, w, r0, r1, y, m0, c0);
+    for (; c0 < K; c0 += 16) linear_t_fp8_block<2, MG>(x, w, r0, r1, y, m0, c0);
+}
+
+}  // namespace
+
+bool linear_t_rows_avx2(const float* x, const WeightMat& w, int r0, int r1, float* y, int M) {
+    if (w.type != WType::FP8 || w.in % 16 != 0) return false;
+    int m = 0;
+    for (; m + 4 <= M; m += 4) linear_t_fp8_rows<2, 4>(x, w, r0, r1, y, m);
+    for (; m + 2 <= M; m += 2) linear_t_fp8_rows<4, 2>(x, w, r0, r1, y, m);
+    for (; m < M; ++m) linear_t_fp8_rows<8, 1>(x, w, r0, r1, y, m);
+    return true;
+}
+
+void unpack_bf16_avx2(const uint16_t* x, int n, float* out) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, bf16x8(reinterpret_cast<const uint8_t*>(x + i)));
+    for (; i < n; ++i) {
+        const __m128i v = _mm_cvtsi32_si128(int(uint32_t(x[i]) << 16));
+        _mm_store_ss(out + i, _mm_castsi128_ps(v));
+    }
+}
+
 void axpy_avx2(float a, const float* x, float* y, int n) {
     const __m256 av = _mm256_set1_ps(a);
     int i = 0;

@@ -45,6 +45,11 @@ void act_quant_roundtrip_avx512(float* x, int rows, int n);
 bool act_quant_pack_x_fp8_avx512(const float* x, int rows, int n, uint16_t* out);
 void round_bf16_avx512(float* x, size_t n);
 void pack_bf16_avx512(const float* x, int n, uint16_t* out);  // kernels::pack_bf16, bitwise
+// kernels::linear_t_rows on AVX2 for FP8 W with in % 16 == 0 (false, nothing written, otherwise): fused
+// multiply-adds in row order, as linear_t_rows_avx512.
+bool linear_t_rows_avx2(const float* x, const WeightMat& w, int r0, int r1, float* y, int M);
+// kernels::unpack_bf16 on AVX2 (also the AVX-512 path's: the widening is bound by its stores), bitwise.
+void unpack_bf16_avx2(const uint16_t* x, int n, float* out);
 // dot / axpy of kernels.h on each path (attention's inner loops).
 float dot_avx2(const float* a, const float* b, int n);
 float dot_avx512(const float* a, const float* b, int n);
