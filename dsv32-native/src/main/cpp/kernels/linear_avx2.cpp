@@ -60,11 +60,12 @@ inline float tail(const float* x, const WeightMat& w, int n, int k, float s) {
     return s;
 }
 
-// 16 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact).
+// 16 e4m3 codes -> two f16-domain f32 vectors (value * 2^-8, exact), as convert_avx512.h's fp8x32: the byte
+// sign-extended to 16 bits and shifted left by 7 holds the sign at bit 15 and the magnitude at bits 7..13, with a
+// copy of the sign at bit 14 that the mask clears (2 integer operations after the widening, instead of 5).
 inline void fp8x16(const uint8_t* p, __m256* lo, __m256* hi) {
-    const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    const __m256i h = _mm256_or_si256(_mm256_and_si256(_mm256_slli_epi16(v, 8), _mm256_set1_epi16(short(0x8000))),
-                                      _mm256_slli_epi16(_mm256_and_si256(v, _mm256_set1_epi16(0x7F)), 7));
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(v, 7), _mm256_set1_epi16(short(0xBF80)));
     *lo = _mm256_cvtph_ps(_mm256_castsi256_si128(h));
     *hi = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
 }
