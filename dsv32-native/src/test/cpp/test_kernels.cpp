@@ -1377,6 +1377,70 @@ static void test_linear_panels() {
     CHECK(!kernels::panels_layout_ok(odd));
 }
 
+// The AVX2 path's blocked attention kernels (attention_avx2.cpp) bitwise against the composition they replace (the
+// reference loops through dot / axpy: *_dot), on the engine's shapes and on odd head, key and column counts (the
+// blocks' single-head, single-key and 8-column tails), with and without a split of the values' keys; and a width
+// that is not a multiple of 16, which the kernels decline (the dispatcher then takes the composition).
+static void test_attention_avx2_blocked() {
+#if defined(DSV32_X86_KERNELS)
+    const kernels::KernelPath saved = kernels::kernel_path();
+    if (!kernels::set_kernel_path(kernels::KernelPath::Avx2)) return;  // no AVX2 here
+    std::mt19937 rng(47);
+    std::normal_distribution<float> nd;
+    auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = nd(rng); };
+    for (const int nh : {64, 21}) {
+        for (const int hd : {128, 72}) {
+            const int nq = 2, nkeys = 77;
+            std::vector<float> q(size_t(nq) * nh * hd), w(size_t(nq) * nh), kbuf(size_t(nkeys) * hd);
+            fill(q), fill(w), fill(kbuf);
+            std::vector<const float*> keys(nkeys), qs(nq), ws(nq);
+            for (int t = 0; t < nkeys; ++t) keys[size_t(t)] = kbuf.data() + size_t(t) * hd;
+            for (int j = 0; j < nq; ++j) qs[size_t(j)] = q.data() + size_t(j) * nh * hd, ws[size_t(j)] = w.data() + size_t(j) * nh;
+            const int lim[nq] = {77, 30};
+            std::vector<float> a(size_t(nq) * nkeys, -1.0f), b(size_t(nq) * nkeys, -1.0f);
+            float* oa[nq] = {a.data(), a.data() + nkeys};
+            float* ob[nq] = {b.data(), b.data() + nkeys};
+            CHECK(kernels::index_scores_avx2(qs.data(), ws.data(), oa, lim, nq, nh, hd, keys.data(), nkeys) == (hd % 16 == 0));
+            kernels::index_scores(qs.data(), ws.data(), oa, lim, nq, nh, hd, keys.data(), nkeys);
+            kernels::index_scores_dot(qs.data(), ws.data(), ob, lim, nq, nh, hd, keys.data(), nkeys);
+            CHECK_MSG(std::memcmp(a.data(), b.data(), 4 * a.size()) == 0, "avx2 index_scores nh %d hd %d: not the dot composition's bits", nh, hd);
+        }
+    }
+    for (const int nh : {16, 5}) {
+        for (const int nkeys : {77, 1}) {
+            const int kvr = 512, dr = 64;
+            std::vector<float> ql(size_t(nh) * kvr), qp(size_t(nh) * dr), lb(size_t(nkeys) * kvr), pb(size_t(nkeys) * dr);
+            fill(ql), fill(qp), fill(lb), fill(pb);
+            std::vector<const float*> lat(nkeys), pe(nkeys);
+            for (int j = 0; j < nkeys; ++j) lat[size_t(j)] = lb.data() + size_t(j) * kvr, pe[size_t(j)] = pb.data() + size_t(j) * dr;
+            const size_t pstride = size_t(nkeys) + 3;
+            std::vector<float> pa(size_t(nh) * pstride, -1.0f), pbuf(size_t(nh) * pstride, -1.0f);
+            kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pa.data(), pstride);
+            kernels::mla_scores_dot(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pbuf.data(), pstride);
+            CHECK_MSG(std::memcmp(pa.data(), pbuf.data(), 4 * pa.size()) == 0, "avx2 mla_scores nh %d keys %d: not the dot composition's bits", nh, nkeys);
+            for (int h = 0; h < nh; ++h) kernels::softmax(pa.data() + size_t(h) * pstride, nkeys);
+            for (const auto& cols : {std::pair<int, int>{0, 512}, std::pair<int, int>{64, 200}, std::pair<int, int>{8, 16}}) {
+                for (const int split : {0, nkeys / 2}) {
+                    std::vector<float> va(size_t(nh) * kvr, -1.0f), vb(size_t(nh) * kvr, -1.0f);
+                    kernels::mla_values(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, va.data(), split);
+                    kernels::mla_values_dot(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, vb.data(), split);
+                    CHECK_MSG(std::memcmp(va.data(), vb.data(), 4 * va.size()) == 0,
+                              "avx2 mla_values nh %d keys %d columns [%d, %d) split %d: not the dot composition's bits", nh, nkeys,
+                              cols.first, cols.second, split);
+                }
+            }
+        }
+    }
+    // Declined: scores widths not a multiple of 16, values columns not a multiple of 8 (nothing written).
+    std::vector<float> dummy(64, 1.0f), o(64, -3.0f);
+    const float* row[1] = {dummy.data()};
+    CHECK(!kernels::mla_scores_avx2(dummy.data(), dummy.data(), 1, 24, 16, row, row, 1, 1.0f, o.data(), 1));
+    CHECK(!kernels::mla_values_avx2(dummy.data(), 1, 1, 24, row, 1, 0, 12, o.data(), 0));
+    CHECK(std::all_of(o.begin(), o.end(), [](float v) { return v == -3.0f; }));
+    kernels::set_kernel_path(saved);
+#endif
+}
+
 int main() {
     test_e4m3();
     test_bf16_f16();
@@ -1394,5 +1458,6 @@ int main() {
     test_dot_axpy_paths();
     test_strided_views();
     test_attention_kernels();
+    test_attention_avx2_blocked();
     return test_summary("test_kernels");
 }

@@ -122,10 +122,8 @@ void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, fl
     }
 }
 
-namespace {
-
-// The AVX2 path: the references' loops with their inner products and updates through dot / axpy (which take the
-// AVX2 + FMA kernels), so a CPU without AVX-512 keeps vector speed.
+// The AVX2 path's composition: the references' loops with their inner products and updates through dot / axpy (which
+// take the AVX2 + FMA kernels). attention_avx2.cpp's blocked kernels give its bits for the engine's shapes.
 void index_scores_dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                       int hd, const float* const* keys, int nkeys) {
     for (int j = 0; j < nq; ++j) {
@@ -155,6 +153,8 @@ void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float
                      [](float w, const float* row, float* dst, int n) { axpy(w, row, dst, n); });
 }
 
+namespace {
+
 void mha_row_dot(const float* q, int nh, int dn, int dr, int dv, const float* const* kv, const float* const* pe, int nsel,
                  float scale, float* o, float* scratch) {
     const size_t kvw = size_t(dn) + size_t(dv);
@@ -180,7 +180,12 @@ void index_scores(const float* const* q, const float* const* w, float* const* ou
     }
 #endif
     (void)qk;
-    if (kernel_path() == KernelPath::Avx2) return index_scores_dot(q, w, out, lim, nq, nh, hd, keys, nkeys);
+    if (kernel_path() == KernelPath::Avx2) {
+#if defined(DSV32_X86_KERNELS)
+        if (index_scores_avx2(q, w, out, lim, nq, nh, hd, keys, nkeys)) return;
+#endif
+        return index_scores_dot(q, w, out, lim, nq, nh, hd, keys, nkeys);
+    }
     index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
@@ -189,7 +194,12 @@ void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_scores_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 #endif
-    if (kernel_path() == KernelPath::Avx2) return mla_scores_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    if (kernel_path() == KernelPath::Avx2) {
+#if defined(DSV32_X86_KERNELS)
+        if (mla_scores_avx2(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride)) return;
+#endif
+        return mla_scores_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    }
     mla_scores_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 }
 
@@ -198,7 +208,12 @@ void mla_values(const float* p, size_t pstride, int nh, int kvr, const float* co
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_values_avx512(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 #endif
-    if (kernel_path() == KernelPath::Avx2) return mla_values_dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
+    if (kernel_path() == KernelPath::Avx2) {
+#if defined(DSV32_X86_KERNELS)
+        if (mla_values_avx2(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split)) return;
+#endif
+        return mla_values_dot(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
+    }
     mla_values_scalar(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
 }
 

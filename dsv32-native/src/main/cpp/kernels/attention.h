@@ -103,7 +103,25 @@ void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, fl
 // linear's dispatch would: the bits of linear(x, w, y, M, n, XValues::Bf16) on those columns.
 void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, XValues xv = XValues::F32);
 
+// The AVX2 path's reference composition (attention.cpp): the scalar loops with their inner products through dot and
+// their updates through axpy. The AVX2 kernels below give its bits; it also serves the shapes they decline.
+void index_scores_dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                      int hd, const float* const* keys, int nkeys);
+void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                    const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                    float* o_lat, int split);
+
 #if defined(DSV32_X86_KERNELS)
+// The AVX2 kernels (attention_avx2.cpp), blocked over heads and keys: bitwise the *_dot composition above on the AVX2
+// path. false, writing nothing, for a width not a multiple of 16 (index: hd; scores: kvr or dr) or a values column
+// range not a multiple of 8.
+bool index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                       int hd, const float* const* keys, int nkeys);
+bool mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+                     const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
+                     float* o_lat, int split);
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
 // The AVX512-BF16 path of index_scores (linear_avx512bf16.cpp): false, writing nothing, when q or a key is not all bf16
