@@ -205,6 +205,70 @@ void dense_rows(const float* x, const WeightMat& w, float* y, int M, int n, floa
     }
 }
 
+// Small M (decode batches): row n of W converted in registers and applied to the MG rows [m0, m0 + MG) of x, each
+// (m, n) with gemv_rows' chains, block scaling and reduction in its order (so row m's bits are those of M == 1). The
+// batched kernels above store the converted weights and the block totals and reload them per row of x, which only
+// many rows amortise: at batch 4 they made mini's head and FP8 projections on this path about 3x the batch-1 time.
+template <int MG>
+void rows_small(const float* x, const WeightMat& w, float* y, int m0, int n) {
+    const int K = w.in, N = w.out;
+    const float* xr[MG];
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) xr[m] = x + size_t(m0 + m) * size_t(K);
+    float s[MG];
+    int k = 0;
+    if (w.type == WType::FP8) {
+        const uint8_t* p = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
+        const float* srow = w.scale + size_t(n / 128) * size_t(w.scale_cols);
+        __m256 tot[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) tot[m] = _mm256_setzero_ps();
+        for (; k + 128 <= K; k += 128) {
+            __m256 a0[MG], a1[MG];
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
+            DSV32_UNROLL
+            for (int j = 0; j < 128; j += 16) {
+                __m256 lo, hi;
+                fp8x16(p + k + j, &lo, &hi);
+                DSV32_UNROLL
+                for (int m = 0; m < MG; ++m) {
+                    a0[m] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[m] + k + j), lo, a0[m]);
+                    a1[m] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[m] + k + j + 8), hi, a1[m]);
+                }
+            }
+            const __m256 sc = _mm256_set1_ps(srow[k / 128] * 256.0f);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) tot[m] = _mm256_fmadd_ps(_mm256_add_ps(a0[m], a1[m]), sc, tot[m]);
+        }
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) s[m] = hsum(tot[m]);
+    } else {
+        const bool bf = w.type == WType::BF16;
+        const uint8_t* pb = static_cast<const uint8_t*>(w.data) + 2 * size_t(n) * row_stride(w);
+        const float* pf = static_cast<const float*>(w.data) + size_t(n) * row_stride(w);
+        __m256 a0[MG], a1[MG];
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) a0[m] = a1[m] = _mm256_setzero_ps();
+        for (; k + 16 <= K; k += 16) {
+            const __m256 w0 = bf ? bf16x8(pb + 2 * size_t(k)) : _mm256_loadu_ps(pf + k);
+            const __m256 w1 = bf ? bf16x8(pb + 2 * size_t(k) + 16) : _mm256_loadu_ps(pf + k + 8);
+            DSV32_UNROLL
+            for (int m = 0; m < MG; ++m) {
+                a0[m] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[m] + k), w0, a0[m]);
+                a1[m] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[m] + k + 8), w1, a1[m]);
+            }
+        }
+        DSV32_UNROLL
+        for (int m = 0; m < MG; ++m) s[m] = hsum(_mm256_add_ps(a0[m], a1[m]));
+    }
+    DSV32_UNROLL
+    for (int m = 0; m < MG; ++m) y[size_t(m0 + m) * size_t(N) + size_t(n)] = k < K ? tail(xr[m], w, n, k, s[m]) : s[m];
+}
+
+// Up to this many rows of x take rows_small (in groups of up to 4), more the batched kernels.
+constexpr int SMALL_M = 8;
+
 template <int R>
 void rows_batched(const float* x, const WeightMat& w, float* y, int M, int n, float* scratch) {
     if (w.type == WType::FP8) fp8_rows<R>(x, w, y, M, n, scratch);
@@ -216,6 +280,18 @@ void rows_batched(const float* x, const WeightMat& w, float* y, int M, int n, fl
 void linear_rows_avx2(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, float* scratch) {
     if (M == 1) {
         gemv_rows(x, w, y, n0, n1);
+        return;
+    }
+    if (M <= SMALL_M) {
+        for (int n = n0; n < n1; ++n)
+            for (int m0 = 0; m0 < M; m0 += 4) {
+                switch (M - m0 < 4 ? M - m0 : 4) {
+                    case 4: rows_small<4>(x, w, y, m0, n); break;
+                    case 3: rows_small<3>(x, w, y, m0, n); break;
+                    case 2: rows_small<2>(x, w, y, m0, n); break;
+                    default: rows_small<1>(x, w, y, m0, n); break;
+                }
+            }
         return;
     }
     for (int n = n0; n < n1; n += 4) {
