@@ -369,11 +369,8 @@ static void test_linear_bf16_dot() {
 }
 
 // The AVX-512 act_quant round trip and bf16 rounding are bitwise the scalar ones, edge values included.
-static void test_fp8_numerics_paths() {
-    if (!kernels::kernel_path_supported(kernels::KernelPath::Avx512)) {
-        std::printf("fp8 numerics AVX-512 paths: not supported here, skipped\n");
-        return;
-    }
+static void test_fp8_numerics_path(kernels::KernelPath vp) {
+    const char* pn = kernels::kernel_path_name(vp);
     const kernels::KernelPath saved = kernels::kernel_path();
     std::mt19937 rng(5);
     std::normal_distribution<float> nd;
@@ -391,11 +388,11 @@ static void test_fp8_numerics_paths() {
         std::vector<float> a = x, b = x;
         CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
         kernels::act_quant_roundtrip(a.data(), rows, n, ue8m0 != 0);
-        CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+        CHECK(kernels::set_kernel_path(vp));
         kernels::act_quant_roundtrip(b.data(), rows, n, ue8m0 != 0);
         size_t diff = 0;
         for (size_t i = 0; i < a.size(); ++i) diff += std::memcmp(&a[i], &b[i], 4) != 0;
-        CHECK_MSG(diff == 0, "act_quant_roundtrip ue8m0=%d: avx512 differs from scalar in %zu of %zu", ue8m0, diff, a.size());
+        CHECK_MSG(diff == 0, "act_quant_roundtrip ue8m0=%d: %s differs from scalar in %zu of %zu", ue8m0, pn, diff, a.size());
     }
     std::vector<float> a = x, b = x;
     a.push_back(std::numeric_limits<float>::quiet_NaN());
@@ -404,7 +401,7 @@ static void test_fp8_numerics_paths() {
     b = a;
     CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
     kernels::round_bf16(a.data(), a.size());
-    CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+    CHECK(kernels::set_kernel_path(vp));
     kernels::round_bf16(b.data(), b.size());
     CHECK(std::memcmp(a.data(), b.data(), 4 * a.size()) == 0);
     // pack_bf16: the same rounding into bit patterns, on both paths, for lengths with and without a 16-wide tail.
@@ -418,14 +415,25 @@ static void test_fp8_numerics_paths() {
         std::vector<uint16_t> pa(static_cast<size_t>(len)), pb(static_cast<size_t>(len));
         CHECK(kernels::set_kernel_path(kernels::KernelPath::Scalar));
         kernels::pack_bf16(a.data() + a.size() - size_t(len), len, pa.data());
-        CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+        CHECK(kernels::set_kernel_path(vp));
         kernels::pack_bf16(a.data() + a.size() - size_t(len), len, pb.data());
-        CHECK_MSG(pa == pb, "pack_bf16 (%d values): avx512 differs from scalar", len);
+        CHECK_MSG(pa == pb, "pack_bf16 (%d values): %s differs from scalar", len, pn);
         for (int i = 0; i < len; ++i)
             CHECK(pa[size_t(i)] == kernels::f32_to_bf16(a[a.size() - size_t(len) + size_t(i)]));
     }
     CHECK(kernels::f32_to_bf16(1.00390625f) == 0x3F80 && kernels::f32_to_bf16(1.01171875f) == 0x3F82);
     kernels::set_kernel_path(saved);
+}
+
+// The fp8 numerics primitives' vector paths (AVX2: fp8_avx2.cpp, AVX-512: fp8_avx512.cpp) bitwise the scalar ones.
+static void test_fp8_numerics_paths() {
+    for (const kernels::KernelPath vp : {kernels::KernelPath::Avx2, kernels::KernelPath::Avx512}) {
+        if (!kernels::kernel_path_supported(vp)) {
+            std::printf("fp8 numerics %s path: not supported here, skipped\n", kernels::kernel_path_name(vp));
+            continue;
+        }
+        test_fp8_numerics_path(vp);
+    }
 }
 
 static void test_linear_paths() {

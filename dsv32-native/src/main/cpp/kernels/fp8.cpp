@@ -34,6 +34,7 @@ uint8_t f32_to_e4m3(float v) {
 void round_bf16(float* x, size_t n) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return round_bf16_avx512(x, n);
+    if (kernel_path() == KernelPath::Avx2) return round_bf16_avx2(x, n);
 #endif
     for (size_t i = 0; i < n; ++i) x[i] = bf16_to_f32(f32_to_bf16(x[i]));
 }
@@ -41,6 +42,7 @@ void round_bf16(float* x, size_t n) {
 void pack_bf16(const float* x, int n, uint16_t* out) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return pack_bf16_avx512(x, n, out);
+    if (kernel_path() == KernelPath::Avx2) return pack_bf16_avx2(x, n, out);
 #endif
     for (int i = 0; i < n; ++i) out[i] = f32_to_bf16(x[i]);
 }
@@ -93,6 +95,7 @@ void act_quant(const float* x, int rows, int n, bool ue8m0, uint8_t* codes, floa
 void act_quant_roundtrip(float* x, int rows, int n, bool ue8m0) {
 #if defined(DSV32_X86_KERNELS)
     if (ue8m0 && kernel_path() == KernelPath::Avx512) return act_quant_roundtrip_avx512(x, rows, n);
+    if (ue8m0 && kernel_path() == KernelPath::Avx2) return act_quant_roundtrip_avx2(x, rows, n);
 #endif
     const float* tab = e4m3_table();
     for (int r = 0; r < rows; ++r)

@@ -44,6 +44,10 @@ void act_quant_roundtrip_avx512(float* x, int rows, int n);
 // registers: bitwise act_quant_roundtrip_avx512 then pack_x_bf16, the same answer (false: a value is not a bf16).
 bool act_quant_pack_x_fp8_avx512(const float* x, int rows, int n, uint16_t* out);
 void round_bf16_avx512(float* x, size_t n);
+// The same three on AVX2 (fp8_avx2.cpp), bitwise the scalar ones for finite x.
+void act_quant_roundtrip_avx2(float* x, int rows, int n);
+void round_bf16_avx2(float* x, size_t n);
+void pack_bf16_avx2(const float* x, int n, uint16_t* out);
 void pack_bf16_avx512(const float* x, int n, uint16_t* out);  // kernels::pack_bf16, bitwise
 // kernels::linear_t_rows on AVX2 for FP8 W with in % 16 == 0 (false, nothing written, otherwise): fused
 // multiply-adds in row order, as linear_t_rows_avx512.
