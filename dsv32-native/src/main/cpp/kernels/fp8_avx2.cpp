@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/linear_isa.h"
+#include "kernels/ue8m0_scale.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -46,19 +47,10 @@ inline void roundtrip_block(__m256 v[16]) {
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
-    float s = _mm_cvtss_f32(m4) * (1.0f / 448.0f);
-    uint32_t u;
-    std::memcpy(&u, &s, 4);
-    int e = int((u >> 23) & 0xFF) - 127;
-    if (u & 0x7FFFFFu) ++e;
-    const uint32_t sb = uint32_t(e + 127) << 23;  // 2^e, e within the normal range (amax >= 1e-4)
-    std::memcpy(&s, &sb, 4);
-    const __m256 sv = _mm256_set1_ps(s);
-    if (e <= 126) {
-        const uint32_t ib = uint32_t(127 - e) << 23;  // 2^-e
-        float inv;
-        std::memcpy(&inv, &ib, 4);
-        const __m256 iv = _mm256_set1_ps(inv);
+    const Ue8m0Scale sc = ue8m0_scale(_mm_cvtss_f32(m4));  // ue8m0_scale.h
+    const __m256 sv = _mm256_set1_ps(sc.s);
+    if (sc.inv != 0.0f) {
+        const __m256 iv = _mm256_set1_ps(sc.inv);
         for (int i = 0; i < 16; ++i) {
             const __m256 q = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(v[i], iv), nlim), lim);
             v[i] = _mm256_mul_ps(e4m3_round(q), sv);

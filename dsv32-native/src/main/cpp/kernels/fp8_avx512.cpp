@@ -8,6 +8,7 @@
 
 #include "kernels/convert_avx512.h"
 #include "kernels/linear_isa.h"
+#include "kernels/ue8m0_scale.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -45,19 +46,10 @@ inline void roundtrip_block(__m512 v[8]) {
     const __m512 lim = _mm512_set1_ps(448.0f), nlim = _mm512_set1_ps(-448.0f);
     __m512 amax = _mm512_set1_ps(1e-4f);
     for (int i = 0; i < 8; ++i) amax = _mm512_max_ps(amax, _mm512_abs_ps(v[i]));
-    float s = _mm512_reduce_max_ps(amax) * (1.0f / 448.0f);
-    uint32_t u;
-    std::memcpy(&u, &s, 4);
-    int e = int((u >> 23) & 0xFF) - 127;
-    if (u & 0x7FFFFFu) ++e;
-    const uint32_t sb = uint32_t(e + 127) << 23;  // 2^e, e within the normal range (amax >= 1e-4)
-    std::memcpy(&s, &sb, 4);
-    const __m512 sv = _mm512_set1_ps(s);
-    if (e <= 126) {
-        const uint32_t ib = uint32_t(127 - e) << 23;  // 2^-e
-        float inv;
-        std::memcpy(&inv, &ib, 4);
-        const __m512 iv = _mm512_set1_ps(inv);
+    const Ue8m0Scale sc = ue8m0_scale(_mm512_reduce_max_ps(amax));  // ue8m0_scale.h
+    const __m512 sv = _mm512_set1_ps(sc.s);
+    if (sc.inv != 0.0f) {
+        const __m512 iv = _mm512_set1_ps(sc.inv);
         for (int i = 0; i < 8; ++i) {
             const __m512 q = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v[i], iv), nlim), lim);
             v[i] = _mm512_mul_ps(e4m3_round(q), sv);
