@@ -2,7 +2,8 @@
 // (architecture.md §7) and the absorbed MLA decode attention (§6.3). Each has a scalar reference here
 // (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp; the fp8 numerics' bf16 dot-product
 // kernels in attention_avx512bf16.cpp and linear_avx512bf16.cpp) and the AVX2 path (the reference loops through dot /
-// axpy) against; the dispatchers follow kernel_path(). All single-threaded: the model splits the work.
+// axpy, and attention_avx2.cpp's blocked kernels with their bits) against; the dispatchers follow kernel_path(). All
+// single-threaded: the model splits the work.
 //
 // Summation orders are fixed per path and independent of how many queries or keys a call gets, so a query's result
 // does not depend on how the engine batches or chunks (the batching contract of linear_isa.h).
@@ -19,8 +20,9 @@ namespace kernels {
 // Indexer scores (§7): for query j (0 <= j < nq) and key t (0 <= t < lim[j], lim[j] <= nkeys)
 //   out[j][t] = sum_{h < nh} w[j][h] * ReLU(q[j][h] . k[t])
 // q[j] is nh*hd floats (head h at h*hd), w[j] nh floats (the weights_proj output, already scaled), keys[t] points at
-// hd floats. Entries t >= lim[j] of out[j] are not written. Order: each q.k summed over i = 0..hd-1 in sequence (one
-// fused multiply-add each), the heads accumulated h = 0..nh-1 by fused multiply-add -- the same on every path.
+// hd floats. Entries t >= lim[j] of out[j] are not written. Order: fixed per path (the scalar reference: each q.k
+// over i = 0..hd-1 in sequence; AVX2: dot_avx2's two chains; AVX-512: its own), the heads accumulated h = 0..nh-1 in
+// sequence, whatever the batching of queries and keys.
 // qk = XValues::Bf16: q and the keys hold bf16 values (the fp8 numerics: act_quant's e4m3 * 2^e); on a CPU with
 // AVX512-BF16 (bf16_dot_enabled()) the q.k sums then run as VDPBF16PS dot products -- exact products, f32 sums two
 // columns at a time, so not the f32 path's bits -- when nh % 16 == 0 and hd % 32 == 0. The claim is checked first: a

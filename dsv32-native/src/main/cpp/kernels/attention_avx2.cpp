@@ -114,7 +114,7 @@ inline void mla_keys(const float* q_lat, const float* q_pe, int nh, int kvr, int
     }
 }
 
-// o[0, 8V) = the sum over keys [j0, j1) of ph[j] * lat[j][c .. c + 8V), in key order (axpy_avx2's fused multiply-add
+// o[0, 8V) = the sum over keys [0, j1) of ph[j] * lat[j][c .. c + 8V), in key order (axpy_avx2's fused multiply-add
 // per key), then (add) the sum over [j1, j2) taken apart from zero where j1 < j2.
 template <int V>
 inline void values_cols(const float* ph, const float* const* lat, int c, int j1, int j2, float* o) {

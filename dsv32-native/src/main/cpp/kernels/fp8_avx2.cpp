@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/linear_isa.h"
 #include "kernels/ue8m0_scale.h"
