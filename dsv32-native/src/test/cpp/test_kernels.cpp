@@ -368,7 +368,8 @@ static void test_linear_bf16_dot() {
     kernels::set_kernel_path(saved);
 }
 
-// The AVX-512 act_quant round trip and bf16 rounding are bitwise the scalar ones, edge values included.
+// One vector path's act_quant round trip, bf16 rounding and bf16 packing are bitwise the scalar ones, edge values
+// included.
 static void test_fp8_numerics_path(kernels::KernelPath vp) {
     const char* pn = kernels::kernel_path_name(vp);
     const kernels::KernelPath saved = kernels::kernel_path();
