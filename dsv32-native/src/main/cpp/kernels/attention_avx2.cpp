@@ -18,6 +18,7 @@
 #include <cstddef>
 
 #include "kernels/attention.h"
+#include "kernels/reduce_avx2.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -25,14 +26,6 @@ namespace kernels {
 namespace {
 
 #define DSV32_UNROLL _Pragma("GCC unroll 8")
-
-// dot_avx2's reduction of its two chains.
-inline float reduce(__m256 s0, __m256 s1) {
-    const __m256 t = _mm256_add_ps(s0, s1);
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
-}
 
 // d[a][b] = dot_avx2(q[a], k[b], n) for A rows of q and B keys, n % 16 == 0.
 template <int A, int B>
@@ -62,7 +55,7 @@ inline void dots(const float* const* q, const float* const* k, int n, float (*d)
     DSV32_UNROLL
     for (int a = 0; a < A; ++a)
         DSV32_UNROLL
-        for (int b = 0; b < B; ++b) d[a][b] = reduce(s0[a][b], s1[a][b]);
+        for (int b = 0; b < B; ++b) d[a][b] = hsum(_mm256_add_ps(s0[a][b], s1[a][b]));  // dot_avx2's reduction
 }
 
 // The indexer's scores of query qj (heads of hd floats) for the B keys k: acc[b] = sum over heads in order of

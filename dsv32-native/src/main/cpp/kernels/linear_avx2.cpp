@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/linear_isa.h"
+#include "kernels/reduce_avx2.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -23,13 +24,6 @@ inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : 
 inline __m256 bf16x8(const uint8_t* p) {
     const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-}
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
 }
 
 // out[0..K) = dequantised row n of a BF16 / F32 matrix (exact: the values dequant_row gives).
@@ -311,10 +305,7 @@ float dot_avx2(const float* a, const float* b, int n) {
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
         s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
     }
-    const __m256 t = _mm256_add_ps(s0, s1);
-    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    float r = _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+    float r = hsum(_mm256_add_ps(s0, s1));
     for (; i < n; ++i) r += a[i] * b[i];
     return r;
 }
