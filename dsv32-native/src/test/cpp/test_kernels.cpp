@@ -1386,64 +1386,104 @@ static void test_linear_panels() {
     CHECK(!kernels::panels_layout_ok(odd));
 }
 
-// The AVX2 path's blocked attention kernels (attention_avx2.cpp) bitwise against the composition they replace (the
-// reference loops through dot / axpy: *_dot), on the engine's shapes and on odd head, key and column counts (the
-// blocks' single-head, single-key and 8-column tails), with and without a split of the values' keys; and a width
-// that is not a multiple of 16, which the kernels decline (the dispatcher then takes the composition).
+// The AVX2 path's attention kernels (attention_avx2.cpp). The scores bitwise against scalar oracles written in their
+// documented order (attention.h: per head one fused chain over the columns; the indexer's ReLU terms lane-wise in
+// 8-lane vectors of heads, zero past nh, then dot_avx2's lane sum), over f32 rows and rows of packed bf16 (the same
+// bits on their values), on the engine's shapes and odd ones (a head group's empty lanes, a pass's missing keys, an odd
+// width's unpaired bf16 column); the values bitwise against their axpy composition, with and without a split of the
+// keys, and a column range not a multiple of 8, which the kernel declines.
 static void test_attention_avx2_blocked() {
 #if defined(DSV32_X86_KERNELS)
     const kernels::KernelPath saved = kernels::kernel_path();
     if (!kernels::set_kernel_path(kernels::KernelPath::Avx2)) return;  // no AVX2 here
     std::mt19937 rng(47);
     std::normal_distribution<float> nd;
-    auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = nd(rng); };
-    for (const int nh : {64, 21}) {
-        for (const int hd : {128, 72}) {
+    // bf16 values (so that packed rows hold them exactly) of a normal sample.
+    auto fill = [&](std::vector<float>& v) { for (auto& x : v) x = kernels::bf16_to_f32(kernels::f32_to_bf16(nd(rng))); };
+    auto pack = [](const std::vector<float>& v) {
+        std::vector<uint16_t> o(v.size());
+        for (size_t i = 0; i < v.size(); ++i) o[i] = kernels::f32_to_bf16(v[i]);
+        return o;
+    };
+    auto chain = [](const float* a, const float* b, int n, float acc) {
+        for (int i = 0; i < n; ++i) acc = std::fma(a[i], b[i], acc);
+        return acc;
+    };
+    for (const int nh : {64, 21, 4}) {
+        for (const int hd : {128, 37}) {
             const int nq = 2, nkeys = 77;
             std::vector<float> q(size_t(nq) * nh * hd), w(size_t(nq) * nh), kbuf(size_t(nkeys) * hd);
             fill(q), fill(w), fill(kbuf);
+            const std::vector<uint16_t> k16 = pack(kbuf);
             std::vector<const float*> keys(nkeys), qs(nq), ws(nq);
-            for (int t = 0; t < nkeys; ++t) keys[size_t(t)] = kbuf.data() + size_t(t) * hd;
+            std::vector<const uint16_t*> keys16(nkeys);
+            for (int t = 0; t < nkeys; ++t) keys[size_t(t)] = kbuf.data() + size_t(t) * hd, keys16[size_t(t)] = k16.data() + size_t(t) * hd;
             for (int j = 0; j < nq; ++j) qs[size_t(j)] = q.data() + size_t(j) * nh * hd, ws[size_t(j)] = w.data() + size_t(j) * nh;
             const int lim[nq] = {77, 30};
-            std::vector<float> a(size_t(nq) * nkeys, -1.0f), b(size_t(nq) * nkeys, -1.0f);
+            std::vector<float> a(size_t(nq) * nkeys, -1.0f), b(a), c(a);
             float* oa[nq] = {a.data(), a.data() + nkeys};
             float* ob[nq] = {b.data(), b.data() + nkeys};
-            CHECK(kernels::index_scores_avx2(qs.data(), ws.data(), oa, lim, nq, nh, hd, keys.data(), nkeys) == (hd % 16 == 0));
+            float* oc[nq] = {c.data(), c.data() + nkeys};
             kernels::index_scores(qs.data(), ws.data(), oa, lim, nq, nh, hd, keys.data(), nkeys);
-            kernels::index_scores_dot(qs.data(), ws.data(), ob, lim, nq, nh, hd, keys.data(), nkeys);
-            CHECK_MSG(std::memcmp(a.data(), b.data(), 4 * a.size()) == 0, "avx2 index_scores nh %d hd %d: not the dot composition's bits", nh, hd);
+            kernels::index_scores_bf16_keys(qs.data(), ws.data(), ob, lim, nq, nh, hd, keys16.data(), nkeys);
+            const int padded = (nh + 15) / 16 * 16;
+            for (int j = 0; j < nq; ++j)
+                for (int t = 0; t < lim[j]; ++t) {
+                    float tot[8] = {};
+                    for (int h = 0; h < padded; ++h) {
+                        const float s = h < nh ? chain(qs[size_t(j)] + size_t(h) * hd, keys[size_t(t)], hd, 0.0f) : 0.0f;
+                        tot[h % 8] = std::fma(s > 0 ? s : 0.0f, h < nh ? ws[size_t(j)][h] : 0.0f, tot[h % 8]);
+                    }
+                    const float s0 = tot[0] + tot[4], s1 = tot[1] + tot[5], s2 = tot[2] + tot[6], s3 = tot[3] + tot[7];
+                    oc[j][t] = (s0 + s2) + (s1 + s3);  // reduce_avx2.h's hsum
+                }
+            CHECK_MSG(std::memcmp(a.data(), c.data(), 4 * a.size()) == 0, "avx2 index_scores nh %d hd %d: not the documented order's bits", nh, hd);
+            CHECK_MSG(std::memcmp(b.data(), c.data(), 4 * b.size()) == 0, "avx2 index_scores over bf16 keys nh %d hd %d: not its bits", nh, hd);
         }
     }
-    for (const int nh : {16, 5}) {
+    for (const int nh : {16, 5, 21}) {
         for (const int nkeys : {77, 1}) {
-            const int kvr = 512, dr = 64;
-            std::vector<float> ql(size_t(nh) * kvr), qp(size_t(nh) * dr), lb(size_t(nkeys) * kvr), pb(size_t(nkeys) * dr);
-            fill(ql), fill(qp), fill(lb), fill(pb);
-            std::vector<const float*> lat(nkeys), pe(nkeys);
-            for (int j = 0; j < nkeys; ++j) lat[size_t(j)] = lb.data() + size_t(j) * kvr, pe[size_t(j)] = pb.data() + size_t(j) * dr;
-            const size_t pstride = size_t(nkeys) + 3;
-            std::vector<float> pa(size_t(nh) * pstride, -1.0f), pbuf(size_t(nh) * pstride, -1.0f);
-            kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pa.data(), pstride);
-            kernels::mla_scores_dot(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pbuf.data(), pstride);
-            CHECK_MSG(std::memcmp(pa.data(), pbuf.data(), 4 * pa.size()) == 0, "avx2 mla_scores nh %d keys %d: not the dot composition's bits", nh, nkeys);
-            for (int h = 0; h < nh; ++h) kernels::softmax(pa.data() + size_t(h) * pstride, nkeys);
-            for (const auto& cols : {std::pair<int, int>{0, 512}, std::pair<int, int>{64, 200}, std::pair<int, int>{8, 16}}) {
-                for (const int split : {0, nkeys / 2}) {
-                    std::vector<float> va(size_t(nh) * kvr, -1.0f), vb(size_t(nh) * kvr, -1.0f);
-                    kernels::mla_values(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, va.data(), split);
-                    kernels::mla_values_dot(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, vb.data(), split);
-                    CHECK_MSG(std::memcmp(va.data(), vb.data(), 4 * va.size()) == 0,
-                              "avx2 mla_values nh %d keys %d columns [%d, %d) split %d: not the dot composition's bits", nh, nkeys,
-                              cols.first, cols.second, split);
+            for (const auto& widths : {std::pair<int, int>{512, 64}, std::pair<int, int>{37, 3}}) {
+                const int kvr = widths.first, dr = widths.second;
+                std::vector<float> ql(size_t(nh) * kvr), qp(size_t(nh) * dr), lb(size_t(nkeys) * kvr), pb(size_t(nkeys) * dr);
+                fill(ql), fill(qp), fill(lb), fill(pb);
+                const std::vector<uint16_t> l16 = pack(lb), p16 = pack(pb);
+                std::vector<const float*> lat(nkeys), pe(nkeys);
+                std::vector<const uint16_t*> lat16(nkeys), pe16(nkeys);
+                for (int j = 0; j < nkeys; ++j) {
+                    lat[size_t(j)] = lb.data() + size_t(j) * kvr, pe[size_t(j)] = pb.data() + size_t(j) * dr;
+                    lat16[size_t(j)] = l16.data() + size_t(j) * kvr, pe16[size_t(j)] = p16.data() + size_t(j) * dr;
+                }
+                const size_t pstride = size_t(nkeys) + 3;
+                std::vector<float> pa(size_t(nh) * pstride, -1.0f), pbf(pa), po(pa);
+                kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pa.data(), pstride);
+                kernels::mla_scores_bf16(ql.data(), qp.data(), nh, kvr, dr, lat16.data(), pe16.data(), nkeys, 0.135f, pbf.data(), pstride);
+                for (int h = 0; h < nh; ++h)
+                    for (int j = 0; j < nkeys; ++j)
+                        po[size_t(h) * pstride + size_t(j)] =
+                            chain(qp.data() + size_t(h) * dr, pe[size_t(j)], dr, chain(ql.data() + size_t(h) * kvr, lat[size_t(j)], kvr, 0.0f)) * 0.135f;
+                CHECK_MSG(std::memcmp(pa.data(), po.data(), 4 * pa.size()) == 0, "avx2 mla_scores nh %d keys %d kvr %d: not the documented order's bits",
+                          nh, nkeys, kvr);
+                CHECK_MSG(std::memcmp(pbf.data(), po.data(), 4 * pbf.size()) == 0, "avx2 mla_scores over bf16 rows nh %d keys %d kvr %d: not its bits",
+                          nh, nkeys, kvr);
+                if (kvr != 512) continue;
+                for (int h = 0; h < nh; ++h) kernels::softmax(pa.data() + size_t(h) * pstride, nkeys);
+                for (const auto& cols : {std::pair<int, int>{0, 512}, std::pair<int, int>{64, 200}, std::pair<int, int>{8, 16}}) {
+                    for (const int split : {0, nkeys / 2}) {
+                        std::vector<float> va(size_t(nh) * kvr, -1.0f), vb(size_t(nh) * kvr, -1.0f);
+                        kernels::mla_values(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, va.data(), split);
+                        kernels::mla_values_dot(pa.data(), pstride, nh, kvr, lat.data(), nkeys, cols.first, cols.second, vb.data(), split);
+                        CHECK_MSG(std::memcmp(va.data(), vb.data(), 4 * va.size()) == 0,
+                                  "avx2 mla_values nh %d keys %d columns [%d, %d) split %d: not the axpy composition's bits", nh, nkeys,
+                                  cols.first, cols.second, split);
+                    }
                 }
             }
         }
     }
-    // Declined: scores widths not a multiple of 16, values columns not a multiple of 8 (nothing written).
+    // Declined: values columns not a multiple of 8 (nothing written).
     std::vector<float> dummy(64, 1.0f), o(64, -3.0f);
     const float* row[1] = {dummy.data()};
-    CHECK(!kernels::mla_scores_avx2(dummy.data(), dummy.data(), 1, 24, 16, row, row, 1, 1.0f, o.data(), 1));
     CHECK(!kernels::mla_values_avx2(dummy.data(), 1, 1, 24, row, 1, 0, 12, o.data(), 0));
     CHECK(std::all_of(o.begin(), o.end(), [](float v) { return v == -3.0f; }));
     kernels::set_kernel_path(saved);

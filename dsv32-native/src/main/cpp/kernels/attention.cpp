@@ -122,31 +122,8 @@ void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, fl
     }
 }
 
-// The AVX2 path's composition: the references' loops with their inner products and updates through dot / axpy (which
-// take the AVX2 + FMA kernels). attention_avx2.cpp's blocked kernels give its bits for the engine's shapes.
-void index_scores_dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
-                      int hd, const float* const* keys, int nkeys) {
-    for (int j = 0; j < nq; ++j) {
-        const int n = std::min(lim[j], nkeys);
-        for (int t = 0; t < n; ++t) {
-            float acc = 0;
-            for (int h = 0; h < nh; ++h) {
-                const float d = dot(q[j] + size_t(h) * size_t(hd), keys[t], hd);
-                if (d > 0) acc += w[j][h] * d;
-            }
-            out[j][t] = acc;
-        }
-    }
-}
-
-void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                    const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    for (int h = 0; h < nh; ++h)
-        for (int j = 0; j < nkeys; ++j)
-            p[size_t(h) * pstride + size_t(j)] =
-                (dot(q_lat + size_t(h) * size_t(kvr), lat[j], kvr) + dot(q_pe + size_t(h) * size_t(dr), pe[j], dr)) * scale;
-}
-
+// The AVX2 path's composition of the values: the reference's loop with its updates through axpy (which takes the AVX2 +
+// FMA kernel). attention_avx2.cpp's kernel gives its bits where the column range allows.
 void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                     float* o_lat, int split) {
     values_in_halves(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split,
@@ -178,14 +155,9 @@ void index_scores(const float* const* q, const float* const* w, float* const* ou
         if (qk == XValues::Bf16 && bf16_dot_enabled() && index_scores_bf16dot(q, w, out, lim, nq, nh, hd, keys, nkeys)) return;
         return index_scores_avx512(q, w, out, lim, nq, nh, hd, keys, nkeys);
     }
+    if (kernel_path() == KernelPath::Avx2) return index_scores_avx2(q, w, out, lim, nq, nh, hd, keys, nkeys);
 #endif
     (void)qk;
-    if (kernel_path() == KernelPath::Avx2) {
-#if defined(DSV32_X86_KERNELS)
-        if (index_scores_avx2(q, w, out, lim, nq, nh, hd, keys, nkeys)) return;
-#endif
-        return index_scores_dot(q, w, out, lim, nq, nh, hd, keys, nkeys);
-    }
     index_scores_scalar(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
@@ -193,13 +165,8 @@ void mla_scores(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, 
                 const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_scores_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    if (kernel_path() == KernelPath::Avx2) return mla_scores_avx2(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 #endif
-    if (kernel_path() == KernelPath::Avx2) {
-#if defined(DSV32_X86_KERNELS)
-        if (mla_scores_avx2(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride)) return;
-#endif
-        return mla_scores_dot(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
-    }
     mla_scores_scalar(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 }
 
@@ -243,6 +210,7 @@ void mla_scores_bf16(const float* q_lat, const float* q_pe, int nh, int kvr, int
                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return mla_scores_bf16_avx512(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    if (kernel_path() == KernelPath::Avx2) return mla_scores_avx2(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);  // the rows as stored
 #endif
     thread_local WideRows wl, wp;
     mla_scores(q_lat, q_pe, nh, kvr, dr, wl.widen(lat, nkeys, kvr), wp.widen(pe, nkeys, dr), nkeys, scale, p, pstride);
@@ -291,6 +259,7 @@ void index_scores_bf16_keys(const float* const* q, const float* const* w, float*
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512 && bf16_dot_enabled() && index_scores_bf16dot(q, w, out, lim, nq, nh, hd, keys, nkeys))
         return;
+    if (kernel_path() == KernelPath::Avx2) return index_scores_avx2(q, w, out, lim, nq, nh, hd, keys, nkeys);  // the keys as stored
 #endif
     thread_local WideRows wk;
     int n = 0;  // only the keys some query reads

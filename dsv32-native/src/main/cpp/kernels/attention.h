@@ -1,8 +1,8 @@
 // attention.h: the CPU attention kernels of one query (or a few) over cached rows: the DSA indexer's scores
 // (architecture.md §7) and the absorbed MLA decode attention (§6.3). Each has a scalar reference here
 // (attention.cpp) that test_kernels compares the AVX-512 path (attention_avx512.cpp; the fp8 numerics' bf16 dot-product
-// kernels in attention_avx512bf16.cpp and linear_avx512bf16.cpp) and the AVX2 path (the reference loops through dot /
-// axpy, and attention_avx2.cpp's blocked kernels with their bits) against; the dispatchers follow kernel_path(). All
+// kernels in attention_avx512bf16.cpp and linear_avx512bf16.cpp) and the AVX2 path (attention_avx2.cpp; the values'
+// reference loop through axpy for the column ranges its kernel declines) against; the dispatchers follow kernel_path(). All
 // single-threaded: the model splits the work.
 //
 // Summation orders are fixed per path and independent of how many queries or keys a call gets, so a query's result
@@ -20,9 +20,9 @@ namespace kernels {
 // Indexer scores (§7): for query j (0 <= j < nq) and key t (0 <= t < lim[j], lim[j] <= nkeys)
 //   out[j][t] = sum_{h < nh} w[j][h] * ReLU(q[j][h] . k[t])
 // q[j] is nh*hd floats (head h at h*hd), w[j] nh floats (the weights_proj output, already scaled), keys[t] points at
-// hd floats. Entries t >= lim[j] of out[j] are not written. Order: fixed per path (the scalar reference: each q.k
-// over i = 0..hd-1 in sequence; AVX2: dot_avx2's two chains; AVX-512: its own), the heads accumulated h = 0..nh-1 in
-// sequence, whatever the batching of queries and keys.
+// hd floats. Entries t >= lim[j] of out[j] are not written. Order: fixed per path, whatever the batching of queries
+// and keys (the scalar reference: each q.k over i = 0..hd-1 in sequence, the heads accumulated h = 0..nh-1 in
+// sequence; AVX2: index_scores_avx2 below; AVX-512: its own).
 // qk = XValues::Bf16: q and the keys hold bf16 values (the fp8 numerics: act_quant's e4m3 * 2^e); on a CPU with
 // AVX512-BF16 (bf16_dot_enabled()) the q.k sums then run as VDPBF16PS dot products -- exact products, f32 sums two
 // columns at a time, so not the f32 path's bits -- when nh % 16 == 0 and hd % 32 == 0. The claim is checked first: a
@@ -105,23 +105,25 @@ void linear_t_rows_scalar(const float* x, const WeightMat& w, int r0, int r1, fl
 // linear's dispatch would: the bits of linear(x, w, y, M, n, XValues::Bf16) on those columns.
 void linear_rows(const float* x, const WeightMat& w, float* y, int M, int n0, int n1, XValues xv = XValues::F32);
 
-// The AVX2 path's reference composition (attention.cpp): the scalar loops with their inner products through dot and
-// their updates through axpy. The AVX2 kernels below give its bits; it also serves the shapes they decline.
-void index_scores_dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
-                      int hd, const float* const* keys, int nkeys);
-void mla_scores_dot(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                    const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+// The AVX2 path's reference composition of the values (attention.cpp): the scalar loop with its updates through axpy.
+// The AVX2 kernel below gives its bits; it also serves the column ranges the kernel declines.
 void mla_values_dot(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                     float* o_lat, int split);
 
 #if defined(DSV32_X86_KERNELS)
-// The AVX2 kernels (attention_avx2.cpp), blocked over heads and keys: bitwise the *_dot composition above on the AVX2
-// path. false, writing nothing, for a width not a multiple of 16 (index: hd; scores: kvr or dr) or a values column
-// range not a multiple of 8.
-bool index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+// The AVX2 kernels (attention_avx2.cpp). The scores, over f32 rows or rows of packed bf16 (the same bits on their
+// values), with the heads along the lanes: q . k one fused chain over the columns in order (MLA: the kvr latent columns,
+// then the dr rope columns, then times scale); the indexer's heads added as fma(ReLU(s), w, tot) lane-wise in 8-lane
+// vectors of consecutive heads, in order, then the 8 lanes summed as dot_avx2 sums them. Any shape. The values:
+// bitwise mla_values_dot; false, writing nothing, for a column range not a multiple of 8.
+void index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                        int hd, const float* const* keys, int nkeys);
-bool mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+void index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                       int hd, const uint16_t* const* keys, int nkeys);
+void mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                      const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
+void mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                     const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                      float* o_lat, int split);
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,

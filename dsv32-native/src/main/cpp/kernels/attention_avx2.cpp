@@ -1,22 +1,27 @@
-// attention_avx2.cpp: the AVX2 path's attention kernels (attention.h) for the engine's shapes, blocked over heads and
-// keys. Compiled with -mavx2 -mfma -ffp-contract=off (CMakeLists.txt); called only when the CPU has them.
+// attention_avx2.cpp: the AVX2 path's attention kernels (attention.h) for the engine's shapes. Compiled with -mavx2
+// -mfma -ffp-contract=off (CMakeLists.txt); called only when the CPU has them.
 //
-// Each result is bitwise what the AVX2 path's reference composition gives (attention.cpp: the scalar loops with
-// their inner products through dot_avx2 and their updates through axpy_avx2; test_kernels compares the two): every
-// q . k is dot_avx2's two chains over 16-column steps and its reduction, and the scalar arithmetic around it (the
-// ReLU-weighted sum over heads, (q_lat . lat + q_pe . pe) * scale) is one rounding per operation, as in the baseline
-// file (hence no contraction here). What the blocking changes is how often things are loaded: a pair of keys and a
-// pair of heads share each 16-column step's loads (one load per fused multiply-add instead of two), the calls and
-// the path's dispatch per inner product go, and the values step keeps 64 columns of a head's output in registers
-// over the keys instead of loading and storing them for every key.
+// The scores (the indexer's and the absorbed MLA decode's) run with the heads along the lanes: each q . k is one
+// chain of fused multiply-adds over the columns in order (the MLA's over the latent's columns, then the rope's), each
+// lane its own chain, so a score does not depend on how keys or heads are grouped into calls. The indexer then adds
+// its heads' ReLU terms lane-wise, in 8-lane vectors of consecutive heads (tot = fma(ReLU(s_v), w_v, tot) for v = 0, 1,
+// ...; heads past nh are zero lanes), and sums the 8 lanes (reduce_avx2.h). Rows of packed bf16 (the fp8 numerics'
+// cache) are read as they are: the same bits as on their f32 values. test_kernels checks these orders bitwise against
+// scalar oracles written in them.
 //
-// Shapes off the engine's (a width not a multiple of 16, a values column range not a multiple of 8) return false:
-// the caller then takes the reference composition.
+// The values are bitwise the AVX2 path's reference composition (attention.cpp: the scalar loop with its updates
+// through axpy_avx2), keeping 64 columns of a head's output in registers over the keys instead of loading and storing
+// them for every key; a column range not a multiple of 8 returns false and the caller takes the composition. No
+// contraction in this file: its scalar arithmetic rounds as written.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/reduce_avx2.h"
 
@@ -27,83 +32,184 @@ namespace {
 
 #define DSV32_UNROLL _Pragma("GCC unroll 8")
 
-// d[a][b] = dot_avx2(q[a], k[b], n) for A rows of q and B keys, n % 16 == 0.
-template <int A, int B>
-inline void dots(const float* const* q, const float* const* k, int n, float (*d)[B]) {
-    __m256 s0[A][B], s1[A][B];
-    DSV32_UNROLL
-    for (int a = 0; a < A; ++a)
-        DSV32_UNROLL
-        for (int b = 0; b < B; ++b) s0[a][b] = s1[a][b] = _mm256_setzero_ps();
-    for (int i = 0; i < n; i += 16) {
-        __m256 k0[B], k1[B];
-        DSV32_UNROLL
-        for (int b = 0; b < B; ++b) {
-            k0[b] = _mm256_loadu_ps(k[b] + i);
-            k1[b] = _mm256_loadu_ps(k[b] + i + 8);
-        }
-        DSV32_UNROLL
-        for (int a = 0; a < A; ++a) {
-            const __m256 q0 = _mm256_loadu_ps(q[a] + i), q1 = _mm256_loadu_ps(q[a] + i + 8);
-            DSV32_UNROLL
-            for (int b = 0; b < B; ++b) {
-                s0[a][b] = _mm256_fmadd_ps(q0, k0[b], s0[a][b]);
-                s1[a][b] = _mm256_fmadd_ps(q1, k1[b], s1[a][b]);
+// ---- Scores with the heads along the lanes (index_scores_avx2, mla_scores_avx2) ----
+//
+// A group of 16 heads (two vectors; heads past the last are zero lanes) is transposed once per call into qT [n][16]
+// (lane h of row i: the group's head h, column i). A pass takes KQ keys: per column two loads of qT and one broadcast
+// of each key's element feed 2 * KQ fused multiply-adds, so a score is one chain over the columns in order and each
+// lane is its own chain: the same bits whatever the keys' grouping, the split of keys or heads over calls, or the
+// thread. Before (a pair of heads and a pair of keys per step, dot_avx2's two chains over 16 columns and a horizontal
+// sum per score), the 16 query rows of the MLA scores did not fit L1 beside the keys and every multiply-add waited on a
+// load: mini's fp8 decode on this path spent more time there than in any kernel but the batch GEMV.
+constexpr int KQ = 4;  // keys per pass: 2 * KQ accumulators, 2 query vectors and the broadcasts fit the 16 registers
+
+// In place: r[c] lane u becomes the old r[u] lane c.
+inline void transpose8(__m256* r) {
+    __m256 t[8], s[8];
+    for (int k = 0; k < 4; ++k) {  // (a0 b0 a1 b1 | a4 b4 a5 b5), (a2 b2 a3 b3 | a6 b6 a7 b7) of rows 2k, 2k + 1
+        t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; ++k) {  // rows 4k .. 4k + 3 of columns c and c + 4, for c = 0 .. 3
+        s[4 * k + 0] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+        s[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+        s[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+        s[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {
+        r[c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(s[c], s[4 + c], 0x31);
+    }
+}
+
+// qT [n][16] from the rows q + h * ld (h < ng <= 16), columns [0, n); lanes ng .. 15 zero. qT 32-byte aligned.
+inline void transpose_group(const float* q, size_t ld, int ng, int n, float* qT) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int half = 0; half < 2; ++half) {
+            __m256 r[8];
+            for (int u = 0; u < 8; ++u) {
+                const int h = 8 * half + u;
+                r[u] = h < ng ? _mm256_loadu_ps(q + size_t(h) * ld + size_t(i)) : _mm256_setzero_ps();
             }
+            transpose8(r);
+            for (int c = 0; c < 8; ++c) _mm256_store_ps(qT + size_t(i + c) * 16 + 8 * half, r[c]);
         }
-    }
-    DSV32_UNROLL
-    for (int a = 0; a < A; ++a)
-        DSV32_UNROLL
-        for (int b = 0; b < B; ++b) d[a][b] = hsum(_mm256_add_ps(s0[a][b], s1[a][b]));  // dot_avx2's reduction
+    for (; i < n; ++i)
+        for (int h = 0; h < 16; ++h) qT[size_t(i) * 16 + size_t(h)] = h < ng ? q[size_t(h) * ld + size_t(i)] : 0.0f;
 }
 
-// The indexer's scores of query qj (heads of hd floats) for the B keys k: acc[b] = sum over heads in order of
-// w[h] * ReLU(q_h . k_b).
-template <int B>
-inline void index_keys(const float* qj, const float* w, int nh, int hd, const float* const* k, float* acc) {
-    DSV32_UNROLL
-    for (int b = 0; b < B; ++b) acc[b] = 0;
-    int h = 0;
-    for (; h + 2 <= nh; h += 2) {
-        const float* q[2] = {qj + size_t(h) * size_t(hd), qj + size_t(h + 1) * size_t(hd)};
-        float d[2][B];
-        dots<2, B>(q, k, hd, d);
-        for (int a = 0; a < 2; ++a)
+// acc[b][v] (lane u: the group's head 8v + u) += qT's column i times element i of row r[b], for i = 0 .. n-1 in order,
+// one fused multiply-add each. nx[b]: the next pass's rows, one line of each requested per line of r passed.
+inline void block_cols(const float* qT, const float* const* r, int n, const float* const* nx, __m256 (&acc)[KQ][2]) {
+    for (int i = 0; i < n; ++i) {
+        if (i % 16 == 0)
             DSV32_UNROLL
-            for (int b = 0; b < B; ++b)
-                if (d[a][b] > 0) acc[b] += w[h + a] * d[a][b];
-    }
-    if (h < nh) {
-        const float* q[1] = {qj + size_t(h) * size_t(hd)};
-        float d[1][B];
-        dots<1, B>(q, k, hd, d);
+            for (int b = 0; b < KQ; ++b) _mm_prefetch(reinterpret_cast<const char*>(nx[b] + i), _MM_HINT_T0);
+        const __m256 q0 = _mm256_load_ps(qT + 16 * size_t(i)), q1 = _mm256_load_ps(qT + 16 * size_t(i) + 8);
         DSV32_UNROLL
-        for (int b = 0; b < B; ++b)
-            if (d[0][b] > 0) acc[b] += w[h] * d[0][b];
+        for (int b = 0; b < KQ; ++b) {
+            const __m256 k = _mm256_broadcast_ss(r[b] + i);
+            acc[b][0] = _mm256_fmadd_ps(q0, k, acc[b][0]);
+            acc[b][1] = _mm256_fmadd_ps(q1, k, acc[b][1]);
+        }
+    }
+}
+// The same over rows of packed bf16 (their exact f32 values): a pair of columns a broadcast, the low element shifted
+// into place and the high one masked, then the two columns in order.
+inline void block_cols(const float* qT, const uint16_t* const* r, int n, const uint16_t* const* nx, __m256 (&acc)[KQ][2]) {
+    const __m256i high = _mm256_set1_epi32(int(0xFFFF0000u));
+    int i = 0;
+    for (; i + 2 <= n; i += 2) {
+        if (i % 32 == 0)
+            DSV32_UNROLL
+            for (int b = 0; b < KQ; ++b) _mm_prefetch(reinterpret_cast<const char*>(nx[b] + i), _MM_HINT_T0);
+        const float* qi = qT + 16 * size_t(i);
+        const __m256 q0 = _mm256_load_ps(qi), q1 = _mm256_load_ps(qi + 8), q2 = _mm256_load_ps(qi + 16), q3 = _mm256_load_ps(qi + 24);
+        DSV32_UNROLL
+        for (int b = 0; b < KQ; ++b) {
+            uint32_t pair;
+            std::memcpy(&pair, r[b] + i, 4);
+            const __m256i t = _mm256_set1_epi32(int(pair));
+            const __m256 lo = _mm256_castsi256_ps(_mm256_slli_epi32(t, 16)), hi = _mm256_castsi256_ps(_mm256_and_si256(t, high));
+            acc[b][0] = _mm256_fmadd_ps(q0, lo, acc[b][0]);
+            acc[b][1] = _mm256_fmadd_ps(q1, lo, acc[b][1]);
+            acc[b][0] = _mm256_fmadd_ps(q2, hi, acc[b][0]);
+            acc[b][1] = _mm256_fmadd_ps(q3, hi, acc[b][1]);
+        }
+    }
+    if (i < n) {
+        const __m256 q0 = _mm256_load_ps(qT + 16 * size_t(i)), q1 = _mm256_load_ps(qT + 16 * size_t(i) + 8);
+        DSV32_UNROLL
+        for (int b = 0; b < KQ; ++b) {
+            const __m256 k = _mm256_castsi256_ps(_mm256_set1_epi32(int(uint32_t(r[b][i]) << 16)));
+            acc[b][0] = _mm256_fmadd_ps(q0, k, acc[b][0]);
+            acc[b][1] = _mm256_fmadd_ps(q1, k, acc[b][1]);
+        }
     }
 }
 
-// MLA scores of the B keys [j, j + B) for all heads.
-template <int B>
-inline void mla_keys(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
-                     const float* const* pe, int j, float scale, float* p, size_t pstride) {
-    int h = 0;
-    for (; h < nh; h += 2) {
-        const int A = nh - h >= 2 ? 2 : 1;
-        const float* ql[2] = {q_lat + size_t(h) * size_t(kvr), q_lat + size_t(h + A - 1) * size_t(kvr)};
-        const float* qp[2] = {q_pe + size_t(h) * size_t(dr), q_pe + size_t(h + A - 1) * size_t(dr)};
-        float dl[2][B], dp[2][B];
-        if (A == 2) {
-            dots<2, B>(ql, lat + j, kvr, dl);
-            dots<2, B>(qp, pe + j, dr, dp);
-        } else {
-            dots<1, B>(ql, lat + j, kvr, dl);
-            dots<1, B>(qp, pe + j, dr, dp);
-        }
-        for (int a = 0; a < A; ++a)
+inline void zero(__m256 (&acc)[KQ][2]) {
+    DSV32_UNROLL
+    for (int b = 0; b < KQ; ++b) acc[b][0] = acc[b][1] = _mm256_setzero_ps();
+}
+
+// The pass over keys [t0, t0 + KQ) of n: r[b] the rows (a short pass repeats the last key; its lanes are not stored),
+// nx[b] the next pass's (the last pass's own rows again).
+template <class T>
+inline void pass_rows(const T* const* keys, int t0, int n, const T** r, const T** nx) {
+    for (int b = 0; b < KQ; ++b) {
+        const int k = std::min(t0 + b, n - 1);
+        r[b] = keys[k];
+        nx[b] = keys[t0 + KQ + b < n ? t0 + KQ + b : k];
+    }
+}
+
+template <class T>
+void index_scores_lanes(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                        int hd, const T* const* keys, int nkeys) {
+    const int groups = (nh + 15) / 16;
+    thread_local std::vector<float> qbuf, wbuf;
+    float* const qT = aligned_scratch(qbuf, size_t(groups) * 16 * size_t(hd));
+    float* const wp = aligned_scratch(wbuf, size_t(groups) * 16);
+    const __m256 zerov = _mm256_setzero_ps();
+    for (int j = 0; j < nq; ++j) {
+        const int n = std::min(lim[j], nkeys);
+        if (n <= 0) continue;
+        for (int g = 0; g < groups; ++g)
+            transpose_group(q[j] + size_t(16 * g) * size_t(hd), size_t(hd), std::min(16, nh - 16 * g), hd, qT + size_t(g) * 16 * size_t(hd));
+        for (int h = 0; h < 16 * groups; ++h) wp[h] = h < nh ? w[j][h] : 0.0f;
+        for (int t0 = 0; t0 < n; t0 += KQ) {
+            const T *r[KQ], *nx[KQ];
+            pass_rows(keys, t0, n, r, nx);
+            __m256 tot[KQ];
             DSV32_UNROLL
-            for (int b = 0; b < B; ++b) p[size_t(h + a) * pstride + size_t(j + b)] = (dl[a][b] + dp[a][b]) * scale;
+            for (int b = 0; b < KQ; ++b) tot[b] = _mm256_setzero_ps();
+            for (int g = 0; g < groups; ++g) {
+                __m256 acc[KQ][2];
+                zero(acc);
+                block_cols(qT + size_t(g) * 16 * size_t(hd), r, hd, g == 0 ? nx : r, acc);
+                const __m256 w0 = _mm256_load_ps(wp + 16 * g), w1 = _mm256_load_ps(wp + 16 * g + 8);
+                DSV32_UNROLL
+                for (int b = 0; b < KQ; ++b) {  // head vectors 2g, 2g + 1 in order
+                    tot[b] = _mm256_fmadd_ps(_mm256_max_ps(acc[b][0], zerov), w0, tot[b]);
+                    tot[b] = _mm256_fmadd_ps(_mm256_max_ps(acc[b][1], zerov), w1, tot[b]);
+                }
+            }
+            for (int b = 0; b < std::min(KQ, n - t0); ++b) out[j][t0 + b] = hsum(tot[b]);
+        }
+    }
+}
+
+template <class T>
+void mla_scores_lanes(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const T* const* lat, const T* const* pe,
+                      int nkeys, float scale, float* p, size_t pstride) {
+    if (nkeys <= 0) return;
+    thread_local std::vector<float> qbuf;
+    float* const qT = aligned_scratch(qbuf, 16 * size_t(kvr + dr));
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (int h0 = 0; h0 < nh; h0 += 16) {
+        const int ng = std::min(16, nh - h0);
+        transpose_group(q_lat + size_t(h0) * size_t(kvr), size_t(kvr), ng, kvr, qT);
+        transpose_group(q_pe + size_t(h0) * size_t(dr), size_t(dr), ng, dr, qT + 16 * size_t(kvr));
+        for (int j0 = 0; j0 < nkeys; j0 += KQ) {
+            const T *l[KQ], *e[KQ], *nl[KQ], *ne[KQ];
+            pass_rows(lat, j0, nkeys, l, nl);
+            pass_rows(pe, j0, nkeys, e, ne);
+            __m256 acc[KQ][2];
+            zero(acc);
+            block_cols(qT, l, kvr, nl, acc);  // the latent's columns, then the rope's: one chain
+            block_cols(qT + 16 * size_t(kvr), e, dr, ne, acc);
+            alignas(32) float s[KQ][16];
+            DSV32_UNROLL
+            for (int b = 0; b < KQ; ++b) {
+                _mm256_store_ps(s[b], _mm256_mul_ps(acc[b][0], sv));
+                _mm256_store_ps(s[b] + 8, _mm256_mul_ps(acc[b][1], sv));
+            }
+            const int nb = std::min(KQ, nkeys - j0);
+            for (int h = 0; h < ng; ++h)
+                for (int b = 0; b < nb; ++b) p[size_t(h0 + h) * pstride + size_t(j0 + b)] = s[b][h];
+        }
     }
 }
 
@@ -139,25 +245,24 @@ inline void values_cols(const float* ph, const float* const* lat, int c, int j1,
 
 }  // namespace
 
-bool index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+void index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                        int hd, const float* const* keys, int nkeys) {
-    if (hd % 16 != 0) return false;
-    for (int j = 0; j < nq; ++j) {
-        const int n = std::min(lim[j], nkeys);
-        int t = 0;
-        for (; t + 2 <= n; t += 2) index_keys<2>(q[j], w[j], nh, hd, keys + t, out[j] + t);
-        if (t < n) index_keys<1>(q[j], w[j], nh, hd, keys + t, out[j] + t);
-    }
-    return true;
+    index_scores_lanes(q, w, out, lim, nq, nh, hd, keys, nkeys);
 }
 
-bool mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
+void index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
+                       int hd, const uint16_t* const* keys, int nkeys) {
+    index_scores_lanes(q, w, out, lim, nq, nh, hd, keys, nkeys);
+}
+
+void mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                      const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    if (kvr % 16 != 0 || dr % 16 != 0) return false;
-    int j = 0;
-    for (; j + 2 <= nkeys; j += 2) mla_keys<2>(q_lat, q_pe, nh, kvr, dr, lat, pe, j, scale, p, pstride);
-    if (j < nkeys) mla_keys<1>(q_lat, q_pe, nh, kvr, dr, lat, pe, j, scale, p, pstride);
-    return true;
+    mla_scores_lanes(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+}
+
+void mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
+                     const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
+    mla_scores_lanes(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 }
 
 bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
