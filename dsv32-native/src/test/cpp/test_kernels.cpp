@@ -1341,7 +1341,7 @@ static void test_linear_panels() {
         for (int bf : {0, 1}) {
             const std::vector<float>& xv = bf ? xb : x;
             const kernels::XValues kind = bf ? kernels::XValues::Bf16 : kernels::XValues::F32;
-            for (kernels::KernelPath path : {kernels::KernelPath::Scalar, kernels::KernelPath::Avx512}) {
+            for (kernels::KernelPath path : {kernels::KernelPath::Scalar, kernels::KernelPath::Avx2, kernels::KernelPath::Avx512}) {
                 if (!kernels::set_kernel_path(path)) continue;
                 const bool dot = bf && path == kernels::KernelPath::Avx512 && kernels::bf16_dot_enabled();
                 std::vector<float> ref(size_t(Mmax) * N), stored(size_t(Mmax) * N);
@@ -1353,7 +1353,7 @@ static void test_linear_panels() {
                     mag = std::max(mag, std::fabs(double(stored[i])));
                 }
                 CHECK_MSG(err <= 1e-6 * mag * std::sqrt(double(K)), "panels N%d K%d bf%d: %g off kernels::linear (max %g)", N, K, bf, err, mag);
-                simd_runs += path == kernels::KernelPath::Avx512;
+                simd_runs += path != kernels::KernelPath::Scalar;
                 for (int M : batch_sizes)
                     for (int threads : {1, 2}) {
                         std::vector<float> y(size_t(M) * N, NAN);
@@ -1367,7 +1367,8 @@ static void test_linear_panels() {
         }
     }
     kernels::set_kernel_path(saved);
-    if (kernels::kernel_path_supported(kernels::KernelPath::Avx512)) CHECK(simd_runs == 8);
+    CHECK(simd_runs == 8 * (int(kernels::kernel_path_supported(kernels::KernelPath::Avx2)) +
+                            int(kernels::kernel_path_supported(kernels::KernelPath::Avx512))));
     // What cannot be packed: an odd column count, a non-BF16 matrix.
     kernels::WeightMat odd;
     odd.type = kernels::WType::BF16;

@@ -96,7 +96,7 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
     const int per = std::max(1, P / (8 * nt));
     const int tasks = (P + per - 1) / per;
     const bool par = nt > 1 && int64_t(M) * w.out * w.in > 100000;
-    enum class Kind { Scalar, F32, Dot } kind = Kind::Scalar;  // off AVX-512: f32, as kernels::linear there
+    enum class Kind { Scalar, F32, Dot, Avx2 } kind = Kind::Scalar;  // off AVX-512: f32, as kernels::linear there
     const uint32_t* xp = nullptr;
 #if defined(DSV32_X86_KERNELS)
     thread_local std::vector<uint32_t> xpairs;
@@ -109,6 +109,8 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
                 xp = buf;
             }
         }
+    } else if (kernel_path() == KernelPath::Avx2) {
+        kind = Kind::Avx2;
     }
 #endif
     auto run = [&](int p0, int p1) {
@@ -116,6 +118,7 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
 #if defined(DSV32_X86_KERNELS)
             case Kind::F32: linear_panels_avx512(x, w, y, M, p0, p1); return;
             case Kind::Dot: linear_panels_bf16dot(xp, w, y, M, p0, p1); return;
+            case Kind::Avx2: linear_panels_avx2(x, w, y, M, p0, p1); return;
 #endif
             default: linear_panels_scalar(x, w, y, M, p0, p1, false); return;
         }

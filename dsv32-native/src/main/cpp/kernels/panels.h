@@ -49,14 +49,16 @@ bool panels_layout_ok(const WeightMat& w);
 Bf16Panels pack_panels(const WeightMat& w, int n_threads);
 // y[m, n] = sum_k x[m, k] * W[n, k] for x [M, in], y [M, out], parallel over panels (n_threads). xv == Bf16 takes the
 // VDPBF16PS kernel when the CPU has it, bf16_dot_enabled() and every x value is a bf16 (else the f32 kernel). The
-// AVX-512 kernels run when kernel_path() is Avx512, else the scalar reference (correct, slow: callers keep their
-// unpacked matrix for the other paths).
+// AVX-512 kernels run when kernel_path() is Avx512, the AVX2 one (f32 x) when it is Avx2, else the scalar reference
+// (correct, slow: callers keep their unpacked matrix for that path).
 void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_threads, XValues xv = XValues::F32);
 // The reference: panels [p0, p1) of y, single-threaded; bf16dot picks the VDPBF16PS arithmetic (x must hold bf16
 // values).
 void linear_panels_scalar(const float* x, const Bf16Panels& w, float* y, int M, int p0, int p1, bool bf16dot);
 
 #if defined(DSV32_X86_KERNELS)
+// The AVX2 kernel (internal; panels_avx2.cpp, f32 x): panels [p0, p1).
+void linear_panels_avx2(const float* x, const Bf16Panels& w, float* y, int M, int p0, int p1);
 // The AVX-512 kernels (internal): panels [p0, p1). panels_avx512.cpp (f32 x), panels_avx512bf16.cpp (x as bf16
 // pairs: xp[m * in / 2 + q] = bf16(x[m][2q]) | bf16(x[m][2q+1]) << 16).
 void linear_panels_avx512(const float* x, const Bf16Panels& w, float* y, int M, int p0, int p1);

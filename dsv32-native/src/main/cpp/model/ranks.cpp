@@ -59,8 +59,9 @@ void Model::init_ranks(int mp, const Progress& progress) {
         c.w = &ranks_[size_t(r)];
     }
     // The head in row panels (kernels/panels.h): in its stored layout a decode batch re-reads x for every row of W (mini's
-    // f32 batch-4 decode step: 34.4-37.0 -> 29.3-29.8 ms with the panels). Packed once here; the stored head stays for
-    // the other kernel paths (DSV32_KERNELS) and is no longer read on this one.
+    // f32 batch-4 decode step: 34.4-37.0 -> 29.3-29.8 ms with the panels). Packed once here, on the AVX-512 and AVX2
+    // paths (on AVX2 since 2026-12-05: its fp8 batch-4 step had spent a third of its time in the head); the stored head
+    // stays for the scalar path (DSV32_KERNELS) and is no longer read on these.
     //
     // The W_UK bands of wkv_b in pair tiles, where the CPU has the AVX512-BF16 kernel that reads them (mla.cpp, step 1
     // of the absorbed decode) and the model opens in fp8 numerics (the kernel needs bf16 x; f32 numerics never read
@@ -77,7 +78,9 @@ void Model::init_ranks(int mp, const Progress& progress) {
         const char* v = std::getenv(name);
         return v && std::string(v) == "0";
     };
-    const bool want_panels = kernels::kernel_path_supported(kernels::KernelPath::Avx512) && !env_off("DSV32_HEAD_PANELS");
+    const bool want_panels = (kernels::kernel_path_supported(kernels::KernelPath::Avx512) ||
+                              kernels::kernel_path_supported(kernels::KernelPath::Avx2)) &&
+                             !env_off("DSV32_HEAD_PANELS");
     const bool want_tiles = fp8_ && kernels::kernel_path_supported(kernels::KernelPath::Avx512) && kernels::bf16_dot_supported();
     const int dn = cfg_.qk_nope_head_dim, kvw = cfg_.qk_nope_head_dim + cfg_.v_head_dim;
     auto head_bytes = [&](int r) -> int64_t {
@@ -174,7 +177,9 @@ void Model::init_ranks(int mp, const Progress& progress) {
 void Model::head_linear(const float* x, int S, float* y, kernels::XValues xv) const {
     const RankCtx& r = rank();
     const kernels::Bf16Panels& p = head_panels_[size_t(r.rank)];
-    if (!p.empty() && kernels::kernel_path() == kernels::KernelPath::Avx512) kernels::linear_panels(x, p, y, S, r.n_threads, xv);
+    const kernels::KernelPath path = kernels::kernel_path();
+    if (!p.empty() && (path == kernels::KernelPath::Avx512 || path == kernels::KernelPath::Avx2))
+        kernels::linear_panels(x, p, y, S, r.n_threads, xv);
     else kernels::linear(x, r.w->head.mat(), y, S, r.n_threads, xv);
 }
 
