@@ -126,6 +126,7 @@ void mla_scores_avx2(const float* q_lat, const float* q_pe, int nh, int kvr, int
                      const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
                      float* o_lat, int split);
+void softmax_avx2(float* x, int n);  // kernels::softmax (kernels.h): softmax_avx512's arithmetic in 8 lanes
 void index_scores_avx512(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                          int hd, const float* const* keys, int nkeys);
 // The AVX512-BF16 path of index_scores (linear_avx512bf16.cpp): false, writing nothing, when q or a key is not all bf16

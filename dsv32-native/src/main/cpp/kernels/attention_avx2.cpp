@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "kernels/aligned_scratch.h"
@@ -243,6 +244,32 @@ inline void values_cols(const float* ph, const float* const* lat, int c, int j1,
     for (int v = 0; v < V; ++v) _mm256_storeu_ps(o + 8 * v, acc[v]);
 }
 
+// e^x for x <= 0 (softmax's x - max), 8 lanes: attention_avx512.cpp's exp_nonpositive (x = n ln2 + r, the Cephes
+// polynomial, 2^n in the exponent field; under -87.3 gives 0, -inf 0, NaN stays NaN), the same operations.
+inline __m256 exp_nonpositive(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(-87.33654f);
+    const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_max_ps(lo, x);  // NaN stays in x (max returns its second operand when either is NaN)
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    const __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(under, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+}
+
+// The first n of 8 lanes (all of them from n >= 8), as a maskload / maskstore mask.
+inline __m256i lanes(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 }  // namespace
 
 void index_scores_avx2(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
@@ -277,6 +304,39 @@ bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const floa
         for (; c < c1; c += 8) values_cols<1>(ph, lat, c, s, nkeys, o + c);
     }
     return true;
+}
+
+void softmax_avx2(float* x, int n) {
+    const float ninf = -std::numeric_limits<float>::infinity();
+    __m256 mv = _mm256_set1_ps(ninf);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) mv = _mm256_max_ps(_mm256_loadu_ps(x + i), mv);  // NaN entries ignored, as the scalar
+    alignas(32) float mvs[8];
+    _mm256_store_ps(mvs, mv);
+    float mx = ninf;
+    for (float v : mvs) mx = v > mx ? v : mx;
+    for (; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+    if (mx == ninf) {  // all masked: define as zeros
+        std::fill(x, x + n, 0.0f);
+        return;
+    }
+    const __m256 m = _mm256_set1_ps(mx);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (i = 0; i < n; i += 8) {
+        const __m256i k = lanes(n - i);
+        const __m256 e = _mm256_and_ps(exp_nonpositive(_mm256_sub_ps(_mm256_maskload_ps(x + i, k), m)), _mm256_castsi256_ps(k));
+        _mm256_maskstore_ps(x + i, k, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    alignas(32) double sd[4];
+    _mm256_store_pd(sd, _mm256_add_pd(s0, s1));
+    const float inv = float(1.0 / ((sd[0] + sd[1]) + (sd[2] + sd[3])));
+    const __m256 iv = _mm256_set1_ps(inv);
+    for (i = 0; i < n; i += 8) {
+        const __m256i k = lanes(n - i);
+        _mm256_maskstore_ps(x + i, k, _mm256_mul_ps(_mm256_maskload_ps(x + i, k), iv));
+    }
 }
 
 }  // namespace kernels

@@ -151,6 +151,7 @@ void layernorm(const float* x, const float* w, const float* b, float* y, int row
 void softmax(float* x, int n) {
 #if defined(DSV32_X86_KERNELS)
     if (kernel_path() == KernelPath::Avx512) return softmax_avx512(x, n);
+    if (kernel_path() == KernelPath::Avx2) return softmax_avx2(x, n);
 #endif
     softmax_scalar(x, n);
 }

@@ -79,8 +79,8 @@ void rmsnorm(const float* x, const float* w, float* y, int rows, int n, float ep
 // y = (x - mean) / sqrt(var + eps) * w + b (biased variance), per row of n.
 void layernorm(const float* x, const float* w, const float* b, float* y, int rows, int n, float eps);
 // In place, numerically stable; -inf entries get probability 0 (a NaN entry makes the row NaN). The exponentials and
-// their sum: scalar std::exp with a double sum (softmax_scalar); on the AVX-512 path a vector exp within 2 ulp of it
-// and the sum in double lanes, so the two paths agree to a few ulp (test_kernels), not bitwise.
+// their sum: scalar std::exp with a double sum (softmax_scalar); on the AVX-512 and AVX2 paths a vector exp within 2
+// ulp of it and the sum in double lanes, so the paths agree to a few ulp (test_kernels), not bitwise.
 void softmax(float* x, int n);
 void softmax_scalar(float* x, int n);
 // In place y = H_128 x / sqrt(128) (Sylvester order), a 7-stage butterfly.
