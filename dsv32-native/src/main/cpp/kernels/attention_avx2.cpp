@@ -244,6 +244,39 @@ inline void values_cols(const float* ph, const float* const* lat, int c, int j1,
     for (int v = 0; v < V; ++v) _mm256_storeu_ps(o + 8 * v, acc[v]);
 }
 
+// Two heads' o[0, 32) over the same columns (values_cols' arithmetic for each: the keys [0, j1) in order, then the sum
+// over [j1, j2) taken apart from zero and added): each row's four vectors loaded once for both heads.
+inline void values_cols_pair(const float* ph0, const float* ph1, const float* const* lat, int c, int j1, int j2, float* o0,
+                             float* o1) {
+    constexpr int V = 4;
+    for (int half = 0; half < 2; ++half) {
+        const int ja = half ? j1 : 0, jb = half ? j2 : j1;
+        if (half && ja >= jb) break;
+        __m256 a0[V], a1[V];
+        DSV32_UNROLL
+        for (int v = 0; v < V; ++v) a0[v] = a1[v] = _mm256_setzero_ps();
+        for (int j = ja; j < jb; ++j) {
+            const __m256 p0 = _mm256_set1_ps(ph0[j]), p1 = _mm256_set1_ps(ph1[j]);
+            const float* r = lat[j] + c;
+            DSV32_UNROLL
+            for (int v = 0; v < V; ++v) {
+                const __m256 l = _mm256_loadu_ps(r + 8 * v);
+                a0[v] = _mm256_fmadd_ps(p0, l, a0[v]);
+                a1[v] = _mm256_fmadd_ps(p1, l, a1[v]);
+            }
+        }
+        DSV32_UNROLL
+        for (int v = 0; v < V; ++v) {
+            if (half) {  // the first half's sum plus this one
+                a0[v] = _mm256_add_ps(_mm256_loadu_ps(o0 + 8 * v), a0[v]);
+                a1[v] = _mm256_add_ps(_mm256_loadu_ps(o1 + 8 * v), a1[v]);
+            }
+            _mm256_storeu_ps(o0 + 8 * v, a0[v]);
+            _mm256_storeu_ps(o1 + 8 * v, a1[v]);
+        }
+    }
+}
+
 // e^x for x <= 0 (softmax's x - max), 8 lanes: attention_avx512.cpp's exp_nonpositive (x = n ln2 + r, the Cephes
 // polynomial, 2^n in the exponent field; under -87.3 gives 0, -inf 0, NaN stays NaN), the same operations.
 inline __m256 exp_nonpositive(__m256 x) {
@@ -296,7 +329,18 @@ bool mla_values_avx2(const float* p, size_t pstride, int nh, int kvr, const floa
                      float* o_lat, int split) {
     if ((c1 - c0) % 8 != 0) return false;
     const int s = split > 0 && split < nkeys ? split : nkeys;  // the first half's keys: [0, s)
-    for (int h = 0; h < nh; ++h) {
+    int h = 0;
+    for (; h + 2 <= nh; h += 2) {  // pairs of heads: a row's loads serve both
+        const float* ph = p + size_t(h) * pstride;
+        float* o = o_lat + size_t(h) * size_t(kvr);
+        int c = c0;
+        for (; c + 32 <= c1; c += 32) values_cols_pair(ph, ph + pstride, lat, c, s, nkeys, o + c, o + kvr + c);
+        for (; c < c1; c += 8) {
+            values_cols<1>(ph, lat, c, s, nkeys, o + c);
+            values_cols<1>(ph + pstride, lat, c, s, nkeys, o + kvr + c);
+        }
+    }
+    for (; h < nh; ++h) {
         const float* ph = p + size_t(h) * pstride;
         float* o = o_lat + size_t(h) * size_t(kvr);
         int c = c0;
