@@ -1391,8 +1391,9 @@ static void test_linear_panels() {
 // documented order (attention.h: per head one fused chain over the columns; the indexer's ReLU terms lane-wise in
 // 8-lane vectors of heads, zero past nh, then dot_avx2's lane sum), over f32 rows and rows of packed bf16 (the same
 // bits on their values), on the engine's shapes and odd ones (a head group's empty lanes, a pass's missing keys, an odd
-// width's unpaired bf16 column); the values bitwise against their axpy composition, with and without a split of the
-// keys, and a column range not a multiple of 8, which the kernel declines.
+// width's unpaired bf16 column); the MLA scores on the AVX-512 path too (the same order); the values bitwise against
+// their axpy composition, with and without a split of the keys, and a column range not a multiple of 8, which the
+// kernel declines.
 static void test_attention_avx2_blocked() {
 #if defined(DSV32_X86_KERNELS)
     const kernels::KernelPath saved = kernels::kernel_path();
@@ -1457,16 +1458,21 @@ static void test_attention_avx2_blocked() {
                 }
                 const size_t pstride = size_t(nkeys) + 3;
                 std::vector<float> pa(size_t(nh) * pstride, -1.0f), pbf(pa), po(pa);
-                kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pa.data(), pstride);
-                kernels::mla_scores_bf16(ql.data(), qp.data(), nh, kvr, dr, lat16.data(), pe16.data(), nkeys, 0.135f, pbf.data(), pstride);
                 for (int h = 0; h < nh; ++h)
                     for (int j = 0; j < nkeys; ++j)
                         po[size_t(h) * pstride + size_t(j)] =
                             chain(qp.data() + size_t(h) * dr, pe[size_t(j)], dr, chain(ql.data() + size_t(h) * kvr, lat[size_t(j)], kvr, 0.0f)) * 0.135f;
-                CHECK_MSG(std::memcmp(pa.data(), po.data(), 4 * pa.size()) == 0, "avx2 mla_scores nh %d keys %d kvr %d: not the documented order's bits",
-                          nh, nkeys, kvr);
-                CHECK_MSG(std::memcmp(pbf.data(), po.data(), 4 * pbf.size()) == 0, "avx2 mla_scores over bf16 rows nh %d keys %d kvr %d: not its bits",
-                          nh, nkeys, kvr);
+                // The AVX-512 path's f32 decode scores have the same order (attention_avx512.cpp), so the same bits.
+                for (const kernels::KernelPath path : {kernels::KernelPath::Avx512, kernels::KernelPath::Avx2}) {
+                    if (!kernels::set_kernel_path(path)) continue;
+                    const char* pn = kernels::kernel_path_name(path);
+                    kernels::mla_scores(ql.data(), qp.data(), nh, kvr, dr, lat.data(), pe.data(), nkeys, 0.135f, pa.data(), pstride);
+                    kernels::mla_scores_bf16(ql.data(), qp.data(), nh, kvr, dr, lat16.data(), pe16.data(), nkeys, 0.135f, pbf.data(), pstride);
+                    CHECK_MSG(std::memcmp(pa.data(), po.data(), 4 * pa.size()) == 0, "%s mla_scores nh %d keys %d kvr %d: not the documented order's bits",
+                              pn, nh, nkeys, kvr);
+                    CHECK_MSG(std::memcmp(pbf.data(), po.data(), 4 * pbf.size()) == 0, "%s mla_scores over bf16 rows nh %d keys %d kvr %d: not its bits",
+                              pn, nh, nkeys, kvr);
+                }
                 if (kvr != 512) continue;
                 for (int h = 0; h < nh; ++h) kernels::softmax(pa.data() + size_t(h) * pstride, nkeys);
                 for (const auto& cols : {std::pair<int, int>{0, 512}, std::pair<int, int>{64, 200}, std::pair<int, int>{8, 16}}) {

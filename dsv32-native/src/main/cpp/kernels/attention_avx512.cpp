@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
 #include "kernels/mla_scores_avx512.h"
@@ -177,45 +179,98 @@ inline void mla_values_group(const float* p, size_t pstride, int kvr, const T* c
 
 namespace {
 
+// ---- The decode scores (mla_scores_avx512, mla_scores_bf16_avx512) with the heads along the lanes ----
+//
+// A group of 16 heads (one vector; heads past nh are zero lanes) is transposed once per call into qT [n][16]; a pass
+// takes 8 keys: per column one load of qT and each key's element broadcast feed 8 fused multiply-adds, so a score is
+// one chain over the kvr latent columns then the dr rope columns, in order, times scale: the AVX2 path's arithmetic
+// (attention_avx2.cpp), the same bits, and each lane its own chain whatever the keys' or heads' split. Before, blocks of
+// 4 heads x 4 keys summed 16 columns a step in lanes and reduced them with reduce16: mini's f32 batch-4 decode at
+// context 1024 spent 6.0 thread-ms a step there, at 43 % of the FMA peak.
+constexpr int LKQ = 8;  // keys per pass
+
+// qT [n][16] from the rows q + h * ld (h < ng <= 16), columns [0, n); lanes ng .. 15 zero. qT 64-byte aligned.
+inline void transpose_group16(const float* q, size_t ld, int ng, int n, float* qT) {
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        __m512 r[16];
+        for (int u = 0; u < 16; ++u) r[u] = u < ng ? _mm512_maskz_loadu_ps(m, q + size_t(u) * ld + size_t(i)) : _mm512_setzero_ps();
+        transpose16(r);  // r[c] lane u: head u, column i + c
+        for (int c = 0; c < std::min(16, n - i); ++c) _mm512_store_ps(qT + size_t(i + c) * 16, r[c]);
+    }
+}
+
+// acc[b] (lane h: the group's head h) += qT's column i times element i of row r[b], i = 0 .. n-1 in order, one fused
+// multiply-add each; one line of each next-pass row nx[b] requested per line of r passed.
+inline void lanes_cols(const float* qT, const float* const* r, int n, const float* const* nx, __m512 (&acc)[LKQ]) {
+    for (int i = 0; i < n; ++i) {
+        if (i % 16 == 0)
+            DSV32_UNROLL
+            for (int b = 0; b < LKQ; ++b) _mm_prefetch(reinterpret_cast<const char*>(nx[b] + i), _MM_HINT_T0);
+        const __m512 q = _mm512_load_ps(qT + 16 * size_t(i));
+        DSV32_UNROLL
+        for (int b = 0; b < LKQ; ++b) acc[b] = _mm512_fmadd_ps(q, _mm512_set1_ps(r[b][i]), acc[b]);
+    }
+}
+// The same over rows of packed bf16 (their exact f32 values): a pair of columns a broadcast, the low element shifted
+// into place and the high one masked, the two columns in order.
+inline void lanes_cols(const float* qT, const uint16_t* const* r, int n, const uint16_t* const* nx, __m512 (&acc)[LKQ]) {
+    const __m512i high = _mm512_set1_epi32(int(0xFFFF0000u));
+    int i = 0;
+    for (; i + 2 <= n; i += 2) {
+        if (i % 32 == 0)
+            DSV32_UNROLL
+            for (int b = 0; b < LKQ; ++b) _mm_prefetch(reinterpret_cast<const char*>(nx[b] + i), _MM_HINT_T0);
+        const __m512 q0 = _mm512_load_ps(qT + 16 * size_t(i)), q1 = _mm512_load_ps(qT + 16 * size_t(i) + 16);
+        DSV32_UNROLL
+        for (int b = 0; b < LKQ; ++b) {
+            uint32_t pair;
+            std::memcpy(&pair, r[b] + i, 4);
+            const __m512i t = _mm512_set1_epi32(int(pair));
+            acc[b] = _mm512_fmadd_ps(q0, _mm512_castsi512_ps(_mm512_slli_epi32(t, 16)), acc[b]);
+            acc[b] = _mm512_fmadd_ps(q1, _mm512_castsi512_ps(_mm512_and_si512(t, high)), acc[b]);
+        }
+    }
+    if (i < n) {
+        const __m512 q = _mm512_load_ps(qT + 16 * size_t(i));
+        DSV32_UNROLL
+        for (int b = 0; b < LKQ; ++b)
+            acc[b] = _mm512_fmadd_ps(q, _mm512_castsi512_ps(_mm512_set1_epi32(int(uint32_t(r[b][i]) << 16))), acc[b]);
+    }
+}
+
 template <typename T>
-void mla_scores_rows(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const T* const* lat,
-                     const T* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    // Keys in super-blocks of SB (about 18 KB of rows on mini), outermost; within one, each group of 4 heads runs over
-    // its 4-key blocks, so the super-block's rows come from memory once, for the first group, and one group's queries
-    // (9 KB) stay in L1 beside them (all 16 heads' queries are 37 KB). Measured the same as 4-key blocks outermost on
-    // mini; kept for the real model (128 heads, 295 KB of queries), where it should matter more (not measured).
-    // Prefetch: the first group's pass over a 4-key block fetches the rows of the keys DIST on, a few lines per
-    // 16-column step (mla_scores_4x4). Issued as one burst per super-block instead (18 lines a key, 288 at once), the
-    // prefetches outran the core's miss buffers and stalled it: 4 entries x 8 layers of scores took 3.3-3.6 ms against
-    // 2.2-2.6 spread out (microbenchmark of the decode step's attention, 512 of 1024 keys, cold cache).
-    constexpr int SB = sizeof(T) == 2 ? 16 : 8, DIST = 8;
-    for (int j = 0; j < std::min(DIST, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);
+void mla_scores_lanes(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const T* const* lat, const T* const* pe,
+                      int nkeys, float scale, float* p, size_t pstride) {
+    if (nkeys <= 0) return;
+    thread_local std::vector<float> qbuf;
+    float* const qT = aligned_scratch(qbuf, 16 * size_t(kvr + dr));
+    for (int j = 0; j < std::min(LKQ, nkeys); ++j) prefetch_key(lat[j], kvr, pe[j], dr);  // the first pass's rows
     const __m512 sv = _mm512_set1_ps(scale);
-    for (int s0 = 0; s0 < nkeys; s0 += SB) {
-        const int s1 = std::min(nkeys, s0 + SB);
-        for (int h0 = 0; h0 < nh; h0 += 4) {
-            const int ng = std::min(4, nh - h0);
-            const float* ql[4];
-            const float* qp[4];
-            block_heads(q_lat, q_pe, kvr, dr, h0, ng, ql, qp);
-            for (int j0 = s0; j0 < s1; j0 += 4) {
-                const int nj = std::min(4, s1 - j0);
-                const T* l[4];
-                const T* e[4];
-                block_keys(lat, pe, j0, nj, l, e);
-                __m512 r;
-                const T* fl[4];
-                const T* fe[4];
-                const bool pf = h0 == 0 && j0 + DIST < nkeys;
-                for (int u = 0; u < 4; ++u) {
-                    const int j = std::min(j0 + DIST + u, nkeys - 1);
-                    fl[u] = lat[j];
-                    fe[u] = pe[j];
-                }
-                if (pf) mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r, fl, fe);
-                else mla_scores_4x4<F32Scores<T>>(ql, qp, kvr, dr, l, e, &r);
-                store_block(_mm512_mul_ps(r, sv), ng, nj, p + size_t(h0) * pstride + size_t(j0), pstride);  // heads h0 + g
+    for (int h0 = 0; h0 < nh; h0 += 16) {
+        const int ng = std::min(16, nh - h0);
+        transpose_group16(q_lat + size_t(h0) * size_t(kvr), size_t(kvr), ng, kvr, qT);
+        transpose_group16(q_pe + size_t(h0) * size_t(dr), size_t(dr), ng, dr, qT + 16 * size_t(kvr));
+        for (int j0 = 0; j0 < nkeys; j0 += LKQ) {
+            // This pass's rows (a short pass repeats its last key; those lanes are not stored) and the next pass's (the
+            // next group's first keys after the last pass; past the end, the row itself again).
+            const T *l[LKQ], *e[LKQ], *nl[LKQ], *ne[LKQ];
+            for (int b = 0; b < LKQ; ++b) {
+                const int k = std::min(j0 + b, nkeys - 1);
+                int nk = j0 + LKQ + b;
+                if (nk >= nkeys) nk = h0 + 16 < nh ? std::min(b, nkeys - 1) : k;
+                l[b] = lat[k], e[b] = pe[k], nl[b] = lat[nk], ne[b] = pe[nk];
             }
+            __m512 acc[LKQ];
+            DSV32_UNROLL
+            for (int b = 0; b < LKQ; ++b) acc[b] = _mm512_setzero_ps();
+            lanes_cols(qT, l, kvr, nl, acc);  // the latent's columns, then the rope's: one chain
+            lanes_cols(qT + 16 * size_t(kvr), e, dr, ne, acc);
+            __m512 t[16];
+            for (int b = 0; b < 16; ++b) t[b] = b < LKQ ? _mm512_mul_ps(acc[b], sv) : _mm512_setzero_ps();
+            transpose16(t);  // t[h] lane b: head h0 + h, key j0 + b
+            const __mmask16 km = tail_mask(std::min(LKQ, nkeys - j0));
+            for (int h = 0; h < ng; ++h) _mm512_mask_storeu_ps(p + size_t(h0 + h) * pstride + size_t(j0), km, t[h]);
         }
     }
 }
@@ -248,12 +303,12 @@ void mla_values_rows(const float* p, size_t pstride, int nh, int kvr, const T* c
 
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    mla_scores_rows(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    mla_scores_lanes(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 }
 
 void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                             const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
-    mla_scores_rows(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    mla_scores_lanes(q_lat, q_pe, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
 }
 
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,
