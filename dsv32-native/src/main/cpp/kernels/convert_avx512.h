@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/aligned_scratch.h"
+#include "kernels/kernels.h"
 
 namespace dsv32 {
 namespace kernels {
@@ -44,6 +45,20 @@ inline void store_x_fp8_order(uint16_t* row, int k, __m512i v) {
 constexpr size_t STREAM_AHEAD = 8192;
 inline void prefetch_stream(const uint8_t* p, const uint8_t* end) {
     if (size_t(end - p) > STREAM_AHEAD) _mm_prefetch(reinterpret_cast<const char*>(p + STREAM_AHEAD), _MM_HINT_T1);
+}
+
+// Rows n and n + 1 of an FP8 W as the two-row decode kernels read them (linear_avx512.cpp, linear_avx512bf16.cpp): their
+// codes, the end of the matrix (prefetch_stream's bound) and their block-scale rows. The row stride written out, not
+// WeightMat::stride(): that inline member compiled here with the AVX-512 flags could be the copy baseline callers get.
+struct Fp8RowPair {
+    const uint8_t *a, *b, *end;
+    const float *sa, *sb;
+};
+inline Fp8RowPair fp8_row_pair(const WeightMat& w, int n) {
+    const size_t stride = w.ld > 0 ? size_t(w.ld) : size_t(w.in);
+    const uint8_t* base = static_cast<const uint8_t*>(w.data);
+    return {base + size_t(n) * stride, base + size_t(n + 1) * stride, base + size_t(w.out) * stride,
+            w.scale + size_t(n / 128) * size_t(w.scale_cols), w.scale + size_t((n + 1) / 128) * size_t(w.scale_cols)};
 }
 
 // 16 bf16 values (32 bytes, any alignment) -> f32, exact.

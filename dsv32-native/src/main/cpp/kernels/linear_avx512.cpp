@@ -304,11 +304,9 @@ void fp8_rows_small(const float* x, const WeightMat& w, float* y, int m0, int n)
 template <int MG>
 void fp8_rows_pair(const float* x, const WeightMat& w, float* y, int m0, int n) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
-    const uint8_t* pa = static_cast<const uint8_t*>(w.data) + size_t(n) * row_stride(w);
-    const uint8_t* pb = pa + row_stride(w);
-    const uint8_t* end = static_cast<const uint8_t*>(w.data) + size_t(w.out) * row_stride(w);
-    const float* sa = w.scale + size_t(n / 128) * size_t(w.scale_cols);
-    const float* sb = w.scale + size_t((n + 1) / 128) * size_t(w.scale_cols);
+    const Fp8RowPair rows = fp8_row_pair(w, n);  // convert_avx512.h
+    const uint8_t *pa = rows.a, *pb = rows.b, *end = rows.end;
+    const float *sa = rows.sa, *sb = rows.sb;
     __m512 ta[MG], tb[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) ta[m] = tb[m] = _mm512_setzero_ps();
