@@ -135,6 +135,8 @@ bool index_scores_bf16dot(const float* const* q, const float* const* w, float* c
                           int hd, const float* const* keys, int nkeys);
 bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                           int hd, const uint16_t* const* keys, int nkeys);  // keys packed bf16 (no check needed)
+// The AVX-512 f32 decode scores over rows of packed bf16 (and mla_scores_avx512 below over f32 rows;
+// attention_avx512.cpp): mla_scores_avx2's order, so its bits.
 void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                             const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16_avx512(const float* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,

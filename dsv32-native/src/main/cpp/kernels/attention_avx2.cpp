@@ -10,9 +10,9 @@
 // scalar oracles written in them.
 //
 // The values are bitwise the AVX2 path's reference composition (attention.cpp: the scalar loop with its updates
-// through axpy_avx2), keeping 64 columns of a head's output in registers over the keys instead of loading and storing
-// them for every key; a column range not a multiple of 8 returns false and the caller takes the composition. No
-// contraction in this file: its scalar arithmetic rounds as written.
+// through axpy_avx2), keeping 32 columns of two heads' output (or 64 of one) in registers over the keys instead of
+// loading and storing them for every key; a column range not a multiple of 8 returns false and the caller takes the
+// composition. No contraction in this file: its scalar arithmetic rounds as written.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -186,7 +186,9 @@ namespace {
 // one chain over the kvr latent columns then the dr rope columns, in order, times scale: the AVX2 path's arithmetic
 // (attention_avx2.cpp), the same bits, and each lane its own chain whatever the keys' or heads' split. Before, blocks of
 // 4 heads x 4 keys summed 16 columns a step in lanes and reduced them with reduce16: mini's f32 batch-4 decode at
-// context 1024 spent 6.0 thread-ms a step there, at 43 % of the FMA peak.
+// context 1024 spent 6.0 thread-ms a step there, at 43 % of the FMA peak (3.9 now). With more than 16 heads (the real
+// model's 128) each group passes over the call's rows again, from L2 (the engine's calls take 128 keys: 295 KB of f32
+// rows, 147 KB of bf16); not measured.
 constexpr int LKQ = 8;  // keys per pass
 
 // qT [n][16] from the rows q + h * ld (h < ng <= 16), columns [0, n); lanes ng .. 15 zero. qT 64-byte aligned.
