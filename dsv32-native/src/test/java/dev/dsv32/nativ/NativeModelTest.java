@@ -178,10 +178,11 @@ class NativeModelTest {
             }
             // then "pack" where the CPU repacks or copies weights for its kernels: the layers' matrices into huge-page
             // memory (unless DSV32_WEIGHT_ARENA=0; where /proc/meminfo tells the memory available), the head's row panels
-            // and the W_UK tiles on the AVX-512 path
+            // on the AVX-512 and AVX2 paths and the W_UK tiles on the AVX-512 path
             boolean arena = !"0".equals(System.getenv("DSV32_WEIGHT_ARENA")) && Files.isReadable(Path.of("/proc/meminfo"));
-            boolean avx512 = "avx512".equals(KernelBench.kernelPath()) && !"0".equals(System.getenv("DSV32_HEAD_PANELS"));
-            if (arena || avx512 || stages.size() == 4) {
+            String path = KernelBench.kernelPath();
+            boolean panels = ("avx512".equals(path) || "avx2".equals(path)) && !"0".equals(System.getenv("DSV32_HEAD_PANELS"));
+            if (arena || panels || stages.size() == 4) {
                 assertEquals(List.of("map", "validate", "shard", "pack"), stages);
             } else {
                 assertEquals(List.of("map", "validate", "shard"), stages);
