@@ -61,17 +61,9 @@ void index_scores_avx512(const float* const* q, const float* const* w, float* co
     for (int j = 0; j < nq; ++j) {
         const int n = std::min(lim[j], nkeys);
         if (n <= 0) continue;
-        // The query transposed: heads along the lanes (the padded heads stay zero: ReLU(0) * 0 adds nothing). In
-        // 16 x 16 register blocks when the shapes allow (the scalar transpose was ~15 % of a call).
-        if (nh % 16 == 0 && hd % 16 == 0) {
-            transpose_heads(q[j], nh, hd, qT, HVL);
-        } else {
-            std::fill(qT, qT + size_t(hd) * size_t(HVL), 0.0f);
-            for (int h = 0; h < nh; ++h) {
-                const float* qh = q[j] + size_t(h) * size_t(hd);
-                for (int i = 0; i < hd; ++i) qT[size_t(i) * size_t(HVL) + size_t(h)] = qh[i];
-            }
-        }
+        // The query transposed: heads along the lanes (the padded heads zero: ReLU(0) * 0 adds nothing), in 16 x 16
+        // register blocks (a scalar transpose was ~15 % of a call).
+        transpose_heads(q[j], nh, hd, qT, HVL);
         std::fill(wv, wv + HVL, 0.0f);
         std::copy_n(w[j], nh, wv);
         float* o = out[j];
@@ -191,17 +183,6 @@ namespace {
 // rows, 147 KB of bf16); not measured.
 constexpr int LKQ = 8;  // keys per pass
 
-// qT [n][16] from the rows q + h * ld (h < ng <= 16), columns [0, n); lanes ng .. 15 zero. qT 64-byte aligned.
-inline void transpose_group16(const float* q, size_t ld, int ng, int n, float* qT) {
-    for (int i = 0; i < n; i += 16) {
-        const __mmask16 m = tail_mask(n - i);
-        __m512 r[16];
-        for (int u = 0; u < 16; ++u) r[u] = u < ng ? _mm512_maskz_loadu_ps(m, q + size_t(u) * ld + size_t(i)) : _mm512_setzero_ps();
-        transpose16(r);  // r[c] lane u: head u, column i + c
-        for (int c = 0; c < std::min(16, n - i); ++c) _mm512_store_ps(qT + size_t(i + c) * 16, r[c]);
-    }
-}
-
 // acc[b] (lane h: the group's head h) += qT's column i times element i of row r[b], i = 0 .. n-1 in order, one fused
 // multiply-add each; one line of each next-pass row nx[b] requested per line of r passed.
 inline void lanes_cols(const float* qT, const float* const* r, int n, const float* const* nx, __m512 (&acc)[LKQ]) {
@@ -251,8 +232,8 @@ void mla_scores_lanes(const float* q_lat, const float* q_pe, int nh, int kvr, in
     const __m512 sv = _mm512_set1_ps(scale);
     for (int h0 = 0; h0 < nh; h0 += 16) {
         const int ng = std::min(16, nh - h0);
-        transpose_group16(q_lat + size_t(h0) * size_t(kvr), size_t(kvr), ng, kvr, qT);
-        transpose_group16(q_pe + size_t(h0) * size_t(dr), size_t(dr), ng, dr, qT + 16 * size_t(kvr));
+        transpose_group16(q_lat + size_t(h0) * size_t(kvr), size_t(kvr), ng, kvr, qT, 16);  // convert_avx512.h
+        transpose_group16(q_pe + size_t(h0) * size_t(dr), size_t(dr), ng, dr, qT + 16 * size_t(kvr), 16);
         for (int j0 = 0; j0 < nkeys; j0 += LKQ) {
             // This pass's rows (a short pass repeats its last key; those lanes are not stored) and the next pass's (the
             // next group's first keys after the last pass; past the end, the row itself again).

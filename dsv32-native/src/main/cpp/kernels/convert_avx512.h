@@ -12,6 +12,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -110,20 +111,28 @@ inline float* scratch_floats(size_t n) {
     return aligned_scratch(buf, n);
 }
 
-// qT[i][h] = q[h][i] for nh heads of hd values (nh % 16 == 0, hd % 16 == 0; qT rows ld floats apart, 64-byte
-// aligned): the indexer's query with its heads along the lanes, in 16 x 16 register blocks.
-inline void transpose_heads(const float* q, int nh, int hd, float* qT, int ld) {
-    for (int h0 = 0; h0 < nh; h0 += 16)
-        for (int i0 = 0; i0 < hd; i0 += 16) {
-            __m512 r[16];
-            for (int u = 0; u < 16; ++u) r[u] = _mm512_loadu_ps(q + size_t(h0 + u) * size_t(hd) + size_t(i0));
-            transpose16(r);
-            for (int u = 0; u < 16; ++u) _mm512_store_ps(qT + size_t(i0 + u) * size_t(ld) + size_t(h0), r[u]);
-        }
-}
-
 // The first n of 16 lanes (all of them from n >= 16).
 inline __mmask16 tail_mask(int n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u); }
+
+// One group of up to 16 heads with its heads along the lanes, in 16 x 16 register blocks: qT[i][u] = q[u][i] for the
+// rows q + u * qld (u < ng <= 16), columns [0, n); lanes ng .. 15 zero. qT rows ld floats apart, 64-byte aligned.
+inline void transpose_group16(const float* q, size_t qld, int ng, int n, float* qT, size_t ld) {
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        __m512 r[16];
+        for (int u = 0; u < 16; ++u) r[u] = u < ng ? _mm512_maskz_loadu_ps(m, q + size_t(u) * qld + size_t(i)) : _mm512_setzero_ps();
+        transpose16(r);  // r[c] lane u: head u, column i + c
+        for (int c = 0; c < std::min(16, n - i); ++c) _mm512_store_ps(qT + size_t(i + c) * ld, r[c]);
+    }
+}
+
+// qT[i][h] = q[h][i] for nh heads of hd values (qT rows ld floats apart, ld a multiple of 16, 64-byte aligned; the lanes
+// of a last group past nh zero): the indexer's query with its heads along the lanes.
+inline void transpose_heads(const float* q, int nh, int hd, float* qT, int ld) {
+    for (int h0 = 0; h0 < nh; h0 += 16)
+        transpose_group16(q + size_t(h0) * size_t(hd), size_t(hd), std::min(16, nh - h0), hd, qT + h0, size_t(ld));
+}
+
 
 // The lane sums of 16 vectors as one vector (lane u = sum of a[u]'s lanes): a transposing tree of 15 adds and 30
 // shuffles instead of 16 horizontal reductions. Every a[u] is summed by the same tree, whatever u.

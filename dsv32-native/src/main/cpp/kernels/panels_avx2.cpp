@@ -46,10 +46,10 @@ void panel_pass(const float* const* xr, const uint32_t* panel, const uint32_t* e
         const uint32_t* pq = p + size_t(q) * PANEL_ROWS;
         if (ahead) {  // AHEAD_Q column pairs on: one line of them in a single pass, all four where passes stride
             constexpr int LINES = RG == ROW_VECS ? 1 : 4;
-            const uint32_t* f = panel + size_t(q + AHEAD_Q) * PANEL_ROWS;
-            if (f < end)
+            const size_t at = size_t(q + AHEAD_Q) * PANEL_ROWS;  // from the panel's start, compared before it is formed
+            if (at < size_t(end - panel))
                 DSV32_UNROLL
-                for (int l = 0; l < LINES; ++l) _mm_prefetch(reinterpret_cast<const char*>(f + 16 * l), _MM_HINT_T1);
+                for (int l = 0; l < LINES; ++l) _mm_prefetch(reinterpret_cast<const char*>(panel + at + 16 * l), _MM_HINT_T1);
         }
         if constexpr (MG * RG >= 12) {  // 12 chains: each panel vector widened as it is used, x's broadcasts loaded per use
             DSV32_UNROLL
