@@ -274,12 +274,20 @@ static void test_linear_batch_invariance() {
 // The AVX512-BF16 kernels (linear with XValues::Bf16, the fp8 numerics' linear and bf16 head): FP8 and BF16 weights
 // on x of bf16 values against the double-precision oracle; row m bitwise the same for every M and thread count; a
 // non-bf16 x, a K off the kernels' layout (FP8: K % 128, BF16: K % 64) and the kernels turned off all give exactly
-// the f32 kernels' answer.
-static void test_linear_bf16_dot() {
+// the f32 kernels' answer. With amx, the same checks of the AMX kernel (the FP8 weights' path then), which must also
+// differ from the AVX512-BF16 kernels in some bits (its sums run in another order): it ran.
+static void test_linear_bf16_dot(bool amx) {
     if (!kernels::bf16_dot_supported()) {
         std::printf("bf16 dot kernels: not supported here (AVX512-BF16 + VBMI), skipped\n");
         return;
     }
+    if (amx && !kernels::amx_supported()) {
+        std::printf("AMX kernel: not supported here (AMX-TILE + AMX-BF16, granted by the OS), skipped\n");
+        return;
+    }
+    const bool amx_saved = kernels::amx_enabled();
+    CHECK(kernels::set_amx_enabled(amx) && kernels::amx_enabled() == amx);
+    size_t amx_differs = 0;
     const kernels::KernelPath saved = kernels::kernel_path();
     CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
     std::mt19937 rng(41);
@@ -319,6 +327,13 @@ static void test_linear_bf16_dot() {
         for (size_t i = 0; i < f32.size(); ++i) same_as_f32 += std::memcmp(&f32[i], &alone[i], 4) == 0;
         if (!layout) CHECK_MSG(same_as_f32 == f32.size(), "type %d K %d: not the f32 kernels' answer", type, K);
         else CHECK_MSG(same_as_f32 < f32.size(), "type %d K %d: the bf16 dot kernels did not run (every value as f32)", type, K);
+        if (amx && layout && type == 2) {  // the AVX512-BF16 kernels' answer, for the count of differing outputs
+            std::vector<float> other(size_t(Mmax) * N);
+            CHECK(kernels::set_amx_enabled(false));
+            kernels::linear(x.data(), W, other.data(), Mmax, 1, kernels::XValues::Bf16);
+            CHECK(kernels::set_amx_enabled(true));
+            for (size_t i = 0; i < other.size(); ++i) amx_differs += std::memcmp(&other[i], &alone[i], 4) != 0;
+        }
         for (int M : batch_sizes)
             for (int threads : {1, 2}) {
                 std::vector<float> y(size_t(M) * N, NAN);
@@ -365,6 +380,8 @@ static void test_linear_bf16_dot() {
             }
         }
     }
+    if (amx) CHECK_MSG(amx_differs > 0, "AMX on: every FP8 output bitwise the AVX512-BF16 kernels' (did it run?)");
+    kernels::set_amx_enabled(amx_saved);
     kernels::set_kernel_path(saved);
 }
 
@@ -1316,6 +1333,8 @@ static void test_linear_panels() {
     std::mt19937 rng(57);
     std::normal_distribution<float> nd;
     const kernels::KernelPath saved = kernels::kernel_path();
+    const bool amx_saved = kernels::amx_enabled();
+    kernels::set_amx_enabled(false);  // the VDPBF16PS kernel here; the AMX one in test_linear_panels_amx
     // N, K, and the stored row stride (0: contiguous): 200 rows = three panels and one of 8; K 96 not a multiple of
     // 64; a view of columns [32, 32 + 160) of a 256-column matrix.
     const int shapes[][3] = {{200, 96, 0}, {64, 1024, 0}, {130, 160, 256}, {7, 2, 0}};
@@ -1367,6 +1386,7 @@ static void test_linear_panels() {
         }
     }
     kernels::set_kernel_path(saved);
+    kernels::set_amx_enabled(amx_saved);
     CHECK(simd_runs == 8 * (int(kernels::kernel_path_supported(kernels::KernelPath::Avx2)) +
                             int(kernels::kernel_path_supported(kernels::KernelPath::Avx512))));
     // What cannot be packed: an odd column count, a non-BF16 matrix.
@@ -1385,6 +1405,77 @@ static void test_linear_panels() {
     odd.in = 4;
     odd.type = kernels::WType::F32;
     CHECK(!kernels::panels_layout_ok(odd));
+}
+
+// The AMX kernel of the row panels (linear_amx.cpp), where the CPU has AMX: bf16 x against the double-precision
+// oracle under a bound, every row of y bitwise the same for any M (blocks of 16 rows of x and a short last one) and
+// thread count, some outputs not the VDPBF16PS kernel's bits (it ran), and a K off its layout (K % 32) left to that
+// kernel.
+static void test_linear_panels_amx() {
+    if (!kernels::amx_supported()) {
+        std::printf("AMX panels: not supported here, skipped\n");
+        return;
+    }
+    std::mt19937 rng(58);
+    std::normal_distribution<float> nd;
+    const kernels::KernelPath saved = kernels::kernel_path();
+    const bool amx_saved = kernels::amx_enabled();
+    CHECK(kernels::set_kernel_path(kernels::KernelPath::Avx512));
+    // N, K, stored row stride: a partial last panel; one panel of K 1024; a strided view; K 48 (not the AMX layout).
+    const int shapes[][3] = {{200, 96, 0}, {64, 1024, 0}, {130, 160, 256}, {70, 48, 0}};
+    const int batch_sizes[] = {1, 2, 3, 4, 5, 16, 17, 33};
+    size_t differs = 0;
+    for (const auto& sh : shapes) {
+        const int N = sh[0], K = sh[1], ld = sh[2], Mmax = 33;
+        const int stride = ld > 0 ? ld : K, off = ld > 0 ? 32 : 0;
+        std::vector<uint16_t> store(size_t(N) * stride);
+        for (auto& b : store) b = kernels::f32_to_bf16(nd(rng));
+        kernels::WeightMat W;
+        W.type = kernels::WType::BF16;
+        W.out = N;
+        W.in = K;
+        W.ld = ld;
+        W.data = store.data() + off;
+        const kernels::Bf16Panels P = kernels::pack_panels(W, 2);
+        std::vector<float> x(size_t(Mmax) * K);
+        for (auto& v : x) v = kernels::bf16_to_f32(kernels::f32_to_bf16(nd(rng)));
+        std::vector<float> alone(size_t(Mmax) * N), dot(size_t(Mmax) * N);
+        CHECK(kernels::set_amx_enabled(false));
+        kernels::linear_panels(x.data(), P, dot.data(), Mmax, 1, kernels::XValues::Bf16);
+        CHECK(kernels::set_amx_enabled(true));
+        for (int m = 0; m < Mmax; ++m)
+            kernels::linear_panels(x.data() + size_t(m) * K, P, alone.data() + size_t(m) * N, 1, 1, kernels::XValues::Bf16);
+        double err = 0, mag = 1e-30;
+        for (int m = 0; m < Mmax; ++m)
+            for (int n = 0; n < N; ++n) {
+                double ref = 0, sum = 0;
+                for (int k = 0; k < K; ++k) {
+                    const double t = double(x[size_t(m) * K + k]) * kernels::bf16_to_f32(store[size_t(n) * stride + off + k]);
+                    ref += t;
+                    sum += std::fabs(t);
+                }
+                err = std::max(err, std::fabs(alone[size_t(m) * N + n] - ref));
+                mag = std::max(mag, sum);
+            }
+        // Any order of f32 sums of K exact products stays within K u (u = 2^-24) of the sum of their magnitudes.
+        CHECK_MSG(err <= K * std::ldexp(mag, -24), "AMX panels N%d K%d: %g off the oracle (sum of |products| up to %g)", N, K, err, mag);
+        size_t d = 0;
+        for (size_t i = 0; i < dot.size(); ++i) d += std::memcmp(&dot[i], &alone[i], 4) != 0;
+        if (K % 32 != 0) CHECK_MSG(d == 0, "AMX panels K%d: not the VDPBF16PS kernel's bits off the AMX layout", K);
+        differs += d;
+        for (int M : batch_sizes)
+            for (int threads : {1, 2}) {
+                std::vector<float> y(size_t(M) * N, NAN);
+                kernels::linear_panels(x.data(), P, y.data(), M, threads, kernels::XValues::Bf16);
+                size_t diff = 0;
+                for (size_t i = 0; i < y.size(); ++i) diff += std::memcmp(&y[i], &alone[i], 4) != 0;
+                CHECK_MSG(diff == 0, "AMX panels N%d K%d: M = %d, %d threads: %zu of %zu values not M = 1's", N, K, M, threads,
+                          diff, y.size());
+            }
+    }
+    CHECK_MSG(differs > 0, "AMX panels: every output the VDPBF16PS kernel's bits (did the AMX kernel run?)");
+    kernels::set_amx_enabled(amx_saved);
+    kernels::set_kernel_path(saved);
 }
 
 // The AVX2 path's attention kernels (attention_avx2.cpp). The scores bitwise against scalar oracles written in their
@@ -1506,8 +1597,10 @@ int main() {
     test_rope();
     test_linear_paths();
     test_linear_batch_invariance();
-    test_linear_bf16_dot();
+    test_linear_bf16_dot(false);
+    test_linear_bf16_dot(true);
     test_linear_panels();
+    test_linear_panels_amx();
     test_pair_tiles();
     test_fp8_numerics_paths();
     test_fp8_primitives();

@@ -14,6 +14,11 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
+#if defined(DSV32_AMX_KERNELS) && defined(__linux__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace dsv32 {
 namespace kernels {
@@ -131,6 +136,37 @@ bool set_bf16_dot_enabled(bool on) {
     return true;
 }
 
+namespace {
+bool amx_cpu() {
+#if defined(DSV32_AMX_KERNELS) && defined(__linux__)
+    static const bool ok = [] {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (!bf16_dot_cpu() || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+        if (!((d >> 24) & 1u) || !((d >> 22) & 1u)) return false;  // CPUID.(7,0):EDX AMX-TILE, AMX-BF16
+        // Linux keeps the tile data (XFEATURE_XTILEDATA, 18) off until a process asks for it (ARCH_REQ_XCOMP_PERM);
+        // the permission holds for all its threads. Refused (an older kernel, a too small signal stack): no AMX.
+        return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+    }();
+    return ok;
+#else
+    return false;
+#endif
+}
+bool& amx_on() {
+    static bool on = [] {
+        const char* env = std::getenv("DSV32_AMX");
+        return amx_cpu() && !(env && std::string(env) == "0");
+    }();
+    return on;
+}
+}  // namespace
+bool amx_supported() { return amx_cpu(); }
+bool amx_enabled() { return amx_on(); }
+bool set_amx_enabled(bool on) {
+    if (on && !amx_cpu()) return false;
+    amx_on() = on;
+    return true;
+}
 bool kernel_path_supported(KernelPath p) { return cpu_has(p); }
 KernelPath kernel_path() { return active(); }
 bool set_kernel_path(KernelPath p) {

@@ -8,10 +8,8 @@
 // to each 128-block's sum, as fp8_gemm_ref does). Denormal bf16 inputs count as zero in VDPBF16PS; no e4m3 code is one
 // (the smallest, 2^-9, is a normal bf16) and an activation under 2^-126 contributes nothing an f32 sum would keep.
 //
-// e4m3 -> bf16: two VPERMI2B lookups of the 7 magnitude bits (128-entry tables of the bf16's high and low bytes),
-// the sign OR-ed into the high byte, then the bytes interleaved into words with VPUNPCK{L,H}BW. The interleave works
-// within 128-bit lanes, so a 64-code chunk becomes two vectors: w0 = codes {0..7, 16..23, 32..39, 48..55} and w1 = the
-// other 32; pack_x_bf16 lays x out in the same order, so each product pairs the right column.
+// e4m3 -> bf16: fp8_bf16_lut.h, two VPERMI2B lookups; a 64-code chunk becomes two vectors w0 = codes {0..7, 16..23,
+// 32..39, 48..55} and w1 = the other 32; pack_x_bf16 lays x out in the same order, so each product pairs the right column.
 //
 // The arithmetic of one output y[m][n] (the contract that makes every M and every tiling give the same bits):
 //   tot = 0; per 128-block b: blk = 0, then blk = dp(blk, w, x) over its four 32-pair vectors in order (w0, w1 of
@@ -30,6 +28,7 @@
 #include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
+#include "kernels/fp8_bf16_lut.h"
 #include "kernels/linear_isa.h"
 #include "kernels/pair_tiles.h"
 
@@ -41,37 +40,6 @@ namespace {
 #define DSV32_UNROLL _Pragma("GCC unroll 8")
 
 inline size_t row_stride(const WeightMat& w) { return w.ld > 0 ? size_t(w.ld) : size_t(w.in); }
-
-// The four 64-byte lookup tables: high / low byte of bf16(e4m3 magnitude code c), c = 0..127 (c & 64 picks the table).
-struct Lut {
-    __m512i hi0, hi1, lo0, lo1;
-};
-
-Lut make_lut() {
-    alignas(64) static uint8_t hi[128], lo[128];
-    static const bool filled = [] {
-        const float* tab = e4m3_table();
-        for (int c = 0; c < 128; ++c) {
-            const uint16_t b = f32_to_bf16(tab[c]);  // exact: e4m3 has 3 mantissa bits (0x7F, NaN, stays NaN)
-            hi[c] = uint8_t(b >> 8);
-            lo[c] = uint8_t(b & 0xFF);
-        }
-        return true;
-    }();
-    (void)filled;
-    return {_mm512_load_si512(hi), _mm512_load_si512(hi + 64), _mm512_load_si512(lo), _mm512_load_si512(lo + 64)};
-}
-
-// 64 e4m3 codes in a register -> w0, w1 (32 bf16 each, in the lane order described above).
-inline void fp8x64r(__m512i c, const Lut& L, __m512bh* w0, __m512bh* w1) {
-    __m512i hi = _mm512_permutex2var_epi8(L.hi0, c, L.hi1);  // bits 0..5 index a table, bit 6 picks it, bit 7 ignored
-    const __m512i lo = _mm512_permutex2var_epi8(L.lo0, c, L.lo1);
-    hi = _mm512_ternarylogic_epi32(hi, c, _mm512_set1_epi8(char(0x80)), 0xF8);  // hi | (c & 0x80): the sign
-    *w0 = (__m512bh)_mm512_unpacklo_epi8(lo, hi);
-    *w1 = (__m512bh)_mm512_unpackhi_epi8(lo, hi);
-}
-// The same from memory (any alignment).
-inline void fp8x64(const uint8_t* p, const Lut& L, __m512bh* w0, __m512bh* w1) { fp8x64r(_mm512_loadu_si512(p), L, w0, w1); }
 
 inline __m512bh ldbh(const uint16_t* p) { return (__m512bh)_mm512_loadu_si512(p); }
 
@@ -364,6 +332,9 @@ bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out) {
 
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1) {
     if (w.type == WType::BF16) return row_groups<Bf16Rows>(M, n0, n1, xb, w, y);
+#if defined(DSV32_AMX_KERNELS)
+    if (amx_enabled()) return linear_rows_amx(xb, w, y, M, n0, n1);
+#endif
     const Lut L = make_lut();
     if (M == 1) {
         int n = n0;

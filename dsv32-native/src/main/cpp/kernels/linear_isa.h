@@ -30,6 +30,9 @@ void linear_rows_avx512(const float* x, const WeightMat& w, float* y, int M, int
 bool bf16_dot_layout_ok(const WeightMat& w);
 bool pack_x_bf16(const float* x, int M, int K, WType wt, uint16_t* out);
 void linear_rows_bf16dot(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
+// The AMX kernel (linear_amx.cpp) of linear_rows_bf16dot for FP8 W on the same packing of x; linear_rows_bf16dot calls
+// it when amx_enabled().
+void linear_rows_amx(const uint16_t* xb, const WeightMat& w, float* y, int M, int n0, int n1);
 // kernels::linear_fp8 on those kernels for FP8 W (K % 128 == 0): bitwise its other path (act_quant round trip, linear
 // with XValues::Bf16, bf16 output). Returns false where it does not apply (no AVX512-BF16 path, the kernels switched
 // off, a non-finite x, a thread out of memory for its copy of x); y is then to be computed another way (x is unchanged).

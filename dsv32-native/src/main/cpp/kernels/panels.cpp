@@ -96,7 +96,7 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
     const int per = std::max(1, P / (8 * nt));
     const int tasks = (P + per - 1) / per;
     const bool par = nt > 1 && int64_t(M) * w.out * w.in > 100000;
-    enum class Kind { Scalar, F32, Dot, Avx2 } kind = Kind::Scalar;  // off AVX-512: f32, as kernels::linear there
+    enum class Kind { Scalar, F32, Dot, Amx, Avx2 } kind = Kind::Scalar;  // off AVX-512: f32, as kernels::linear there
     const uint32_t* xp = nullptr;
 #if defined(DSV32_X86_KERNELS)
     thread_local std::vector<uint32_t> xpairs;
@@ -106,6 +106,9 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
             uint32_t* buf = aligned_scratch(xpairs, size_t(M) * size_t(w.in / 2));
             if (pack_x_bf16(x, M, w.in, WType::BF16, reinterpret_cast<uint16_t*>(buf))) {  // natural order = the pairs
                 kind = Kind::Dot;
+#if defined(DSV32_AMX_KERNELS)
+                if (amx_enabled() && panels_amx_layout_ok(w)) kind = Kind::Amx;
+#endif
                 xp = buf;
             }
         }
@@ -118,6 +121,9 @@ void linear_panels(const float* x, const Bf16Panels& w, float* y, int M, int n_t
 #if defined(DSV32_X86_KERNELS)
             case Kind::F32: linear_panels_avx512(x, w, y, M, p0, p1); return;
             case Kind::Dot: linear_panels_bf16dot(xp, w, y, M, p0, p1); return;
+#if defined(DSV32_AMX_KERNELS)
+            case Kind::Amx: linear_panels_amx(xp, w, y, M, p0, p1); return;
+#endif
             case Kind::Avx2: linear_panels_avx2(x, w, y, M, p0, p1); return;
 #endif
             default: linear_panels_scalar(x, w, y, M, p0, p1, false); return;

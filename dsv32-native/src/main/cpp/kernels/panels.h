@@ -63,6 +63,10 @@ void linear_panels_avx2(const float* x, const Bf16Panels& w, float* y, int M, in
 // pairs: xp[m * in / 2 + q] = bf16(x[m][2q]) | bf16(x[m][2q+1]) << 16).
 void linear_panels_avx512(const float* x, const Bf16Panels& w, float* y, int M, int p0, int p1);
 void linear_panels_bf16dot(const uint32_t* xp, const Bf16Panels& w, float* y, int M, int p0, int p1);
+// The AMX kernel (linear_amx.cpp) on the same pairs, for panels of in % 32 == 0: linear_panels takes it for bf16 x
+// when amx_enabled() (its sums in the tiles' order, not VDPBF16PS's; the same for every M and thread count).
+bool panels_amx_layout_ok(const Bf16Panels& w);
+void linear_panels_amx(const uint32_t* xp, const Bf16Panels& w, float* y, int M, int p0, int p1);
 #endif
 
 }  // namespace kernels
