@@ -936,6 +936,17 @@ static void test_attention_kernels() {
                 CHECK_MSG(ran == (nh % 16 == 0), "index_scores_bf16dot nh %d: ran %d", nh, int(ran));
                 if (ran && kernels::bf16_dot_enabled())
                     CHECK_MSG(std::memcmp(direct.data(), ob[0].data(), size_t(nkeys) * sizeof(float)) == 0, "index_scores bf16: not the dot kernel's bits");
+                if (ran && kernels::amx_supported()) {  // the AMX kernel and the VDPBF16PS one: both ran (some bits differ)
+                    const bool on = kernels::amx_enabled();
+                    std::vector<float> other(nkeys, 0.0f);
+                    float* op = other.data();
+                    CHECK(kernels::set_amx_enabled(!on));
+                    kernels::index_scores_bf16dot(&qs[0], &ws[0], &op, &l0, 1, nh, hd, keys.data(), nkeys);
+                    CHECK(kernels::set_amx_enabled(on));
+                    size_t d = 0;
+                    for (int t = 0; t < nkeys; ++t) d += std::memcmp(&other[size_t(t)], &direct[size_t(t)], 4) != 0;
+                    CHECK_MSG(d > 0, "index_scores bf16: the AMX and VDPBF16PS kernels gave the same bits everywhere");
+                }
             }
 #endif
             // Keys stored as packed bf16: the bits of index_scores(..., XValues::Bf16) on their values.

@@ -135,6 +135,10 @@ bool index_scores_bf16dot(const float* const* q, const float* const* w, float* c
                           int hd, const float* const* keys, int nkeys);
 bool index_scores_bf16dot(const float* const* q, const float* const* w, float* const* out, const int* lim, int nq, int nh,
                           int hd, const uint16_t* const* keys, int nkeys);  // keys packed bf16 (no check needed)
+// Its AMX kernel (linear_amx.cpp), one query's n keys from its qB (pairs by heads, [hd / 2][nh] dwords) and weights w:
+// index_scores_bf16dot takes it when amx_enabled() (nh % 16 == 0, hd % 32 == 0, the values checked as bf16 there).
+void index_query_amx(const uint32_t* qB, int nh, int hd, const float* w, const float* const* keys, int n, float* out);
+void index_query_amx(const uint32_t* qB, int nh, int hd, const float* w, const uint16_t* const* keys, int n, float* out);
 // The AVX-512 f32 decode scores over rows of packed bf16 (and mla_scores_avx512 below over f32 rows;
 // attention_avx512.cpp): mla_scores_avx2's order, so its bits.
 void mla_scores_bf16_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "kernels/aligned_scratch.h"
+#include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
 #include "kernels/fp8_bf16_lut.h"
 #include "kernels/linear_isa.h"
@@ -276,6 +277,109 @@ void linear_panels_amx(const uint32_t* xp, const Bf16Panels& w, float* y, int M,
             panel_block(xp, w, y, m0, mb, pi, end, cbuf);
         }
     _tile_release();
+}
+
+// ---- The indexer's scores of one query (attention.h, index_scores on bf16 values) ----
+//
+// q . k for all the query's heads and 16 keys a block as one tile product: the keys are the A operand (16 keys by 32
+// columns, copied as bf16 into a 16-row buffer), the query the B operand (its pairs by 16 heads: index_scores_bf16dot's
+// qB, [hd / 2][nh] dwords, already that layout), C = 16 keys by 16 heads, over the columns in steps of 32, up to four
+// head groups (tiles 0-3) a pass. Then per key, as the VDPBF16PS kernel does after its dot products (index_head_sum):
+// tot lanes = fma(ReLU(C), w, tot) over the head groups in order, and the score = a transposing tree of the 16 lanes
+// (reduce16). Per score, whatever the batching of queries and keys: q . k in the tiles' order (32 columns a step, from
+// 0), the head sum as stated.
+
+namespace {
+
+// Tiles 0-3: C (16 keys x 16 heads); 4: A (16 keys x 32 columns); 5: B (16 pairs x 16 heads).
+void configure_index_tiles() {
+    TileConfig c;
+    for (int t = 0; t < 6; ++t) {
+        c.rows[t] = 16;
+        c.colsb[t] = 64;
+    }
+    _tile_loadconfig(&c);
+}
+
+// 16 keys' bf16 rows into kbuf [16][hd] (keys past n: zero); float keys hold bf16 values (exact).
+inline void gather_keys(const uint16_t* const* keys, int t0, int n, int hd, uint16_t* kbuf) {
+    for (int u = 0; u < 16; ++u) {
+        uint16_t* o = kbuf + size_t(u) * size_t(hd);
+        if (t0 + u < n) std::copy_n(keys[t0 + u], hd, o);
+        else std::fill_n(o, hd, uint16_t(0));
+    }
+}
+inline void gather_keys(const float* const* keys, int t0, int n, int hd, uint16_t* kbuf) {
+    for (int u = 0; u < 16; ++u) {
+        uint16_t* o = kbuf + size_t(u) * size_t(hd);
+        for (int c = 0; c < hd; c += 32) {
+            const __m512i v = t0 + u < n ? (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(keys[t0 + u] + c + 16), _mm512_loadu_ps(keys[t0 + u] + c))
+                                         : _mm512_setzero_si512();
+            _mm512_store_si512(o + c, v);
+        }
+    }
+}
+
+template <class K>
+void index_query_amx_impl(const uint32_t* qB, int nh, int hd, const float* w, const K* const* keys, int n, float* out) {
+    thread_local std::vector<uint16_t> kb;
+    uint16_t* kbuf = aligned_scratch(kb, size_t(16) * size_t(hd));
+    alignas(64) float cbuf[4 * 256];
+    configure_index_tiles();
+    const int HV = nh / 16;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int t0 = 0; t0 < n; t0 += 16) {
+        for (int u = t0 + 16; u < std::min(t0 + 32, n); ++u)  // the next block's keys, from memory
+            for (size_t c = 0; c < size_t(hd) * sizeof(K); c += 64) _mm_prefetch(reinterpret_cast<const char*>(keys[u]) + c, _MM_HINT_T0);
+        gather_keys(keys, t0, n, hd, kbuf);
+        __m512 tot[16];
+        for (int u = 0; u < 16; ++u) tot[u] = zero;
+        for (int v0 = 0; v0 < HV; v0 += 4) {
+            const int nv = std::min(4, HV - v0);
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (int c = 0; c < hd; c += 32) {
+                _tile_loadd(4, kbuf + c, 2 * hd);
+                const uint32_t* qc = qB + size_t(c / 2) * size_t(nh) + size_t(16 * v0);
+                _tile_loadd(5, qc, 4 * nh);
+                _tile_dpbf16ps(0, 4, 5);
+                if (nv > 1) {
+                    _tile_loadd(5, qc + 16, 4 * nh);
+                    _tile_dpbf16ps(1, 4, 5);
+                }
+                if (nv > 2) {
+                    _tile_loadd(5, qc + 32, 4 * nh);
+                    _tile_dpbf16ps(2, 4, 5);
+                }
+                if (nv > 3) {
+                    _tile_loadd(5, qc + 48, 4 * nh);
+                    _tile_dpbf16ps(3, 4, 5);
+                }
+            }
+            _tile_stored(0, cbuf, 64);
+            _tile_stored(1, cbuf + 256, 64);
+            _tile_stored(2, cbuf + 512, 64);
+            _tile_stored(3, cbuf + 768, 64);
+            for (int v = 0; v < nv; ++v) {
+                const __m512 wv = _mm512_loadu_ps(w + 16 * (v0 + v));
+                for (int u = 0; u < 16; ++u)
+                    tot[u] = _mm512_fmadd_ps(_mm512_max_ps(_mm512_load_ps(cbuf + 256 * v + 16 * u), zero), wv, tot[u]);
+            }
+        }
+        _mm512_mask_storeu_ps(out + t0, tail_mask(n - t0), reduce16(tot));  // convert_avx512.h
+    }
+    _tile_release();
+}
+
+}  // namespace
+
+void index_query_amx(const uint32_t* qB, int nh, int hd, const float* w, const float* const* keys, int n, float* out) {
+    index_query_amx_impl(qB, nh, hd, w, keys, n, out);
+}
+void index_query_amx(const uint32_t* qB, int nh, int hd, const float* w, const uint16_t* const* keys, int n, float* out) {
+    index_query_amx_impl(qB, nh, hd, w, keys, n, out);
 }
 
 }  // namespace kernels

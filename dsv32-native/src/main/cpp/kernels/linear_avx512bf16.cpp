@@ -517,6 +517,9 @@ bool index_scores_bf16_impl(const float* const* q, const float* const* w, float*
             if (!all_bf16(keys[t], hd)) return false;
         }
     const int P = hd / 2, HV = nh / 16;
+#if defined(DSV32_AMX_KERNELS)
+    const bool amx = amx_enabled();
+#endif
     float* qT = scratch_floats(size_t(hd) * size_t(nh) + size_t(P) * size_t(nh) + 4 * size_t(P) + size_t(nh));
     uint32_t* qB = reinterpret_cast<uint32_t*>(qT + size_t(hd) * size_t(nh));  // both multiples of 16 floats
     uint32_t* kb = qB + size_t(P) * size_t(nh);
@@ -534,6 +537,12 @@ bool index_scores_bf16_impl(const float* const* q, const float* const* w, float*
             }
         std::copy_n(w[j], nh, wv);
         float* o = out[j];
+#if defined(DSV32_AMX_KERNELS)
+        if (amx) {
+            index_query_amx(qB, nh, hd, wv, keys, n, o);
+            continue;
+        }
+#endif
         for (int t = 0; t < n; t += 4) {
             const int nk = std::min(4, n - t);
             for (int u = t + 8; u < std::min(t + 12, n); ++u)  // the keys two blocks on
