@@ -1141,6 +1141,17 @@ static void test_attention_kernels() {
                 kernels::mla_scores_bf16dot(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, sd.data(), size_t(nsel));
                 for (int h = 0; h < nh; ++h) kernels::softmax(sd.data() + size_t(h) * nsel, nsel);
                 CHECK_MSG(std::memcmp(sd.data(), sq.data(), 4 * sd.size()) == 0, "mla_scores_bf16q: not the dot kernel's bits");
+                if (kernels::amx_supported() && kvr % 32 == 0 && dr % 32 == 0) {  // the AMX and VDPBF16PS kernels both ran
+                    const bool on = kernels::amx_enabled();
+                    std::vector<float> so(size_t(nh) * nsel), sa(size_t(nh) * nsel);
+                    kernels::mla_scores_bf16dot(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, sa.data(), size_t(nsel));
+                    CHECK(kernels::set_amx_enabled(!on));
+                    kernels::mla_scores_bf16dot(ql16.data(), qp16.data(), nh, kvr, dr, lr16.data(), pr16.data(), nsel, scale, so.data(), size_t(nsel));
+                    CHECK(kernels::set_amx_enabled(on));
+                    size_t d = 0;
+                    for (size_t k = 0; k < so.size(); ++k) d += std::memcmp(&so[k], &sa[k], 4) != 0;
+                    CHECK_MSG(d > 0, "mla_scores_bf16dot: the AMX and VDPBF16PS kernels gave the same bits everywhere");
+                }
                 kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vd.data());
                 CHECK_MSG(std::memcmp(vd.data(), ov.data(), 4 * vd.size()) == 0, "mla_values_bf16p: not the dot kernel's bits");
                 std::vector<float> vh(size_t(nh) * kvr, NAN), vhd(size_t(nh) * kvr, NAN);

@@ -227,6 +227,9 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
         for (int c = 0; c < dr; c += 32) _mm_prefetch(reinterpret_cast<const char*>(pe[j] + c), _MM_HINT_T0);
     }
     const __m512 sv = _mm512_set1_ps(scale);
+#if defined(DSV32_AMX_KERNELS)
+    const bool amx = amx_enabled() && kvr % 32 == 0 && dr % 32 == 0;
+#endif
     for (int h0 = 0; h0 < nh; h0 += 16) {
         const int ng = std::min(16, nh - h0);
         const uint16_t* ql[16];
@@ -237,6 +240,12 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
         }
         build_pairs(ql, ng, kvr, qB);
         build_pairs(qp, ng, dr, qB + 16 * P1);
+#if defined(DSV32_AMX_KERNELS)
+        if (amx) {
+            mla_scores_group_amx(qB, ng, kvr, dr, lat, pe, nkeys, scale, p + size_t(h0) * pstride, pstride);
+            continue;
+        }
+#endif
         for (int j0 = 0; j0 < nkeys; j0 += 2 * SK) {
             __m512 acc[2 * SK];
             for (int half = 0; half < 2; ++half) {
