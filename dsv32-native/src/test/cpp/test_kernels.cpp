@@ -1152,6 +1152,17 @@ static void test_attention_kernels() {
                     for (size_t k = 0; k < so.size(); ++k) d += std::memcmp(&so[k], &sa[k], 4) != 0;
                     CHECK_MSG(d > 0, "mla_scores_bf16dot: the AMX and VDPBF16PS kernels gave the same bits everywhere");
                 }
+                if (kernels::amx_supported()) {  // the values likewise
+                    const bool on = kernels::amx_enabled();
+                    std::vector<float> vo(size_t(nh) * kvr), va(size_t(nh) * kvr);
+                    kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, va.data());
+                    CHECK(kernels::set_amx_enabled(!on));
+                    kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vo.data());
+                    CHECK(kernels::set_amx_enabled(on));
+                    size_t d = 0;
+                    for (size_t k = 0; k < vo.size(); ++k) d += std::memcmp(&vo[k], &va[k], 4) != 0;
+                    CHECK_MSG(d > 0, "mla_values_bf16dot nh %d: the AMX and VDPBF16PS kernels gave the same bits everywhere", nh);
+                }
                 kernels::mla_values_bf16dot(p16.data(), ps16, nh, kvr, lr16.data(), nsel, 0, kvr, vd.data());
                 CHECK_MSG(std::memcmp(vd.data(), ov.data(), 4 * vd.size()) == 0, "mla_values_bf16p: not the dot kernel's bits");
                 std::vector<float> vh(size_t(nh) * kvr, NAN), vhd(size_t(nh) * kvr, NAN);

@@ -153,6 +153,9 @@ void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, cons
 // The AMX kernel (linear_amx.cpp) of mla_scores_bf16dot for one group of ng <= 16 heads from its qB (pairs by 16 heads,
 // the kvr / 2 latent pairs then the dr / 2 rope pairs): p rows of the group's heads. mla_scores_bf16dot takes it when
 // amx_enabled() and kvr, dr are multiples of 32.
+// The AMX kernel of mla_values_bf16dot (linear_amx.cpp), which takes it when amx_enabled(): the same arguments.
+void mla_values_amx(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
+                    float* o_lat, int split);
 void mla_scores_group_amx(const uint32_t* qB, int ng, int kvr, int dr, const uint16_t* const* lat, const uint16_t* const* pe,
                           int nkeys, float scale, float* p, size_t pstride);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,

@@ -278,6 +278,9 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
 
 void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
                         int c1, float* o_lat, int split) {
+#if defined(DSV32_AMX_KERNELS)
+    if (amx_enabled()) return mla_values_amx(p, pstride, nh, kvr, lat, nkeys, c0, c1, o_lat, split);
+#endif
     for (int h = 0; h < nh;) {
         const int g = nh - h >= 8 ? 8 : nh - h >= 4 ? 4 : nh - h >= 2 ? 2 : 1;
         const uint16_t* ph = p + size_t(h) * pstride;

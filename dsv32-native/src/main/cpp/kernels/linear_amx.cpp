@@ -427,5 +427,92 @@ void mla_scores_group_amx(const uint32_t* qB, int ng, int kvr, int dr, const uin
     _tile_release();
 }
 
+// ---- The absorbed MLA decode values (attention.h, mla_values on bf16 probabilities and rows) ----
+//
+// o[h][c] = sum_j p[h][j] lat[j][c]: the probabilities are the A operand (up to 16 heads by 32 keys, straight from p),
+// the rows the B operand: per 32 columns and key pair, VPUNPCK{L,H}WD of the two rows give the pairs of 16 columns each
+// (lo: columns 8 b + i, hi: 8 b + 4 + i of lane 4 b + i, as values_group orders them), stored as B tiles of 16 key pairs.
+// C = heads by those 16 columns, lo and hi in two tiles, put back in column order on the store. Per output: the chain
+// over the keys' 32-key steps from 0, for [0, split) and then [split, nkeys) added (attention.h), whatever the split of
+// the columns or heads.
+
+namespace {
+
+// Tiles 0, 1: C (ng rows x 16 floats); 2: A (ng rows x 32 keys); 3: B (16 key pairs x 16 columns).
+void configure_value_tiles(int ng) {
+    TileConfig c;
+    c.rows[0] = c.rows[1] = c.rows[2] = uint8_t(ng);
+    c.rows[3] = 16;
+    c.colsb[0] = c.colsb[1] = c.colsb[2] = c.colsb[3] = 64;
+    _tile_loadconfig(&c);
+}
+
+}  // namespace
+
+void mla_values_amx(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
+                    float* o_lat, int split) {
+    if (nkeys <= 0 || c0 >= c1) return;
+    const int s = split > 0 && split < nkeys ? split : nkeys;
+    thread_local std::vector<uint32_t> bv;
+    const int pairs_max = (std::max(s, nkeys - s) + 1) / 2, chunks_max = (pairs_max + 15) / 16;
+    uint32_t* blo = aligned_scratch(bv, size_t(2) * size_t(chunks_max) * 256);  // B tiles: lo columns, then hi
+    uint32_t* bhi = blo + size_t(chunks_max) * 256;
+    alignas(64) uint16_t abuf[16 * 32];
+    alignas(64) float clo[256], chi[256];
+    const __m512i first = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1, 0);
+    const __m512i second = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11, 10, 9, 8);
+    for (int h0 = 0; h0 < nh; h0 += 16) {
+        const int ng = std::min(16, nh - h0);
+        configure_value_tiles(ng);
+        for (int c = c0; c < c1; c += 32) {
+            const __mmask32 m = c1 - c >= 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << (c1 - c)) - 1u);
+            const __mmask16 m0 = tail_mask(c1 - c), m1 = c1 - c > 16 ? tail_mask(c1 - c - 16) : __mmask16(0);
+            for (int half = 0; half < (s < nkeys ? 2 : 1); ++half) {
+                const int j0 = half ? s : 0, n = (half ? nkeys : s) - j0, pairs = (n + 1) / 2, chunks = (pairs + 15) / 16;
+                for (int q = 0; q < 16 * chunks; ++q) {  // key pair q: rows j0 + 2q, j0 + 2q + 1 (past the half: zero)
+                    const int j = j0 + 2 * q;
+                    if (j + 16 < j0 + n) _mm_prefetch(reinterpret_cast<const char*>(lat[j + 16] + c), _MM_HINT_T0);
+                    if (j + 17 < j0 + n) _mm_prefetch(reinterpret_cast<const char*>(lat[j + 17] + c), _MM_HINT_T0);
+                    const __m512i r0 = 2 * q < n ? _mm512_maskz_loadu_epi16(m, lat[j] + c) : _mm512_setzero_si512();
+                    const __m512i r1 = 2 * q + 1 < n ? _mm512_maskz_loadu_epi16(m, lat[j + 1] + c) : _mm512_setzero_si512();
+                    _mm512_store_si512(blo + size_t(q) * 16, _mm512_unpacklo_epi16(r0, r1));
+                    _mm512_store_si512(bhi + size_t(q) * 16, _mm512_unpackhi_epi16(r0, r1));
+                }
+                _tile_zero(0);
+                _tile_zero(1);
+                for (int k = 0; k < chunks; ++k) {
+                    const int kj = 32 * k;  // this step's first key in the half
+                    if (kj + 32 <= n) {
+                        _tile_loadd(2, p + size_t(h0) * pstride + size_t(j0 + kj), int(2 * pstride));
+                    } else {  // the half's last keys: the probabilities past it zero
+                        const __mmask32 km = __mmask32((1ull << (n - kj)) - 1u);
+                        for (int g = 0; g < ng; ++g)
+                            _mm512_store_si512(abuf + 32 * g, _mm512_maskz_loadu_epi16(km, p + size_t(h0 + g) * pstride + size_t(j0 + kj)));
+                        _tile_loadd(2, abuf, 64);
+                    }
+                    _tile_loadd(3, blo + size_t(k) * 256, 64);
+                    _tile_dpbf16ps(0, 2, 3);
+                    _tile_loadd(3, bhi + size_t(k) * 256, 64);
+                    _tile_dpbf16ps(1, 2, 3);
+                }
+                _tile_stored(0, clo, 64);
+                _tile_stored(1, chi, 64);
+                for (int g = 0; g < ng; ++g) {
+                    float* o = o_lat + size_t(h0 + g) * size_t(kvr) + size_t(c);
+                    const __m512 lo = _mm512_load_ps(clo + 16 * g), hi = _mm512_load_ps(chi + 16 * g);
+                    __m512 v0 = _mm512_permutex2var_ps(lo, first, hi), v1 = _mm512_permutex2var_ps(lo, second, hi);
+                    if (half) {
+                        v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), v0);
+                        v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), v1);
+                    }
+                    _mm512_mask_storeu_ps(o, m0, v0);
+                    _mm512_mask_storeu_ps(o + 16, m1, v1);
+                }
+            }
+        }
+    }
+    _tile_release();
+}
+
 }  // namespace kernels
 }  // namespace dsv32
