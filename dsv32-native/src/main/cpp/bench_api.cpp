@@ -215,3 +215,11 @@ extern "C" int dsv32_bench_linear(int32_t dtype, int32_t m, int32_t n, int32_t k
 extern "C" const char* dsv32_bench_kernel_path(void) {
     return dsv32::kernels::kernel_path_name(dsv32::kernels::kernel_path());
 }
+
+extern "C" const char* dsv32_bench_cpu_kernels(void) {
+    namespace k = dsv32::kernels;
+    const bool wide = k::kernel_path() == k::KernelPath::Avx512, dot = wide && k::bf16_dot_enabled();
+    if (dot && k::amx_enabled()) return "avx512 + AMX (bf16 products)";
+    if (dot) return "avx512 + AVX512-BF16 (bf16 products)";
+    return k::kernel_path_name(k::kernel_path());
+}

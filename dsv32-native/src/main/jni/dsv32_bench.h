@@ -76,6 +76,10 @@ int dsv32_bench_fma_peak(int32_t n_threads, double min_seconds, double* gflops);
 /* The active kernel path's name ("scalar", "avx2", "avx512"). */
 const char* dsv32_bench_kernel_path(void);
 
+/* That path and what takes its products of bf16 values (the fp8 numerics', the bf16 head's): "avx512 + AMX (bf16
+ * products)", "avx512 + AVX512-BF16 (bf16 products)", else the path's name alone. */
+const char* dsv32_bench_cpu_kernels(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,4 +133,9 @@ public final class KernelBench {
     public static String kernelPath() {
         return Dsv32Native.dsv32_bench_kernel_path().getString(StandardCharsets.UTF_8);
     }
+
+    /** The kernel path and what takes its bf16 products on this CPU, e.g. "avx512 + AMX (bf16 products)". */
+    public static String cpuKernels() {
+        return Dsv32Native.dsv32_bench_cpu_kernels().getString(StandardCharsets.UTF_8);
+    }
 }

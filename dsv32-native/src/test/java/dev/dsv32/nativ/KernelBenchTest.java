@@ -26,6 +26,10 @@ class KernelBenchTest {
         double g = KernelBench.fmaPeakGflops(1, 0.05);
         assertTrue(g > 0.5 && g < 1e5, "peak " + g + " GFLOP/s");
         assertTrue(Set.of("scalar", "avx2", "avx512").contains(KernelBench.kernelPath()), KernelBench.kernelPath());
+        // The kernels' description starts with that path; AMX or AVX512-BF16 products only on the avx512 path.
+        String kernels = KernelBench.cpuKernels();
+        assertTrue(kernels.startsWith(KernelBench.kernelPath()), kernels);
+        assertTrue(!kernels.contains("+") || kernels.startsWith("avx512 + "), kernels);
     }
 
     @Test

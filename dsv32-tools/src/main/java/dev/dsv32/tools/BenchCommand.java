@@ -256,6 +256,7 @@ final class BenchCommand implements Callable<Integer> {
             if (mem >= 0) machine.put("mem_total_bytes", mem); else machine.putNull("mem_total_bytes");
             machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
             machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+            machine.put("cpu_kernels", cpuKernels());
             meta.put("numerics", used.name().toLowerCase(Locale.ROOT));
             meta.put("threads", nThreads);
             meta.put("mp", mp);
@@ -294,9 +295,9 @@ final class BenchCommand implements Callable<Integer> {
                 cfg.path("model_type").asText("?"), cfg.get("vocab_size").asInt(), cfg.get("hidden_size").asInt(), cfg.get("num_hidden_layers").asInt());
         out.printf(Locale.ROOT, "- machine: %s, %d cores, %s; %s, %s%n", cpuModel(), cores, memTotal(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), date);
-        out.printf(Locale.ROOT, "- engine: numerics %s, %d threads%s; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
-                used.name().toLowerCase(Locale.ROOT), nThreads, mp > 1 ? " in " + mp + " model-parallel ranks" : "", loadSecs,
-                mib(rssAfterLoad * 1024), mib(peakRss * 1024));
+        out.printf(Locale.ROOT, "- engine: numerics %s, %d threads%s; CPU kernels %s; load %.2f s; RSS after load %s; peak RSS (VmHWM) %s%n",
+                used.name().toLowerCase(Locale.ROOT), nThreads, mp > 1 ? " in " + mp + " model-parallel ranks" : "", cpuKernels(),
+                loadSecs, mib(rssAfterLoad * 1024), mib(peakRss * 1024));
         out.printf(Locale.ROOT, "- memory bandwidth: %.1f GB/s (triad a[i] = b[i] + s*c[i], 3 x %d MiB, %d threads, best of %d)%n",
                 bw.bestGBs(), n * 8 >> 20, nThreads, bw.runs());
         out.printf(Locale.ROOT, "- roofline bytes/token at batch 1: %.1f MB weights (dense+attention %.1f MB incl. head %.1f MB, routed experts %d/%d = %.1f MB) + KV; below top-k keys %.1f MB less (no index query)%n",
@@ -513,6 +514,15 @@ final class BenchCommand implements Callable<Integer> {
             // not Linux
         }
         return -1;
+    }
+
+    /** The CPU kernels' path and what takes their bf16 products here (AMX, AVX512-BF16), "?" without the library. */
+    static String cpuKernels() {
+        try {
+            return dev.dsv32.nativ.KernelBench.cpuKernels();
+        } catch (RuntimeException | LinkageError e) {
+            return "?";
+        }
     }
 
     private static String cpuModel() {

@@ -44,8 +44,8 @@ final class Report {
         f(b, "- model: %s (%s, vocab %d, hidden %d, %d layers, index top-k %d)%n", in.dir.toAbsolutePath().normalize(),
                 c.path("model_type").asText("?"), c.get("vocab_size").asInt(), c.get("hidden_size").asInt(),
                 c.get("num_hidden_layers").asInt(), in.roof.indexTopk);
-        f(b, "- machine: %s, %d cores, %s; %s %s; kernel path %s%n", cpuModel(), in.cores, memTotal(),
-                System.getProperty("java.vm.name"), System.getProperty("java.version"), kernelPathOrUnknown());
+        f(b, "- machine: %s, %d cores, %s; %s %s; CPU kernels %s%n", cpuModel(), in.cores, memTotal(),
+                System.getProperty("java.vm.name"), System.getProperty("java.version"), BenchCommand.cpuKernels());
         f(b, "- engine: numerics %s, %d threads; decode cells: %d timed steps after one untimed step; prefill cells: the best of "
                 + BenchCommand.PREFILL_RUNS + " runs; forwardLast%n",
                 in.numerics, in.threads, in.steps);
@@ -170,14 +170,6 @@ final class Report {
 
     static void f(StringBuilder b, String fmt, Object... args) {
         b.append(String.format(Locale.ROOT, fmt, args));
-    }
-
-    private static String kernelPathOrUnknown() {
-        try {
-            return dev.dsv32.nativ.KernelBench.kernelPath();
-        } catch (RuntimeException | LinkageError e) {
-            return "?";
-        }
     }
 
     static String cpuModel() {

@@ -401,6 +401,8 @@ public class Dsv32Native {
 
     public static native @Cast("const char*") BytePointer dsv32_bench_kernel_path();
 
+    public static native @Cast("const char*") BytePointer dsv32_bench_cpu_kernels();
+
     public static native int dsv32_bench_blas_linear(int dtype, int m, int n, int k, int nThreads, int iters, double[] secondsPerCall);
 
     public static native int dsv32_bench_blas_available(int dtype);
