@@ -64,11 +64,11 @@ bool bf16_dot_supported();
 bool bf16_dot_enabled();
 // Turns the bf16 dot kernels on or off (tests, benchmarks); returns false when asked to turn on unsupported ones.
 bool set_bf16_dot_enabled(bool on);
-// The AMX-BF16 kernel (linear_amx.cpp): compiled in, supported (AMX-TILE and AMX-BF16 besides the bf16 dot kernels'
+// The AMX-BF16 kernels (linear_amx.cpp): compiled in, supported (AMX-TILE and AMX-BF16 besides the bf16 dot kernels'
 // features) and the tile data granted to this process by Linux (arch_prctl ARCH_REQ_XCOMP_PERM, asked once, by the first
-// of these calls); and whether the bf16 dot kernels hand it their FP8 weights (default: when supported, unless
-// DSV32_AMX=0). Its sums run in another order than the AVX512-BF16 kernels' (within f32 rounding of them); every M and
-// thread count still give the same bits.
+// of these calls); and whether they take the bf16 dot kernels' products (FP8 projections, the bf16 head, the fp8
+// numerics' attention scores and values; default: when supported, unless DSV32_AMX=0). Their sums run in another order
+// than the AVX512-BF16 kernels' (within f32 rounding of them); every M, batch and thread count still give the same bits.
 bool amx_supported();
 bool amx_enabled();
 // Turns it on or off (tests, benchmarks); returns false when asked to turn on an unsupported one.

@@ -1,13 +1,19 @@
 // linear_amx.cpp: the AMX-BF16 kernels, on CPUs with AMX (Xeon 4th generation on) once Linux has granted this process
-// the tile data (amx_supported(), linear.cpp): kernels::linear for FP8 weights on an x of bf16 values (every projection
-// of the fp8 numerics; linear_rows_bf16dot hands it every FP8 W when amx_enabled()) and the bf16 head from its row
-// panels (linear_panels, below). Compiled with the AVX512-BF16 file's flags plus -mamx-tile -mamx-bf16 (CMakeLists.txt).
+// the tile data (amx_supported(), linear.cpp). Where the AVX512-BF16 kernels take products of bf16 values, these take
+// them instead when amx_enabled(), in this file's order: kernels::linear for FP8 weights (every projection of the fp8
+// numerics; from linear_rows_bf16dot), the bf16 head from its row panels (linear_panels), and the fp8 numerics'
+// attention: the indexer's scores, the absorbed MLA decode's scores and values (attention.h). Compiled with the
+// AVX512-BF16 file's flags plus -mamx-tile -mamx-bf16 (CMakeLists.txt).
 //
-// Why: on a 2-vCPU Xeon 5th generation a VDPBF16PS retires about 0.65 G a second per core, so at batch 4 the decode GEMVs
-// are bound by their dot products (16 per 128 weights of a row) and a prefill's GEMMs by little else; one TDPBF16PS does
-// 16 x 16 x 32 products. mini, fp8, 2 threads, context 1024, batch 1 and 4 steps alternating with the kernels off and
-// on in one process: batch 1 20.0 -> 20.5 ms, batch 4 35.2 -> 28.6 ms; prefill of 512 tokens 458 -> 706 tok/s (bench).
-// At batch 1 the converted weights' stores and the tile loads cost about what the dot products did: a step is no faster.
+// Why: on a 2-vCPU Xeon 5th generation a VDPBF16PS retires at half the rate of a 512-bit FMA (3.6 against 7.3 G a
+// second on one core), so at batch 4 the decode GEMVs (16 VDPBF16PS per 128 weights of a row besides their conversion),
+// the bf16 head and the attention's dot products are bound by their arithmetic, and a prefill's GEMMs by little else;
+// one TDPBF16PS does 16 x 16 x 32 products. mini, fp8, 2 threads,
+// context 1024, steps of batch 1 and 4 alternating with the AMX kernels off and on in one process (40 rounds): batch 1
+// 18.65 -> 17.30 ms, batch 4 32.94 -> 21.99 ms (with the projections and the head alone: 20.0 -> 20.5 and 35.2 ->
+// 28.6); `bin/dsv32 bench` prefill of 512 tokens 458 -> 706 tok/s with the projections alone. At batch 1 the projections
+// gain nothing: the converted weights' stores and the tile loads cost about what the dot products did, and this core
+// does not overlap its vector work with the tiles' (measured: their times add).
 //
 // Operands. W is the A operand: a tile is 16 rows of W by 32 columns (64 bytes of bf16 a row), so W's rows are
 // converted as stored (fp8_bf16_lut.h, each 64-code chunk in its "FP8 order") into a thread's buffer of 16 rows x K:

@@ -136,8 +136,9 @@ final class Report {
         f(b, "The engine's linear kernel (`KernelBench`, native `dsv32_bench_linear`) on random weights: GEMV (m = 1) in "
                 + "GB/s of weights read vs the triad bandwidth, GEMM (m > 1) in GFLOP/s vs the FMA peak. F32 rows are the "
                 + "engine's own dense sgemm-like path on the same shapes, the baseline the FP8 path must beat. Fp8_bf16x rows "
-                + "are the same FP8 weights with activations of bf16 values, the fp8 numerics' linear (AVX512-BF16 dot "
-                + "products where the CPU has them: exact products, f32 sums).%n%n");
+                + "are the same FP8 weights with activations of bf16 values, the fp8 numerics' linear (AMX tiles or AVX512-BF16 dot "
+                + "products where the CPU has them, as the machine line says: exact products, f32 sums; on AMX their GFLOP/s "
+                + "can pass the f32 FMA peak).%n%n");
         f(b, "| layer | weights | n x k | m | time | GB/s | of bandwidth | GFLOP/s | of peak |%n|---|---|---|---:|---:|---:|---:|---:|---:|%n");
         for (KernelRow r : in.kernels) {
             f(b, "| %s | %s | %d x %d | %d | %.1f us | %s | %s | %s | %s |%n", r.name(), r.format().name().toLowerCase(Locale.ROOT),
