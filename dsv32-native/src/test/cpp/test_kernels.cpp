@@ -1358,6 +1358,24 @@ static void test_pair_tiles() {
     CHECK(threw);
 }
 
+// A random BF16 matrix of n rows and k columns (values nd draws, rounded), stored with row stride ld (0: k) from column
+// 32 of the store on when ld > 0: W views it as the head's weights are viewed.
+struct Bf16Matrix {
+    std::vector<uint16_t> store;
+    int stride, off;
+    kernels::WeightMat W;
+    Bf16Matrix(int n, int k, int ld, std::mt19937& rng, std::normal_distribution<float>& nd)
+        : store(size_t(n) * size_t(ld > 0 ? ld : k)), stride(ld > 0 ? ld : k), off(ld > 0 ? 32 : 0) {
+        for (auto& b : store) b = kernels::f32_to_bf16(nd(rng));
+        W.type = kernels::WType::BF16;
+        W.out = n;
+        W.in = k;
+        W.ld = ld;
+        W.data = store.data() + off;
+    }
+    uint16_t at(int r, int c) const { return store[size_t(r) * size_t(stride) + size_t(off + c)]; }
+};
+
 // The row-panel head GEMV (kernels/panels.h): packing from a strided BF16 view with a partial last panel, the AVX-512
 // kernels bitwise against the scalar reference (f32 x: one fma chain per output; bf16 x: VDPBF16PS's arithmetic),
 // every row of y bitwise the same for any M and thread count, and the values those of kernels::linear on the stored
@@ -1375,15 +1393,8 @@ static void test_linear_panels() {
     int simd_runs = 0;
     for (const auto& sh : shapes) {
         const int N = sh[0], K = sh[1], ld = sh[2], Mmax = 9;
-        const int stride = ld > 0 ? ld : K, off = ld > 0 ? 32 : 0;
-        std::vector<uint16_t> store(size_t(N) * stride);
-        for (auto& b : store) b = kernels::f32_to_bf16(nd(rng));
-        kernels::WeightMat W;
-        W.type = kernels::WType::BF16;
-        W.out = N;
-        W.in = K;
-        W.ld = ld;
-        W.data = store.data() + off;
+        const Bf16Matrix B(N, K, ld, rng, nd);
+        const kernels::WeightMat& W = B.W;
         CHECK(kernels::panels_layout_ok(W));
         const kernels::Bf16Panels P = kernels::pack_panels(W, 2);
         CHECK(P.out == N && P.in == K && P.panels() == (N + 63) / 64);
@@ -1460,15 +1471,8 @@ static void test_linear_panels_amx() {
     size_t differs = 0;
     for (const auto& sh : shapes) {
         const int N = sh[0], K = sh[1], ld = sh[2], Mmax = 33;
-        const int stride = ld > 0 ? ld : K, off = ld > 0 ? 32 : 0;
-        std::vector<uint16_t> store(size_t(N) * stride);
-        for (auto& b : store) b = kernels::f32_to_bf16(nd(rng));
-        kernels::WeightMat W;
-        W.type = kernels::WType::BF16;
-        W.out = N;
-        W.in = K;
-        W.ld = ld;
-        W.data = store.data() + off;
+        const Bf16Matrix B(N, K, ld, rng, nd);
+        const kernels::WeightMat& W = B.W;
         const kernels::Bf16Panels P = kernels::pack_panels(W, 2);
         std::vector<float> x(size_t(Mmax) * K);
         for (auto& v : x) v = kernels::bf16_to_f32(kernels::f32_to_bf16(nd(rng)));
@@ -1483,7 +1487,7 @@ static void test_linear_panels_amx() {
             for (int n = 0; n < N; ++n) {
                 double ref = 0, sum = 0;
                 for (int k = 0; k < K; ++k) {
-                    const double t = double(x[size_t(m) * K + k]) * kernels::bf16_to_f32(store[size_t(n) * stride + off + k]);
+                    const double t = double(x[size_t(m) * K + k]) * kernels::bf16_to_f32(B.at(n, k));
                     ref += t;
                     sum += std::fabs(t);
                 }
