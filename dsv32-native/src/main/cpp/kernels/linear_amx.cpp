@@ -137,8 +137,13 @@ inline void block_step(const uint16_t* a, const uint32_t* b, int mb, bool last, 
 }
 
 // y[m0 + m][n + r] = tot's [16][mb] layout, rows r < nr.
-inline void store_y(const __m512* tot, int mb, int nr, float* y, int N, int m0, int n, float* cbuf) {
+inline void store_y(__m512* tot, int mb, int nr, float* y, int N, int m0, int n, float* cbuf) {
     if (mb == 1) return _mm512_mask_storeu_ps(y + size_t(m0) * size_t(N) + size_t(n), tail_mask(nr), tot[0]);
+    if (mb == 16) {  // a whole block of x (a prefill): tot[r] lane m, transposed to one store of nr outputs per row of y
+        transpose16(tot);  // convert_avx512.h
+        for (int m = 0; m < 16; ++m) _mm512_mask_storeu_ps(y + size_t(m0 + m) * size_t(N) + size_t(n), tail_mask(nr), tot[m]);
+        return;
+    }
     for (int j = 0; j < mb; ++j) _mm512_store_ps(cbuf + 16 * j, tot[j]);
     for (int r = 0; r < nr; ++r)
         for (int m = 0; m < mb; ++m) y[size_t(m0 + m) * size_t(N) + size_t(n + r)] = cbuf[r * mb + m];
