@@ -969,8 +969,10 @@ static void test_attention_kernels() {
                           "%s index_scores bf16 with a non-bf16 key: not the f32 kernels' bits (q %d)", pn, j);
         }
         // ---- mla_decode: 16 heads of 512 + 64 (mini, real), 5 heads of 128 + 20 (odd group, tails), 19 heads of 63 + 17
-        // (odd widths: a last column without a partner; a second group of 3 heads) ----
-        for (const auto& sh : {std::array<int, 4>{16, 512, 64, 37}, std::array<int, 4>{5, 128, 20, 9}, std::array<int, 4>{19, 63, 17, 12}}) {
+        // (odd widths: a last column without a partner; a second group of 3 heads), 20 heads of 128 + 32 (two groups on the
+        // AMX path) ----
+        for (const auto& sh : {std::array<int, 4>{16, 512, 64, 37}, std::array<int, 4>{5, 128, 20, 9}, std::array<int, 4>{19, 63, 17, 12},
+                               std::array<int, 4>{20, 128, 32, 21}}) {
             const int nh = sh[0], kvr = sh[1], dr = sh[2], nsel = sh[3];
             const float scale = 0.05f;
             std::vector<float> ql(size_t(nh) * kvr), qp(size_t(nh) * dr), lat(size_t(nsel) * kvr), pe(size_t(nsel) * dr);

@@ -150,14 +150,14 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
                         const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_bf16dot(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0,
                         int c1, float* o_lat, int split = 0);
-// The AMX kernel (linear_amx.cpp) of mla_scores_bf16dot for one group of ng <= 16 heads from its qB (pairs by 16 heads,
-// the kvr / 2 latent pairs then the dr / 2 rope pairs): p rows of the group's heads. mla_scores_bf16dot takes it when
-// amx_enabled() and kvr, dr are multiples of 32.
+// The AMX kernel (linear_amx.cpp) of mla_scores_bf16dot for nh heads from their qB, group after group of 16 heads
+// ((kvr + dr) / 2 dwords of pairs by 16 heads each: the kvr / 2 latent pairs then the dr / 2 rope pairs).
+// mla_scores_bf16dot takes it when amx_enabled() and kvr, dr are multiples of 32.
+void mla_scores_amx(const uint32_t* qB, int nh, int kvr, int dr, const uint16_t* const* lat, const uint16_t* const* pe,
+                    int nkeys, float scale, float* p, size_t pstride);
 // The AMX kernel of mla_values_bf16dot (linear_amx.cpp), which takes it when amx_enabled(): the same arguments.
 void mla_values_amx(const uint16_t* p, size_t pstride, int nh, int kvr, const uint16_t* const* lat, int nkeys, int c0, int c1,
                     float* o_lat, int split);
-void mla_scores_group_amx(const uint32_t* qB, int ng, int kvr, int dr, const uint16_t* const* lat, const uint16_t* const* pe,
-                          int nkeys, float scale, float* p, size_t pstride);
 void mla_scores_avx512(const float* q_lat, const float* q_pe, int nh, int kvr, int dr, const float* const* lat,
                        const float* const* pe, int nkeys, float scale, float* p, size_t pstride);
 void mla_values_avx512(const float* p, size_t pstride, int nh, int kvr, const float* const* lat, int nkeys, int c0, int c1,

@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
+#include "kernels/aligned_scratch.h"
 #include "kernels/attention.h"
 #include "kernels/convert_avx512.h"
 #include "kernels/mla_scores_avx512.h"
@@ -228,7 +230,23 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
     }
     const __m512 sv = _mm512_set1_ps(scale);
 #if defined(DSV32_AMX_KERNELS)
-    const bool amx = amx_enabled() && kvr % 32 == 0 && dr % 32 == 0;
+    if (amx_enabled() && kvr % 32 == 0 && dr % 32 == 0) {  // every group's pairs first: the keys are then copied once
+        thread_local std::vector<uint32_t> qall;
+        uint32_t* qa = aligned_scratch(qall, size_t((nh + 15) / 16) * 16 * size_t(P));
+        for (int h0 = 0; h0 < nh; h0 += 16) {
+            const int ng = std::min(16, nh - h0);
+            const uint16_t* ql[16];
+            const uint16_t* qp[16];
+            for (int h = 0; h < ng; ++h) {
+                ql[h] = q_lat + size_t(h0 + h) * size_t(kvr);
+                qp[h] = q_pe + size_t(h0 + h) * size_t(dr);
+            }
+            uint32_t* qg = qa + size_t(h0) * size_t(P);
+            build_pairs(ql, ng, kvr, qg);
+            build_pairs(qp, ng, dr, qg + 16 * P1);
+        }
+        return mla_scores_amx(qa, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
+    }
 #endif
     for (int h0 = 0; h0 < nh; h0 += 16) {
         const int ng = std::min(16, nh - h0);
@@ -240,12 +258,6 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
         }
         build_pairs(ql, ng, kvr, qB);
         build_pairs(qp, ng, dr, qB + 16 * P1);
-#if defined(DSV32_AMX_KERNELS)
-        if (amx) {
-            mla_scores_group_amx(qB, ng, kvr, dr, lat, pe, nkeys, scale, p + size_t(h0) * pstride, pstride);
-            continue;
-        }
-#endif
         for (int j0 = 0; j0 < nkeys; j0 += 2 * SK) {
             __m512 acc[2 * SK];
             for (int half = 0; half < 2; ++half) {

@@ -393,15 +393,15 @@ void index_query_amx(const uint32_t* qB, int nh, int hd, const float* w, const u
     index_query_amx_impl(qB, nh, hd, w, keys, n, out);
 }
 
-// ---- The absorbed MLA decode scores of one head group (attention.h, mla_scores on bf16 values) ----
+// ---- The absorbed MLA decode scores (attention.h, mla_scores on bf16 values) ----
 //
 // The keys are the A operand (16 selected rows a block, their latent then their rope part copied as bf16 into one
-// 16-row buffer), the group's query the B operand (mla_scores_bf16dot's qB: pairs by 16 heads, latent pairs then rope
-// pairs, already that layout), C = 16 keys by 16 heads over the kvr / 32 latent steps then the dr / 32 rope steps.
-// Per score, whatever the keys' blocking: that chain from 0 (the tiles' order), times scale.
+// 16-row buffer, once for all the head groups), each group's query the B operand (mla_scores_bf16dot's qB: pairs by 16
+// heads, latent pairs then rope pairs, already that layout), C = 16 keys by 16 heads over the kvr / 32 latent steps
+// then the dr / 32 rope steps. Per score, whatever the keys' blocking: that chain from 0 (the tiles' order), times scale.
 
-void mla_scores_group_amx(const uint32_t* qB, int ng, int kvr, int dr, const uint16_t* const* lat, const uint16_t* const* pe,
-                          int nkeys, float scale, float* p, size_t pstride) {
+void mla_scores_amx(const uint32_t* qB, int nh, int kvr, int dr, const uint16_t* const* lat, const uint16_t* const* pe,
+                    int nkeys, float scale, float* p, size_t pstride) {
     const int W = kvr + dr;
     thread_local std::vector<uint16_t> kb;
     uint16_t* kbuf = aligned_scratch(kb, size_t(16) * size_t(W));
@@ -422,18 +422,22 @@ void mla_scores_group_amx(const uint32_t* qB, int ng, int kvr, int dr, const uin
                 std::fill_n(o, W, uint16_t(0));
             }
         }
-        _tile_zero(0);
-        for (int c = 0; c < W; c += 32) {
-            _tile_loadd(4, kbuf + c, 2 * W);
-            _tile_loadd(5, qB + size_t(c / 2) * 16, 64);
-            _tile_dpbf16ps(0, 4, 5);
-        }
-        _tile_stored(0, cbuf, 64);
-        __m512 r[16];
-        for (int u = 0; u < 16; ++u) r[u] = _mm512_load_ps(cbuf + 16 * u);
-        transpose16(r);  // r[h] lane u: head h, key t0 + u
         const __mmask16 km = tail_mask(nkeys - t0);
-        for (int h = 0; h < ng; ++h) _mm512_mask_storeu_ps(p + size_t(h) * pstride + size_t(t0), km, _mm512_mul_ps(r[h], sv));
+        for (int h0 = 0; h0 < nh; h0 += 16) {
+            const uint32_t* qg = qB + size_t(h0) * size_t(W / 2);  // the group's pairs by 16 heads
+            _tile_zero(0);
+            for (int c = 0; c < W; c += 32) {
+                _tile_loadd(4, kbuf + c, 2 * W);
+                _tile_loadd(5, qg + size_t(c / 2) * 16, 64);
+                _tile_dpbf16ps(0, 4, 5);
+            }
+            _tile_stored(0, cbuf, 64);
+            __m512 r[16];
+            for (int u = 0; u < 16; ++u) r[u] = _mm512_load_ps(cbuf + 16 * u);
+            transpose16(r);  // r[h] lane u: head h0 + h, key t0 + u
+            for (int h = 0; h < std::min(16, nh - h0); ++h)
+                _mm512_mask_storeu_ps(p + size_t(h0 + h) * pstride + size_t(t0), km, _mm512_mul_ps(r[h], sv));
+        }
     }
     _tile_release();
 }
