@@ -168,6 +168,18 @@ __attribute__((always_inline)) inline void score_pairs(const uint32_t* qB, const
     }
 }
 
+// The qB of heads [h0, h0 + ng) (ng <= 16): their latent pairs, then from 16 * ((kvr + 1) / 2) on their rope pairs.
+inline void build_group_pairs(const uint16_t* q_lat, const uint16_t* q_pe, int h0, int ng, int kvr, int dr, uint32_t* qB) {
+    const uint16_t* ql[16];
+    const uint16_t* qp[16];
+    for (int h = 0; h < ng; ++h) {
+        ql[h] = q_lat + size_t(h0 + h) * size_t(kvr);
+        qp[h] = q_pe + size_t(h0 + h) * size_t(dr);
+    }
+    build_pairs(ql, ng, kvr, qB);
+    build_pairs(qp, ng, dr, qB + 16 * ((kvr + 1) / 2));
+}
+
 // The 4 x 4 blocks (mla_scores_4x4) for queries wider than MAX_PAIRS pairs.
 void mla_scores_blocks(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int kvr, int dr, const uint16_t* const* lat,
                        const uint16_t* const* pe, int nkeys, float scale, float* p, size_t pstride) {
@@ -233,31 +245,13 @@ void mla_scores_bf16dot(const uint16_t* q_lat, const uint16_t* q_pe, int nh, int
     if (amx_enabled() && kvr % 32 == 0 && dr % 32 == 0) {  // every group's pairs first: the keys are then copied once
         thread_local std::vector<uint32_t> qall;
         uint32_t* qa = aligned_scratch(qall, size_t((nh + 15) / 16) * 16 * size_t(P));
-        for (int h0 = 0; h0 < nh; h0 += 16) {
-            const int ng = std::min(16, nh - h0);
-            const uint16_t* ql[16];
-            const uint16_t* qp[16];
-            for (int h = 0; h < ng; ++h) {
-                ql[h] = q_lat + size_t(h0 + h) * size_t(kvr);
-                qp[h] = q_pe + size_t(h0 + h) * size_t(dr);
-            }
-            uint32_t* qg = qa + size_t(h0) * size_t(P);
-            build_pairs(ql, ng, kvr, qg);
-            build_pairs(qp, ng, dr, qg + 16 * P1);
-        }
+        for (int h0 = 0; h0 < nh; h0 += 16) build_group_pairs(q_lat, q_pe, h0, std::min(16, nh - h0), kvr, dr, qa + size_t(h0) * size_t(P));
         return mla_scores_amx(qa, nh, kvr, dr, lat, pe, nkeys, scale, p, pstride);
     }
 #endif
     for (int h0 = 0; h0 < nh; h0 += 16) {
         const int ng = std::min(16, nh - h0);
-        const uint16_t* ql[16];
-        const uint16_t* qp[16];
-        for (int h = 0; h < ng; ++h) {
-            ql[h] = q_lat + size_t(h0 + h) * size_t(kvr);
-            qp[h] = q_pe + size_t(h0 + h) * size_t(dr);
-        }
-        build_pairs(ql, ng, kvr, qB);
-        build_pairs(qp, ng, dr, qB + 16 * P1);
+        build_group_pairs(q_lat, q_pe, h0, ng, kvr, dr, qB);
         for (int j0 = 0; j0 < nkeys; j0 += 2 * SK) {
             __m512 acc[2 * SK];
             for (int half = 0; half < 2; ++half) {

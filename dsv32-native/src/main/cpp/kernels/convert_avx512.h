@@ -62,6 +62,14 @@ inline Fp8RowPair fp8_row_pair(const WeightMat& w, int n) {
             w.scale + size_t(n / 128) * size_t(w.scale_cols), w.scale + size_t((n + 1) / 128) * size_t(w.scale_cols)};
 }
 
+// The two rows' 128-byte block at column k requested ahead (prefetch_stream: the two lines of each).
+inline void prefetch_row_pair(const Fp8RowPair& rows, int k) {
+    prefetch_stream(rows.a + k, rows.end);
+    prefetch_stream(rows.a + k + 64, rows.end);
+    prefetch_stream(rows.b + k, rows.end);
+    prefetch_stream(rows.b + k + 64, rows.end);
+}
+
 // 16 bf16 values (32 bytes, any alignment) -> f32, exact.
 inline __m512 bf16x16(const uint8_t* p) {
     const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));

@@ -118,11 +118,20 @@ bool bf16_dot_cpu() {
 #endif
 }
 
+// A kernel family's starting state: on where the CPU supports it, unless the environment variable env is "0".
+bool initially_on(bool supported, const char* env) {
+    const char* v = std::getenv(env);
+    return supported && !(v && std::string(v) == "0");
+}
+// Turning a family on or off (tests, benchmarks): refused (false) for an unsupported one.
+bool set_switch(bool& state, bool on, bool supported) {
+    if (on && !supported) return false;
+    state = on;
+    return true;
+}
+
 bool& bf16_dot_on() {
-    static bool on = [] {
-        const char* env = std::getenv("DSV32_BF16_DOT");
-        return bf16_dot_cpu() && !(env && std::string(env) == "0");
-    }();
+    static bool on = initially_on(bf16_dot_cpu(), "DSV32_BF16_DOT");
     return on;
 }
 
@@ -130,11 +139,7 @@ bool& bf16_dot_on() {
 
 bool bf16_dot_supported() { return bf16_dot_cpu(); }
 bool bf16_dot_enabled() { return bf16_dot_on(); }
-bool set_bf16_dot_enabled(bool on) {
-    if (on && !bf16_dot_cpu()) return false;
-    bf16_dot_on() = on;
-    return true;
-}
+bool set_bf16_dot_enabled(bool on) { return set_switch(bf16_dot_on(), on, bf16_dot_cpu()); }
 
 namespace {
 bool amx_cpu() {
@@ -153,20 +158,13 @@ bool amx_cpu() {
 #endif
 }
 bool& amx_on() {
-    static bool on = [] {
-        const char* env = std::getenv("DSV32_AMX");
-        return amx_cpu() && !(env && std::string(env) == "0");
-    }();
+    static bool on = initially_on(amx_cpu(), "DSV32_AMX");
     return on;
 }
 }  // namespace
 bool amx_supported() { return amx_cpu(); }
 bool amx_enabled() { return amx_on(); }
-bool set_amx_enabled(bool on) {
-    if (on && !amx_cpu()) return false;
-    amx_on() = on;
-    return true;
-}
+bool set_amx_enabled(bool on) { return set_switch(amx_on(), on, amx_cpu()); }
 bool kernel_path_supported(KernelPath p) { return cpu_has(p); }
 KernelPath kernel_path() { return active(); }
 bool set_kernel_path(KernelPath p) {

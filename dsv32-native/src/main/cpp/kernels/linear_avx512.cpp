@@ -305,16 +305,13 @@ template <int MG>
 void fp8_rows_pair(const float* x, const WeightMat& w, float* y, int m0, int n) {
     const int K = w.in, N = w.out, KB = K / 128 * 128;
     const Fp8RowPair rows = fp8_row_pair(w, n);  // convert_avx512.h
-    const uint8_t *pa = rows.a, *pb = rows.b, *end = rows.end;
+    const uint8_t *pa = rows.a, *pb = rows.b;
     const float *sa = rows.sa, *sb = rows.sb;
     __m512 ta[MG], tb[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) ta[m] = tb[m] = _mm512_setzero_ps();
     for (int k = 0; k < KB; k += 128) {
-        prefetch_stream(pa + k, end);  // as gemv_rows
-        prefetch_stream(pa + k + 64, end);
-        prefetch_stream(pb + k, end);
-        prefetch_stream(pb + k + 64, end);
+        prefetch_row_pair(rows, k);  // convert_avx512.h
         __m512 a0[MG], a1[MG], b0[MG], b1[MG];
         DSV32_UNROLL
         for (int m = 0; m < MG; ++m) a0[m] = a1[m] = b0[m] = b1[m] = _mm512_setzero_ps();

@@ -122,16 +122,13 @@ __attribute__((noinline)) void fp8_small_pair(const uint16_t* xb, const WeightMa
     static_assert(MG >= 1 && MG <= 4, "registers: 4 * MG chains and totals");
     const int K = w.in, N = w.out;
     const Fp8RowPair rows = fp8_row_pair(w, n);  // convert_avx512.h
-    const uint8_t *pa = rows.a, *pb = rows.b, *end = rows.end;
+    const uint8_t *pa = rows.a, *pb = rows.b;
     const float *sa = rows.sa, *sb = rows.sb;
     __m512 ta[MG], tb[MG];
     DSV32_UNROLL
     for (int m = 0; m < MG; ++m) ta[m] = tb[m] = _mm512_setzero_ps();
     for (int k = 0; k < K; k += 128) {
-        prefetch_stream(pa + k, end);
-        prefetch_stream(pa + k + 64, end);
-        prefetch_stream(pb + k, end);
-        prefetch_stream(pb + k + 64, end);
+        prefetch_row_pair(rows, k);  // convert_avx512.h
         __m512 ba[MG], bb[MG];
         DSV32_UNROLL
         for (int m = 0; m < MG; ++m) ba[m] = bb[m] = _mm512_setzero_ps();
